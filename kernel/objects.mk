@@ -1,0 +1,2 @@
+# Kernel-only objects of dm-ctpool.ko.
+KERNEL_OBJS := dm-ctpool-main.o pool-target.o thin-target.o

@@ -1,0 +1,3 @@
+# Objects of the shared persistent-data library. The same list is compiled
+# into dm-ctpool.ko (Kbuild) and into libpersistent-data.a (user.mk).
+PD_OBJS :=
