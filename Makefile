@@ -34,6 +34,13 @@ include tools/tools.mk
 include tests/tests.mk
 include qemu/qemu.mk
 
+# Host (no VM) tests: each area adds a fragment tests/host/<area>.mk that appends
+# executables build/tests/host/<name>-test to HOST_TESTS. Each test binary ends
+# its output with a line "N passed, N failed".
+HOST_TESTS :=
+-include $(wildcard tests/host/*.mk)
+USERSPACE_TARGETS += $(HOST_TESTS)
+
 userspace: $(USERSPACE_TARGETS)
 
 check: deps
