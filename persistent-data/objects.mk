@@ -1,3 +1,5 @@
 # Objects of the shared persistent-data library. The same list is compiled
 # into dm-ctpool.ko (Kbuild) and into libpersistent-data.a (user.mk).
 PD_OBJS :=
+# Thin metadata (superblock, devices, mapping tree, transactions).
+PD_OBJS += thin-superblock.o thin-mapping.o thin-devices.o thin-metadata.o

@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The mapping tree: dev id -> (virtual block -> data block + time), and the
+ * data space map its leaves reference.
+ *
+ * Every mapping holds one reference to its data block. When a leaf shared
+ * with a snapshot is copied the btree calls data_block_inc for the values
+ * the copy now holds; overwritten and removed values call data_block_dec.
+ */
+#include "thin-internal.h"
+
+static u64 value_block(const void *value)
+{
+	__le64 v;
+	u64 block;
+	u32 time;
+
+	memcpy(&v, value, sizeof(v));
+	unpack_block_time(le64_to_cpu(v), &block, &time);
+	return block;
+}
+
+/*
+ * Values arrive in key order, so data blocks written sequentially form runs:
+ * one space-map call per run instead of one per block.
+ */
+static int data_block_apply(struct thin_metadata *tmd, const void *values,
+			    unsigned int count, bool inc)
+{
+	const u8 *p = values;
+	unsigned int i = 0;
+	u64 begin, end;
+	int r;
+
+	while (i < count) {
+		begin = value_block(p + i * sizeof(__le64));
+		end = begin + 1;
+		for (i++; i < count; i++) {
+			if (value_block(p + i * sizeof(__le64)) != end)
+				break;
+			end++;
+		}
+		if (inc)
+			r = pd_sm_inc_blocks(tmd->data_sm, begin, end);
+		else
+			r = pd_sm_dec_blocks(tmd->data_sm, begin, end);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int data_block_inc(void *context, const void *values,
+			  unsigned int count)
+{
+	return data_block_apply(context, values, count, true);
+}
+
+static int data_block_dec(void *context, const void *values,
+			  unsigned int count)
+{
+	return data_block_apply(context, values, count, false);
+}
+
+/* Remapping a block to where it already is must not drop its reference. */
+static bool data_block_equal(void *context, const void *value1,
+			     const void *value2)
+{
+	return value_block(value1) == value_block(value2);
+}
+
+static u64 value_root(const void *value)
+{
+	__le64 v;
+
+	memcpy(&v, value, sizeof(v));
+	return le64_to_cpu(v);
+}
+
+static int subtree_inc(void *context, const void *values, unsigned int count)
+{
+	struct thin_metadata *tmd = context;
+	const u8 *p = values;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < count; i++) {
+		r = pd_tm_inc(tmd->tm, value_root(p + i * sizeof(__le64)));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Dropping a device's entry drops its whole mapping tree (if unshared). */
+static int subtree_dec(void *context, const void *values, unsigned int count)
+{
+	struct thin_metadata *tmd = context;
+	const u8 *p = values;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < count; i++) {
+		r = pd_btree_del(&tmd->bl_info,
+				 value_root(p + i * sizeof(__le64)));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static bool subtree_equal(void *context, const void *value1,
+			  const void *value2)
+{
+	return value_root(value1) == value_root(value2);
+}
+
+/* Device details point at nothing. */
+static int details_nop(void *context, const void *values, unsigned int count)
+{
+	return 0;
+}
+
+static void init_block_time_type(struct thin_metadata *tmd,
+				 struct pd_btree_value_type *vt)
+{
+	vt->context = tmd;
+	vt->size = sizeof(__le64);
+	vt->inc = data_block_inc;
+	vt->dec = data_block_dec;
+	vt->equal = data_block_equal;
+}
+
+void thin_init_btree_infos(struct thin_metadata *tmd)
+{
+	tmd->info.tm = tmd->tm;
+	tmd->info.levels = 2;
+	init_block_time_type(tmd, &tmd->info.value_type);
+
+	tmd->nb_info = tmd->info;
+	tmd->nb_info.tm = tmd->nb_tm;
+
+	tmd->tl_info.tm = tmd->tm;
+	tmd->tl_info.levels = 1;
+	tmd->tl_info.value_type.context = tmd;
+	tmd->tl_info.value_type.size = sizeof(__le64);
+	tmd->tl_info.value_type.inc = subtree_inc;
+	tmd->tl_info.value_type.dec = subtree_dec;
+	tmd->tl_info.value_type.equal = subtree_equal;
+
+	tmd->bl_info.tm = tmd->tm;
+	tmd->bl_info.levels = 1;
+	init_block_time_type(tmd, &tmd->bl_info.value_type);
+
+	tmd->details_info.tm = tmd->tm;
+	tmd->details_info.levels = 1;
+	tmd->details_info.value_type.context = tmd;
+	tmd->details_info.value_type.size = sizeof(struct disk_device_details);
+	tmd->details_info.value_type.inc = details_nop;
+	tmd->details_info.value_type.dec = details_nop;
+	tmd->details_info.value_type.equal = NULL;
+}
+
+/* ---- lookups ---- */
+
+static int device_usable(struct thin_device *td)
+{
+	if (td->tmd->fail_io)
+		return -EINVAL;
+	if (td->gone)
+		return -ENODATA;
+	return 0;
+}
+
+static void fill_result(struct thin_device *td, __le64 value,
+			struct thin_lookup_result *result)
+{
+	u64 block;
+	u32 time;
+
+	unpack_block_time(le64_to_cpu(value), &block, &time);
+	result->block = block;
+	/* A mapping older than the last snapshot may be referenced by it. */
+	result->shared = td->snapshotted_time > time;
+}
+
+static int find_block_locked(struct thin_device *td, thin_block_t block,
+			     bool can_block, struct thin_lookup_result *result)
+{
+	struct thin_metadata *tmd = td->tmd;
+	u64 keys[2] = { td->id, block };
+	struct pd_btree_info *info;
+	__le64 value;
+	int r;
+
+	r = device_usable(td);
+	if (r)
+		return r;
+
+	info = can_block ? &tmd->info : &tmd->nb_info;
+	r = pd_btree_lookup(info, tmd->root, keys, &value);
+	if (!r)
+		fill_result(td, value, result);
+	return r;
+}
+
+int thin_find_block(struct thin_device *td, thin_block_t block, bool can_block,
+		    struct thin_lookup_result *result)
+{
+	struct thin_metadata *tmd = td->tmd;
+	int r;
+
+	if (can_block)
+		down_read(&tmd->root_lock);
+	else if (!down_read_trylock(&tmd->root_lock))
+		return -EWOULDBLOCK;
+	r = find_block_locked(td, block, can_block, result);
+	up_read(&tmd->root_lock);
+	return r;
+}
+
+/* The first mapping at or after *block, below end. */
+static int find_next_mapping(struct thin_device *td, thin_block_t *block,
+			     thin_block_t end,
+			     struct thin_lookup_result *result)
+{
+	struct thin_metadata *tmd = td->tmd;
+	u64 keys[2] = { td->id, *block };
+	u64 found;
+	__le64 value;
+	int r;
+
+	r = pd_btree_lookup_next(&tmd->info, tmd->root, keys, &found, &value);
+	if (r)
+		return r;
+	if (found >= end)
+		return -ENODATA;
+	*block = found;
+	fill_result(td, value, result);
+	return 0;
+}
+
+static int find_mapped_range_locked(struct thin_device *td,
+				    thin_block_t begin, thin_block_t end,
+				    thin_block_t *virt_begin,
+				    thin_block_t *virt_end,
+				    data_block_t *data_begin,
+				    bool *maybe_shared)
+{
+	struct thin_lookup_result first, next;
+	thin_block_t b;
+	int r;
+
+	r = device_usable(td);
+	if (r)
+		return r;
+	if (begin >= end)
+		return -ENODATA;
+
+	r = find_next_mapping(td, &begin, end, &first);
+	if (r)
+		return r;
+
+	for (b = begin + 1; b < end; b++) {
+		r = find_block_locked(td, b, true, &next);
+		if (r == -ENODATA)
+			break;
+		if (r)
+			return r;
+		if (next.block != first.block + (b - begin) ||
+		    next.shared != first.shared)
+			break;
+	}
+
+	*virt_begin = begin;
+	*virt_end = b;
+	*data_begin = first.block;
+	*maybe_shared = first.shared;
+	return 0;
+}
+
+int thin_find_mapped_range(struct thin_device *td, thin_block_t begin,
+			   thin_block_t end, thin_block_t *virt_begin,
+			   thin_block_t *virt_end, data_block_t *data_begin,
+			   bool *maybe_shared)
+{
+	int r;
+
+	down_read(&td->tmd->root_lock);
+	r = find_mapped_range_locked(td, begin, end, virt_begin, virt_end,
+				     data_begin, maybe_shared);
+	up_read(&td->tmd->root_lock);
+	return r;
+}
+
+/* ---- changes ---- */
+
+static int device_writable(struct thin_device *td)
+{
+	int r;
+
+	r = thin_check_writable(td->tmd);
+	if (r)
+		return r;
+	return device_usable(td);
+}
+
+static int insert_block_locked(struct thin_device *td, thin_block_t block,
+			       data_block_t data_block)
+{
+	struct thin_metadata *tmd = td->tmd;
+	u64 keys[2] = { td->id, block };
+	__le64 value;
+	int inserted;
+	int r;
+
+	r = device_writable(td);
+	if (r)
+		return r;
+	if (data_block >= (1ULL << 40))
+		return -EINVAL;
+
+	value = cpu_to_le64(pack_block_time(data_block, tmd->time));
+	r = pd_btree_insert(&tmd->info, tmd->root, keys, &value, &tmd->root,
+			    &inserted);
+	thin_mark_changed(tmd);
+	td->changed = true;
+	if (r)
+		return r;
+	if (inserted)
+		td->mapped_blocks++;
+	return 0;
+}
+
+int thin_insert_block(struct thin_device *td, thin_block_t block,
+		      data_block_t data_block)
+{
+	int r;
+
+	down_write(&td->tmd->root_lock);
+	r = insert_block_locked(td, block, data_block);
+	up_write(&td->tmd->root_lock);
+	return r;
+}
+
+static int remove_block_locked(struct thin_device *td, thin_block_t block)
+{
+	struct thin_metadata *tmd = td->tmd;
+	u64 keys[2] = { td->id, block };
+	__le64 value;
+	int r;
+
+	r = device_writable(td);
+	if (r)
+		return r;
+
+	/* Look first: a failed remove may already have shadowed the path. */
+	r = pd_btree_lookup(&tmd->info, tmd->root, keys, &value);
+	if (r)
+		return r;
+	r = pd_btree_remove(&tmd->info, tmd->root, keys, &tmd->root);
+	thin_mark_changed(tmd);
+	td->changed = true;
+	if (r)
+		return r;
+	td->mapped_blocks--;
+	return 0;
+}
+
+int thin_remove_block(struct thin_device *td, thin_block_t block)
+{
+	int r;
+
+	down_write(&td->tmd->root_lock);
+	r = remove_block_locked(td, block);
+	up_write(&td->tmd->root_lock);
+	return r;
+}
+
+static int remove_range_locked(struct thin_device *td, thin_block_t begin,
+			       thin_block_t end)
+{
+	struct thin_metadata *tmd = td->tmd;
+	u64 keys[2] = { td->id, begin };
+	u64 removed = 0;
+	int r;
+
+	r = device_writable(td);
+	if (r)
+		return r;
+	if (begin >= end)
+		return 0;
+
+	r = pd_btree_remove_range(&tmd->info, tmd->root, keys, end,
+				  &tmd->root, &removed);
+	thin_mark_changed(tmd);
+	td->changed = true;
+	td->mapped_blocks -= min(removed, td->mapped_blocks);
+	return r;
+}
+
+int thin_remove_range(struct thin_device *td, thin_block_t begin,
+		      thin_block_t end)
+{
+	int r;
+
+	down_write(&td->tmd->root_lock);
+	r = remove_range_locked(td, begin, end);
+	up_write(&td->tmd->root_lock);
+	return r;
+}
+
+int thin_get_mapped_count(struct thin_device *td, thin_block_t *result)
+{
+	int r;
+
+	down_read(&td->tmd->root_lock);
+	r = device_usable(td);
+	if (!r)
+		*result = td->mapped_blocks;
+	up_read(&td->tmd->root_lock);
+	return r;
+}
+
+static int highest_mapped_locked(struct thin_device *td, thin_block_t *result)
+{
+	struct thin_metadata *tmd = td->tmd;
+	u64 key = td->id;
+	__le64 root;
+	int r;
+
+	r = device_usable(td);
+	if (r)
+		return r;
+	r = pd_btree_lookup(&tmd->tl_info, tmd->root, &key, &root);
+	if (r)
+		return r;
+	return pd_btree_find_highest_key(&tmd->bl_info, le64_to_cpu(root),
+					 result);
+}
+
+int thin_get_highest_mapped(struct thin_device *td, thin_block_t *result)
+{
+	int r;
+
+	down_read(&td->tmd->root_lock);
+	r = highest_mapped_locked(td, result);
+	up_read(&td->tmd->root_lock);
+	return r;
+}
+
+/* ---- data space ---- */
+
+int thin_alloc_data_block(struct thin_metadata *tmd, data_block_t *result)
+{
+	int r;
+
+	down_write(&tmd->root_lock);
+	r = thin_check_writable(tmd);
+	if (!r) {
+		r = pd_sm_new_block(tmd->data_sm, result);
+		thin_mark_changed(tmd);
+	}
+	up_write(&tmd->root_lock);
+	return r;
+}
+
+static int data_range_op(struct thin_metadata *tmd, data_block_t begin,
+			 data_block_t end, bool inc)
+{
+	int r;
+
+	if (begin >= end)
+		return 0;
+	down_write(&tmd->root_lock);
+	r = thin_check_writable(tmd);
+	if (!r) {
+		if (inc)
+			r = pd_sm_inc_blocks(tmd->data_sm, begin, end);
+		else
+			r = pd_sm_dec_blocks(tmd->data_sm, begin, end);
+		thin_mark_changed(tmd);
+	}
+	up_write(&tmd->root_lock);
+	return r;
+}
+
+int thin_inc_data_range(struct thin_metadata *tmd, data_block_t begin,
+			data_block_t end)
+{
+	return data_range_op(tmd, begin, end, true);
+}
+
+int thin_dec_data_range(struct thin_metadata *tmd, data_block_t begin,
+			data_block_t end)
+{
+	return data_range_op(tmd, begin, end, false);
+}
+
+int thin_data_block_is_shared(struct thin_metadata *tmd, data_block_t b,
+			      bool *result)
+{
+	u32 count;
+	int r;
+
+	down_read(&tmd->root_lock);
+	r = tmd->fail_io ? -EINVAL : pd_sm_get_count(tmd->data_sm, b, &count);
+	if (!r)
+		*result = count > 1;
+	up_read(&tmd->root_lock);
+	return r;
+}
+
+int thin_get_free_data_blocks(struct thin_metadata *tmd, data_block_t *result)
+{
+	int r;
+
+	down_read(&tmd->root_lock);
+	r = tmd->fail_io ? -EINVAL : pd_sm_get_nr_free(tmd->data_sm, result);
+	up_read(&tmd->root_lock);
+	return r;
+}
+
+int thin_get_data_dev_size(struct thin_metadata *tmd, data_block_t *result)
+{
+	int r;
+
+	down_read(&tmd->root_lock);
+	r = tmd->fail_io ? -EINVAL : pd_sm_get_nr_blocks(tmd->data_sm, result);
+	up_read(&tmd->root_lock);
+	return r;
+}
