@@ -1,0 +1,21 @@
+# tools/: the ctpool command line (build/ctpool).
+# Every dm ioctl goes through libdevmapper; persistent-data comes from $(PD_LIB).
+# tools/meta*.c (ctpool meta check|dump|restore, another area) are picked up by
+# the wildcard; tools/weak.c provides a weak cmd_meta() until they exist.
+
+CTPOOL_SRCS := $(sort $(wildcard tools/*.c))
+CTPOOL_OBJS := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(CTPOOL_SRCS))
+CTPOOL_BIN := $(BUILD)/ctpool
+
+USERSPACE_TARGETS += $(CTPOOL_BIN)
+
+$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -Itools -c -o $@ $<
+
+$(CTPOOL_BIN): $(CTPOOL_OBJS) $(PD_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(CTPOOL_OBJS) $(PD_LIB) -ldevmapper
+
+.PHONY: ctpool
+ctpool: $(CTPOOL_BIN)

@@ -1,0 +1,157 @@
+/* ctpool userspace: shared declarations. */
+#ifndef CTPOOL_TOOL_H
+#define CTPOOL_TOOL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define EXIT_OK    0
+#define EXIT_ERR   1
+#define EXIT_USAGE 2
+
+#define CTPOOL_DEFAULT_STATE_DIR "/var/lib/ctpool"
+#define CTPOOL_MAX_DEV_ID ((1u << 24) - 1)
+#define NAME_MAX_LEN 64
+
+/* ---- global settings (main.c) ---- */
+struct global {
+	const char *state_dir;
+	const char *pool_target;  /* NULL: use pool's stored value / default */
+	const char *thin_target;
+	int verbose;
+	int quiet;
+};
+extern struct global G;
+
+/* ---- util.c ---- */
+void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int parse_size(const char *s, uint64_t *out);      /* bytes; k/m/g/t suffixes, binary */
+int parse_u64(const char *s, uint64_t *out);
+const char *fmt_size(uint64_t bytes, char *buf, size_t len);
+int valid_name(const char *s);
+int mkdir_p(const char *path, mode_t mode);
+int write_file_atomic(const char *path, const char *data, size_t len);
+int write_str(const char *path, const char *s); /* plain write (sysfs/cgroupfs) */
+char *read_file(const char *path, size_t *len);  /* malloc'd, NUL terminated */
+int run_cmd(const char *const argv[], int quiet); /* returns exit status, -1 on exec failure */
+int run_capture(const char *const argv[], char **out);
+int have_prog(const char *name);
+void crash_point(const char *name);
+void json_str(FILE *f, const char *s);
+int is_help(const char *a);
+
+/* key=value records */
+#define KV_MAX 64
+struct kv {
+	int n;
+	char *k[KV_MAX];
+	char *v[KV_MAX];
+};
+void kv_init(struct kv *kv);
+void kv_free(struct kv *kv);
+const char *kv_get(const struct kv *kv, const char *k);
+uint64_t kv_get_u64(const struct kv *kv, const char *k, uint64_t def);
+void kv_set(struct kv *kv, const char *k, const char *v);
+void kv_setu(struct kv *kv, const char *k, uint64_t v);
+void kv_del(struct kv *kv, const char *k);
+int kv_load(struct kv *kv, const char *path);  /* 0 ok, -1 missing/error (errno) */
+int kv_save(const struct kv *kv, const char *path);
+
+/* ---- dm.c (libdevmapper) ---- */
+struct dm_dev_info {
+	int exists;
+	int suspended;
+	int open_count;
+	uint32_t major, minor;
+	int target_count;
+};
+void dm_setup(void);
+int dm_info(const char *name, struct dm_dev_info *di);
+int dm_create_dev(const char *name, const char *target, uint64_t len, const char *params);
+int dm_reload(const char *name, const char *target, uint64_t len, const char *params);
+int dm_remove_dev(const char *name);
+int dm_suspend_dev(const char *name, int noflush);
+int dm_resume_dev(const char *name);
+int dm_message(const char *name, const char *msg); /* returns 0 or -errno */
+int dm_status(const char *name, char *target_type, size_t tlen, uint64_t *len, char *params, size_t plen);
+int dm_status_noflush(const char *name, char *params, size_t plen);
+const char *dm_last_error(void);
+const char *dm_dev_path(const char *name, char *buf, size_t len);
+
+/* ---- loop.c ---- */
+int loop_attach(const char *file, char *devpath, size_t len); /* 0 ok */
+int loop_detach(const char *devpath);
+int loop_find(const char *file, char *devpath, size_t len);     /* 0 found */
+
+/* ---- store / pool (store.c, pool.c) ---- */
+struct pool_status {
+	uint64_t txid;
+	uint64_t meta_used, meta_total;
+	uint64_t data_used, data_total;
+	char held_root[32];
+	char mode[32];
+	char discard[32];
+	char no_space[32];
+	int needs_check;
+	uint64_t meta_low_water;
+	int fail;
+};
+int parse_pool_status(const char *line, struct pool_status *ps);
+int parse_thin_status(const char *line, uint64_t *mapped_sectors, int64_t *highest);
+
+struct pool {
+	char name[NAME_MAX_LEN + 1];
+	struct kv kv;       /* pools/<name>.conf */
+	char conf_path[4096];
+	char txn_path[4096];
+};
+int lock_state(void);          /* exclusive flock on state dir, returns fd */
+void unlock_state(int fd);
+int pool_load(struct pool *p, const char *name);
+int pool_default_name(char *out, size_t len); /* the only pool, or "default" */
+int pool_save(struct pool *p);
+const char *pool_thin_target(struct pool *p);
+const char *pool_pool_target(struct pool *p);
+int pool_ensure_active(struct pool *p);
+int pool_get_status(struct pool *p, struct pool_status *ps);
+int pool_recover(struct pool *p);  /* roll open transaction forward/back */
+uint32_t pool_block_sectors(struct pool *p);
+const char *pool_meta_dev(struct pool *p);
+
+/* volume records: <state>/volumes/<name> */
+int vol_path(const char *name, char *buf, size_t len);
+int vol_load(struct kv *kv, const char *name);
+int vol_save(const struct kv *kv, const char *name);
+int vol_remove_record(const char *name);
+int vol_exists(const char *name);
+char **vol_list_names(int *n); /* sorted, malloc'd */
+void free_names(char **names, int n);
+
+/* volume operations (volume.c) */
+int vol_do_create(struct pool *p, const char *name, uint64_t size, const char *origin,
+		  const char *kind, struct kv *extra);
+int vol_do_delete(struct pool *p, const char *name, int discard);
+int vol_activate(const char *name, char *devpath, size_t len);
+int vol_deactivate(const char *name);
+int vol_dm_name(const char *name, char *buf, size_t len);
+int vol_open_pool(const char *name, struct kv *vkv, struct pool *p);
+
+/* commands */
+int cmd_pool(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_activate(int argc, char **argv);
+int cmd_deactivate(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_container(int argc, char **argv);
+int cmd_meta(int argc, char **argv);
+
+#endif

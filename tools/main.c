@@ -1,0 +1,109 @@
+/* ctpool: thin-provisioned volumes and containers on a dm thin pool. */
+#include "ctpool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct global G;
+
+static int usage(FILE *f)
+{
+	fputs("usage: ctpool [global options] COMMAND [args]\n"
+	      "\n"
+	      "Pools:\n"
+	      "  pool create NAME --metadata DEV|FILE --data DEV|FILE [--size SIZE] [options]\n"
+	      "  pool status [NAME] [--json]     pool list [--json]\n"
+	      "  pool resize NAME --data-size SIZE\n"
+	      "  pool activate|deactivate|remove NAME\n"
+	      "Volumes:\n"
+	      "  create NAME --size SIZE [--pool P]     snapshot ORIGIN NAME\n"
+	      "  activate NAME    deactivate NAME    delete NAME    list [--json]\n"
+	      "  gc [--dry-run]   recover\n"
+	      "Images and containers:\n"
+	      "  image import NAME ROOTFS.tar[.gz] [--size SIZE] [--parent IMG]\n"
+	      "  image list [--json]    image rm NAME\n"
+	      "  container create NAME --image IMG\n"
+	      "  container run NAME [--memory M] [--cpus N] [--pids N] [--io-weight N]\n"
+	      "                [--io-max SPEC] [--hostname H] -- CMD...\n"
+	      "  container exec NAME -- CMD...    container stop NAME    container rm NAME\n"
+	      "  container attach NAME VOLUME PATH [--block]    container detach NAME PATH\n"
+	      "  container list [--json]\n"
+	      "Metadata:\n"
+	      "  meta check|dump|restore ...\n"
+	      "\n"
+	      "Global options (before COMMAND):\n"
+	      "  --state-dir DIR       state store (default " CTPOOL_DEFAULT_STATE_DIR ", env CTPOOL_STATE_DIR)\n"
+	      "  --pool-target NAME    dm target of the pool: ctpool (default) or thin-pool\n"
+	      "                        (env CTPOOL_POOL_TARGET; stored with the pool at create)\n"
+	      "  --thin-target NAME    dm target of volumes: ctthin (default) or thin\n"
+	      "                        (env CTPOOL_THIN_TARGET)\n"
+	      "  -v, --verbose         debug output on stderr (twice: libdevmapper too)\n"
+	      "  -q, --quiet           no progress messages\n"
+	      "\n"
+	      "Each command has --help. Exit status: 0 ok, 1 error, 2 usage error.\n"
+	      "See ctpool(8).\n",
+	      f);
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	G.state_dir = getenv("CTPOOL_STATE_DIR");
+	if (!G.state_dir || !*G.state_dir)
+		G.state_dir = CTPOOL_DEFAULT_STATE_DIR;
+	G.pool_target = getenv("CTPOOL_POOL_TARGET");
+	G.thin_target = getenv("CTPOOL_THIN_TARGET");
+	if (G.pool_target && !*G.pool_target)
+		G.pool_target = NULL;
+	if (G.thin_target && !*G.thin_target)
+		G.thin_target = NULL;
+
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (is_help(a) && strcmp(a, "help"))
+			return usage(stdout);
+		if (!strcmp(a, "--state-dir") && i + 1 < argc)
+			G.state_dir = argv[++i];
+		else if (!strcmp(a, "--pool-target") && i + 1 < argc)
+			G.pool_target = argv[++i];
+		else if (!strcmp(a, "--thin-target") && i + 1 < argc)
+			G.thin_target = argv[++i];
+		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			G.verbose++;
+		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+			G.quiet = 1;
+		else if (!strcmp(a, "--version")) {
+			puts("ctpool 0.1");
+			return EXIT_OK;
+		} else {
+			err("unknown option '%s'", a);
+			return usage(stderr);
+		}
+	}
+	if (i >= argc)
+		return usage(stderr);
+	const char *cmd = argv[i];
+	int sargc = argc - i - 1;
+	char **sargv = argv + i + 1;
+	if (!strcmp(cmd, "help"))
+		return usage(stdout);
+	if (!strcmp(cmd, "meta"))
+		return cmd_meta(sargc, sargv);
+
+	dm_setup();
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "pool", cmd_pool },	  { "create", cmd_create }, { "snapshot", cmd_snapshot },
+		{ "activate", cmd_activate }, { "deactivate", cmd_deactivate }, { "delete", cmd_delete },
+		{ "list", cmd_list },	  { "gc", cmd_gc },	    { "recover", cmd_recover },
+		{ "image", cmd_image },	  { "container", cmd_container },
+	};
+	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+		if (!strcmp(cmd, cmds[k].name))
+			return cmds[k].fn(sargc, sargv);
+	err("unknown command '%s'", cmd);
+	return usage(stderr);
+}

@@ -1,0 +1,1494 @@
+/*
+ * ctpool: images and containers on thin snapshots.
+ *
+ * An image is a thin volume holding an ext4 filesystem unpacked from a
+ * tarball, never written after import. A container is a thin snapshot of an
+ * image, mounted only inside the container's own mount namespace (so the
+ * mount can never leak into the host's namespaces and keep the device busy,
+ * docker's "Device is Busy"), with pid/uts/ipc/net/cgroup namespaces and a
+ * cgroup v2 leaf under /sys/fs/cgroup/ctpool/NAME.
+ */
+#include "ctpool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+struct ctp_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+		set_tid_size, cgroup;
+};
+
+static int g_lock = -1;
+
+/* ---------------------------------------------------------------- helpers */
+
+static int sys_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how;
+	memset(&how, 0, sizeof(how));
+	how.flags = flags;
+	how.resolve = resolve;
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+static int sys_open_tree(int dfd, const char *path, unsigned flags)
+{
+	return (int)syscall(SYS_open_tree, dfd, path, flags);
+}
+
+static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char *to, unsigned flags)
+{
+	return (int)syscall(SYS_move_mount, from_dfd, from, to_dfd, to, flags);
+}
+
+static int sys_pivot_root(const char *n, const char *o)
+{
+	return (int)syscall(SYS_pivot_root, n, o);
+}
+
+static uint64_t pid_starttime(pid_t pid)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	char *s = read_file(p, NULL);
+	if (!s)
+		return 0;
+	char *c = strrchr(s, ')');
+	uint64_t st = 0;
+	if (c) {
+		/* fields after comm: state(3) ... starttime(22) */
+		int field = 2;
+		for (char *q = c + 1; *q; q++)
+			if (*q == ' ' && ++field == 22) {
+				st = strtoull(q + 1, NULL, 10);
+				break;
+			}
+	}
+	free(s);
+	return st;
+}
+
+static int pid_alive(const struct kv *c, const char *pkey, const char *skey)
+{
+	pid_t pid = (pid_t)kv_get_u64(c, pkey, 0);
+	if (pid <= 0)
+		return 0;
+	uint64_t st = pid_starttime(pid);
+	return st && st == kv_get_u64(c, skey, 0);
+}
+
+static int container_running(const struct kv *c)
+{
+	return pid_alive(c, "init_pid", "init_start");
+}
+
+static void run_dir(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/run/%s", G.state_dir, name);
+}
+
+static int dev_of(const char *name, uint32_t *maj, uint32_t *min)
+{
+	char dmn[256];
+	struct dm_dev_info di;
+	if (vol_dm_name(name, dmn, sizeof(dmn)) || dm_info(dmn, &di) || !di.exists)
+		return -1;
+	*maj = di.major;
+	*min = di.minor;
+	return 0;
+}
+
+/* Wait until nobody holds the thin open (a dying mount namespace lets go lazily). */
+static int wait_unused(const char *name, int ms)
+{
+	char dmn[256];
+	struct dm_dev_info di;
+	if (vol_dm_name(name, dmn, sizeof(dmn)))
+		return -1;
+	for (int i = 0; i < ms / 50; i++) {
+		if (dm_info(dmn, &di) || !di.exists || di.open_count == 0)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static int load_kind(const char *name, const char *kind, struct kv *v)
+{
+	if (!valid_name(name) || vol_load(v, name)) {
+		err("no %s '%s' (see 'ctpool %s list')", kind, name, kind);
+		return -1;
+	}
+	const char *k = kv_get(v, "kind");
+	if (!k || strcmp(k, kind)) {
+		err("'%s' is not a%s %s but a %s", name, kind[0] == 'i' ? "n" : "", kind, k ? k : "?");
+		kv_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- images */
+
+static int image_usage(FILE *f)
+{
+	fputs("usage: ctpool image import NAME ROOTFS.tar[.gz] [--size SIZE] [--parent IMG] [--pool P]\n"
+	      "       ctpool image list [--json]\n"
+	      "       ctpool image rm NAME\n"
+	      "An image is a thin volume with an ext4 filesystem holding the unpacked tarball\n"
+	      "(ownership, modes, xattrs and device nodes kept); it is read-only after import.\n"
+	      "With --parent the image is a snapshot of IMG with the tarball unpacked on top.\n",
+	      f);
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+static int image_import(int argc, char **argv)
+{
+	const char *name = NULL, *tarball = NULL, *parent = NULL, *pool = NULL;
+	uint64_t size = 0;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return image_usage(stdout);
+		if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+			if (parse_size(argv[++i], &size)) {
+				err("bad size '%s'", argv[i]);
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--parent") && i + 1 < argc)
+			parent = argv[++i];
+		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
+			pool = argv[++i];
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else if (argv[i][0] != '-' && !tarball)
+			tarball = argv[i];
+		else {
+			err("image import: bad argument '%s'", argv[i]);
+			return image_usage(stderr);
+		}
+	}
+	if (!name || !tarball)
+		return image_usage(stderr);
+	if (access(tarball, R_OK)) {
+		err("cannot read %s: %s", tarball, strerror(errno));
+		return EXIT_ERR;
+	}
+	if (!size && !parent)
+		size = 256ull << 20;
+	size = (size + 511) / 512 * 512;
+	/* the lock is held for the whole import: recovery treats "importing" as a crash leftover */
+	if ((g_lock = lock_state()) < 0)
+		return EXIT_ERR;
+	struct pool p;
+	char def[NAME_MAX_LEN + 1];
+	struct kv pv;
+	if (parent) {
+		if (load_kind(parent, "image", &pv))
+			return EXIT_ERR;
+		if (vol_open_pool(parent, &pv, &p))
+			return EXIT_ERR;
+		if (size && size != kv_get_u64(&pv, "size", 0)) {
+			warnx_("--size ignored: a child image has its parent's size");
+			size = 0;
+		}
+		kv_free(&pv);
+	} else {
+		if (!pool && pool_default_name(def, sizeof(def)))
+			return EXIT_ERR;
+		if (pool_load(&p, pool ? pool : def) || pool_ensure_active(&p))
+			return EXIT_ERR;
+	}
+	struct kv extra;
+	kv_init(&extra);
+	kv_set(&extra, "state", "importing");
+	kv_set(&extra, "source", tarball);
+	if (parent)
+		kv_set(&extra, "parent", parent);
+	info("creating image volume %s", name);
+	if (vol_do_create(&p, name, size, parent, "image", &extra))
+		return EXIT_ERR;
+	kv_free(&extra);
+	char dev[PATH_MAX], mnt[PATH_MAX];
+	if (vol_activate(name, dev, sizeof(dev)))
+		goto fail;
+	if (!parent) {
+		info("making an ext4 filesystem on %s", dev);
+		const char *mk[] = { "mkfs.ext4", "-q", "-F", "-L", name, "-E",
+				     "nodiscard,lazy_itable_init=0,lazy_journal_init=0", dev, NULL };
+		if (run_cmd(mk, 0)) {
+			err("mkfs.ext4 failed on %s", dev);
+			goto fail;
+		}
+	}
+	crash_point("import-after-mkfs");
+	snprintf(mnt, sizeof(mnt), "%s/run/import-%s", G.state_dir, name);
+	mkdir_p(mnt, 0700);
+	if (mount(dev, mnt, "ext4", MS_NOATIME, NULL)) {
+		err("cannot mount %s on %s: %s", dev, mnt, strerror(errno));
+		goto fail;
+	}
+	if (!parent) {
+		char lf[PATH_MAX + 16];
+		snprintf(lf, sizeof(lf), "%s/lost+found", mnt);
+		rmdir(lf);
+	}
+	info("unpacking %s into %s", tarball, name);
+	const char *tar[] = { "tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf", tarball,
+			      "-C", mnt, NULL };
+	int tr = run_cmd(tar, 0);
+	crash_point("import-after-unpack");
+	sync();
+	if (umount2(mnt, 0)) {
+		err("cannot unmount %s: %s", mnt, strerror(errno));
+		umount2(mnt, MNT_DETACH);
+	}
+	rmdir(mnt);
+	if (tr) {
+		err("tar failed (exit %d) unpacking %s", tr, tarball);
+		goto fail;
+	}
+	wait_unused(name, 3000);
+	if (vol_deactivate(name))
+		goto fail;
+	struct kv v;
+	if (vol_load(&v, name))
+		goto fail;
+	kv_set(&v, "state", "ready");
+	kv_set(&v, "readonly", "1");
+	if (vol_save(&v, name))
+		goto fail;
+	kv_free(&v);
+	info("imported image %s", name);
+	return EXIT_OK;
+fail:
+	err("import of %s failed; removing the partial image", name);
+	wait_unused(name, 3000);
+	vol_do_delete(&p, name, 0);
+	return EXIT_ERR;
+}
+
+static int users_of(const char *name, char *who, size_t len)
+{
+	int n, count = 0;
+	char **names = vol_list_names(&n);
+	who[0] = 0;
+	for (int i = 0; i < n; i++) {
+		struct kv v;
+		if (vol_load(&v, names[i]))
+			continue;
+		const char *img = kv_get(&v, "image"), *par = kv_get(&v, "parent");
+		if ((img && !strcmp(img, name)) || (par && !strcmp(par, name))) {
+			if (count++ == 0)
+				snprintf(who, len, "%s", names[i]);
+		}
+		kv_free(&v);
+	}
+	free_names(names, n);
+	return count;
+}
+
+static int list_kind(const char *kind, int json);
+
+static int image_rm(int argc, char **argv)
+{
+	if (argc != 1 || argv[0][0] == '-')
+		return image_usage(argc == 1 && is_help(argv[0]) ? stdout : stderr);
+	const char *name = argv[0];
+	if ((g_lock = lock_state()) < 0)
+		return EXIT_ERR;
+	struct kv v;
+	struct pool p;
+	if (load_kind(name, "image", &v) || vol_open_pool(name, &v, &p))
+		return EXIT_ERR;
+	char who[NAME_MAX_LEN + 1];
+	int n = users_of(name, who, sizeof(who));
+	if (n) {
+		err("image %s is used by %d container(s)/image(s), e.g. '%s': remove them first", name, n,
+		    who);
+		return EXIT_ERR;
+	}
+	if (vol_do_delete(&p, name, (int)kv_get_u64(&p.kv, "data_file", 0)))
+		return EXIT_ERR;
+	info("removed image %s", name);
+	return EXIT_OK;
+}
+
+int cmd_image(int argc, char **argv)
+{
+	if (argc < 1)
+		return image_usage(stderr);
+	if (is_help(argv[0]))
+		return image_usage(stdout);
+	if (!strcmp(argv[0], "import"))
+		return image_import(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "rm") || !strcmp(argv[0], "remove"))
+		return image_rm(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls")) {
+		if ((g_lock = lock_state()) < 0)
+			return EXIT_ERR;
+		return list_kind("image", argc > 1 && !strcmp(argv[1], "--json"));
+	}
+	err("unknown image command '%s'", argv[0]);
+	return image_usage(stderr);
+}
+
+/* ---------------------------------------------------------------- cgroups */
+
+static const char *cg_root(void)
+{
+	const char *r = getenv("CTPOOL_CGROUP_ROOT");
+	return r && *r ? r : "/sys/fs/cgroup";
+}
+
+static int cg_setup_root(void)
+{
+	struct statfs sf;
+	const char *root = cg_root();
+	if (statfs(root, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC) {
+		/* the VM's init may not mount cgroup2: do it if nothing is there */
+		mkdir_p(root, 0755);
+		if (mount("cgroup2", root, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+			err("cgroup v2 is not mounted at %s and mounting it failed: %s (a cgroup v1 host? "
+			    "set CTPOOL_CGROUP_ROOT to a cgroup2 mount)",
+			    root, strerror(errno));
+			return -1;
+		}
+		info("mounted cgroup2 at %s", root);
+	}
+	char p[PATH_MAX];
+	const char *ctl[] = { "+memory", "+pids", "+cpu", "+io" };
+	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", root);
+	for (int i = 0; i < 4; i++)
+		if (write_str(p, ctl[i]))
+			dbg("enabling %s in %s: %s", ctl[i], p, strerror(errno));
+	snprintf(p, sizeof(p), "%s/ctpool", root);
+	if (mkdir(p, 0755) && errno != EEXIST) {
+		err("cannot create cgroup %s: %s", p, strerror(errno));
+		return -1;
+	}
+	snprintf(p, sizeof(p), "%s/ctpool/cgroup.subtree_control", root);
+	for (int i = 0; i < 4; i++)
+		if (write_str(p, ctl[i]))
+			dbg("enabling %s in %s: %s", ctl[i], p, strerror(errno));
+	return 0;
+}
+
+static void cg_path(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/ctpool/%s", cg_root(), name);
+}
+
+static int cg_set(const char *cg, const char *file, const char *val)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", cg, file);
+	if (write_str(p, val)) {
+		err("cannot set %s to '%s': %s (is the controller enabled?)", p, val, strerror(errno));
+		return -1;
+	}
+	dbg("cgroup %s = %s", p, val);
+	return 0;
+}
+
+static void cg_remove(const char *name)
+{
+	char cg[PATH_MAX], p[PATH_MAX + 32];
+	cg_path(name, cg, sizeof(cg));
+	if (access(cg, F_OK))
+		return;
+	snprintf(p, sizeof(p), "%s/cgroup.kill", cg);
+	for (int i = 0; i < 100; i++) {
+		if (rmdir(cg) == 0 || errno == ENOENT)
+			return;
+		if (errno == EBUSY)
+			write_str(p, "1");
+		usleep(20000);
+	}
+	warnx_("cannot remove cgroup %s: %s", cg, strerror(errno));
+}
+
+/* ---------------------------------------------------------------- containers */
+
+static int ctr_usage(FILE *f)
+{
+	fputs("usage: ctpool container create NAME --image IMG\n"
+	      "       ctpool container run NAME [--memory SIZE] [--cpus N] [--pids N]\n"
+	      "                 [--io-weight N] [--io-max 'rbps=N wbps=N riops=N wiops=N']\n"
+	      "                 [--hostname H] -- CMD [ARG...]\n"
+	      "       ctpool container exec NAME -- CMD [ARG...]\n"
+	      "       ctpool container stop NAME [--timeout SECONDS]\n"
+	      "       ctpool container rm NAME [--force]\n"
+	      "       ctpool container attach NAME VOLUME PATH [--block] [--mkfs] [--ro]\n"
+	      "       ctpool container detach NAME PATH\n"
+	      "       ctpool container list [--json]\n"
+	      "run exits with the command's exit status (128+N if killed by signal N).\n",
+	      f);
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+static int ctr_create(int argc, char **argv)
+{
+	const char *name = NULL, *image = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return ctr_usage(stdout);
+		if (!strcmp(argv[i], "--image") && i + 1 < argc)
+			image = argv[++i];
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else {
+			err("container create: bad argument '%s'", argv[i]);
+			return ctr_usage(stderr);
+		}
+	}
+	if (!name || !image)
+		return ctr_usage(stderr);
+	if ((g_lock = lock_state()) < 0)
+		return EXIT_ERR;
+	struct kv iv;
+	struct pool p;
+	if (load_kind(image, "image", &iv) || vol_open_pool(image, &iv, &p))
+		return EXIT_ERR;
+	const char *st = kv_get(&iv, "state");
+	if (st && strcmp(st, "ready")) {
+		err("image %s is not ready (state %s)", image, st);
+		return EXIT_ERR;
+	}
+	struct kv extra;
+	kv_init(&extra);
+	kv_set(&extra, "image", image);
+	kv_set(&extra, "status", "created");
+	if (vol_do_create(&p, name, 0, image, "container", &extra))
+		return EXIT_ERR;
+	info("created container %s from image %s", name, image);
+	return EXIT_OK;
+}
+
+/* open PATH (relative to rootfd) refusing any symlink; create missing dirs if mk */
+static int open_beneath(int rootfd, const char *path, int mk)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", path);
+	int cur = dup(rootfd);
+	char *save = NULL;
+	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, ".") || !strcmp(c, ".."))
+			continue;
+		int fd = sys_openat2(cur, c, O_PATH | O_DIRECTORY | O_CLOEXEC,
+				     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		if (fd < 0 && errno == ENOENT && mk) {
+			if (mkdirat(cur, c, 0755) && errno != EEXIST) {
+				close(cur);
+				return -1;
+			}
+			fd = sys_openat2(cur, c, O_PATH | O_DIRECTORY | O_CLOEXEC,
+					 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		}
+		close(cur);
+		if (fd < 0)
+			return -1;
+		cur = fd;
+	}
+	return cur;
+}
+
+static int mount_at(int rootfd, const char *path, const char *src, const char *fs, unsigned long fl,
+		    const char *data)
+{
+	int fd = open_beneath(rootfd, path, 1);
+	if (fd < 0) {
+		fprintf(stderr, "ctpool: container: cannot open mount point %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	int r = mount(src, p, fs, fl, data);
+	if (r)
+		fprintf(stderr, "ctpool: container: cannot mount %s on %s: %s\n", fs, path, strerror(errno));
+	close(fd);
+	return r;
+}
+
+static void lo_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
+}
+
+struct run_opts {
+	const char *name, *hostname, *dev, *rootdir;
+	char **cmd;
+	int sync_fd, err_fd;
+};
+
+static void child_fail(int errfd, const char *what)
+{
+	char m[512];
+	int n = snprintf(m, sizeof(m), "%s: %s", what, strerror(errno));
+	if (write(errfd, m, n) < 0) {
+	}
+	_exit(127);
+}
+
+static pid_t g_main_child;
+static void init_forward(int sig)
+{
+	if (g_main_child > 0)
+		kill(g_main_child, sig);
+}
+
+/* pid 1 of the container: build the root, then run CMD and reap everything. */
+static int container_init(struct run_opts *o)
+{
+	char c;
+	if (read(o->sync_fd, &c, 1) != 1)
+		_exit(127);
+	close(o->sync_fd);
+	int efd = o->err_fd;
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
+		child_fail(efd, "making / a slave mount");
+	if (mount(o->dev, o->rootdir, "ext4", MS_NOATIME, NULL))
+		child_fail(efd, "mounting the container's thin volume");
+	int rootfd = open(o->rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		child_fail(efd, "opening the rootfs");
+	if (mount_at(rootfd, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		child_fail(efd, "mounting /proc");
+	if (mount_at(rootfd, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL))
+		child_fail(efd, "mounting /sys");
+	/* the container's cgroup (the cgroup namespace root), read-only */
+	mount_at(rootfd, "sys/fs/cgroup", "cgroup2", "cgroup2",
+		 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	if (mount_at(rootfd, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"))
+		child_fail(efd, "mounting /dev");
+	int devfd = open_beneath(rootfd, "dev", 0);
+	if (devfd < 0)
+		child_fail(efd, "opening /dev");
+	static const struct {
+		const char *n;
+		int maj, min;
+		mode_t mode;
+	} nodes[] = { { "null", 1, 3, 0666 },	 { "zero", 1, 5, 0666 }, { "full", 1, 7, 0666 },
+		      { "random", 1, 8, 0666 }, { "urandom", 1, 9, 0666 }, { "tty", 5, 0, 0666 } };
+	mode_t um = umask(0);
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+		if (mknodat(devfd, nodes[i].n, S_IFCHR | nodes[i].mode, makedev(nodes[i].maj, nodes[i].min)))
+			child_fail(efd, "creating /dev nodes");
+	umask(um);
+	mkdirat(devfd, "pts", 0755);
+	mkdirat(devfd, "shm", 01777);
+	symlinkat("pts/ptmx", devfd, "ptmx");
+	symlinkat("/proc/self/fd", devfd, "fd");
+	symlinkat("/proc/self/fd/0", devfd, "stdin");
+	symlinkat("/proc/self/fd/1", devfd, "stdout");
+	symlinkat("/proc/self/fd/2", devfd, "stderr");
+	close(devfd);
+	if (mount_at(rootfd, "dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620"))
+		child_fail(efd, "mounting /dev/pts");
+	if (mount_at(rootfd, "dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     "mode=1777,size=65536k"))
+		child_fail(efd, "mounting /dev/shm");
+	const char *hn = o->hostname ? o->hostname : o->name;
+	if (sethostname(hn, strlen(hn)))
+		child_fail(efd, "setting the hostname");
+	if (fchdir(rootfd))
+		child_fail(efd, "entering the rootfs");
+	if (sys_pivot_root(".", "."))
+		child_fail(efd, "pivot_root");
+	/* MS_SLAVE, not MS_PRIVATE, before dropping the old root (runc 117c92745) */
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL))
+		child_fail(efd, "making the old root a slave");
+	if (umount2(".", MNT_DETACH))
+		child_fail(efd, "detaching the old root");
+	if (chdir("/"))
+		child_fail(efd, "chdir /");
+	close(rootfd);
+	lo_up();
+
+	clearenv();
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("HOME", "/root", 1);
+	setenv("HOSTNAME", hn, 1);
+	setenv("container", "ctpool", 1);
+	setenv("TERM", "xterm", 0);
+
+	close(efd); /* setup done: the parent stops waiting for errors */
+	signal(SIGTERM, init_forward);
+	signal(SIGINT, init_forward);
+	signal(SIGHUP, init_forward);
+	pid_t pid = fork();
+	if (pid < 0)
+		_exit(127);
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		execvp(o->cmd[0], o->cmd);
+		fprintf(stderr, "ctpool: container: cannot run %s: %s\n", o->cmd[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	g_main_child = pid;
+	int status = 0;
+	for (;;) {
+		int st;
+		pid_t w = wait(&st);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (w == pid) {
+			status = st;
+			break; /* leaving kills the rest of the pid namespace */
+		}
+	}
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	_exit(128 + WTERMSIG(status));
+}
+
+static pid_t g_fwd_pid;
+static void parent_forward(int sig)
+{
+	if (g_fwd_pid > 0)
+		kill(g_fwd_pid, sig);
+}
+
+/* After the container's init is gone: drop its cgroup, volumes, record. */
+static void container_teardown(const char *name)
+{
+	struct kv c;
+	cg_remove(name);
+	if (vol_load(&c, name))
+		return;
+	/* hot-plugged volumes: their mounts died with the mount namespace */
+	for (int i = 0; i < c.n; i++)
+		if (!strncmp(c.k[i], "attach.", 7)) {
+			const char *vol = c.k[i] + 7;
+			wait_unused(vol, 5000);
+			vol_deactivate(vol);
+			struct kv v;
+			if (vol_load(&v, vol) == 0) {
+				kv_del(&v, "attached_to");
+				vol_save(&v, vol);
+				kv_free(&v);
+			}
+		}
+	for (int i = c.n - 1; i >= 0; i--)
+		if (!strncmp(c.k[i], "attach.", 7))
+			kv_del(&c, c.k[i]);
+	kv_set(&c, "init_pid", "0");
+	kv_set(&c, "runner_pid", "0");
+	kv_set(&c, "status", "stopped");
+	vol_save(&c, name);
+	kv_free(&c);
+	if (wait_unused(name, 10000))
+		warnx_("container %s's volume is still open after it stopped", name);
+	vol_deactivate(name);
+}
+
+static int ctr_run(int argc, char **argv)
+{
+	const char *name = NULL, *hostname = NULL, *iomax = NULL;
+	uint64_t mem = 0, pids = 0, ioweight = 0;
+	double cpus = 0;
+	int i;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		int hv = i + 1 < argc;
+		if (!strcmp(a, "--"))
+			break;
+		if (is_help(a))
+			return ctr_usage(stdout);
+		if (!strcmp(a, "--memory") && hv) {
+			if (parse_size(argv[++i], &mem))
+				goto bad;
+		} else if (!strcmp(a, "--pids") && hv) {
+			if (parse_u64(argv[++i], &pids))
+				goto bad;
+		} else if (!strcmp(a, "--io-weight") && hv) {
+			if (parse_u64(argv[++i], &ioweight) || ioweight < 1 || ioweight > 10000)
+				goto bad;
+		} else if (!strcmp(a, "--io-max") && hv)
+			iomax = argv[++i];
+		else if (!strcmp(a, "--cpus") && hv) {
+			char *end;
+			cpus = strtod(argv[++i], &end);
+			if (*end || cpus <= 0)
+				goto bad;
+		} else if (!strcmp(a, "--hostname") && hv)
+			hostname = argv[++i];
+		else if (a[0] != '-' && !name)
+			name = a;
+		else {
+		bad:
+			err("container run: bad argument '%s'", argv[i]);
+			return ctr_usage(stderr);
+		}
+	}
+	if (!name || i + 1 >= argc) {
+		err("container run needs NAME and '-- CMD...'");
+		return ctr_usage(stderr);
+	}
+	char **cmd = argv + i + 1;
+
+	if ((g_lock = lock_state()) < 0)
+		return EXIT_ERR;
+	struct kv c;
+	struct pool p;
+	if (load_kind(name, "container", &c) || vol_open_pool(name, &c, &p))
+		return EXIT_ERR;
+	if (container_running(&c)) {
+		err("container %s is already running (pid %llu): use 'ctpool container exec'", name,
+		    (unsigned long long)kv_get_u64(&c, "init_pid", 0));
+		return EXIT_ERR;
+	}
+	char dev[PATH_MAX], rdir[PATH_MAX], rootdir[PATH_MAX + 16], cg[PATH_MAX];
+	if (vol_activate(name, dev, sizeof(dev)))
+		return EXIT_ERR;
+	uint32_t maj, min;
+	dev_of(name, &maj, &min);
+	run_dir(name, rdir, sizeof(rdir));
+	snprintf(rootdir, sizeof(rootdir), "%s/rootfs", rdir);
+	mkdir_p(rootdir, 0755);
+
+	if (cg_setup_root())
+		goto fail_vol;
+	cg_path(name, cg, sizeof(cg));
+	if (mkdir(cg, 0755) && errno != EEXIST) {
+		err("cannot create cgroup %s: %s", cg, strerror(errno));
+		goto fail_vol;
+	}
+	char val[256];
+	if (mem) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)mem);
+		if (cg_set(cg, "memory.max", val))
+			goto fail_cg;
+		char sw[PATH_MAX + 32];
+		snprintf(sw, sizeof(sw), "%s/memory.swap.max", cg);
+		if (access(sw, F_OK) == 0)
+			cg_set(cg, "memory.swap.max", "0");
+	}
+	if (pids) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)pids);
+		if (cg_set(cg, "pids.max", val))
+			goto fail_cg;
+	}
+	if (cpus > 0) {
+		snprintf(val, sizeof(val), "%llu 100000", (unsigned long long)(cpus * 100000));
+		if (cg_set(cg, "cpu.max", val))
+			goto fail_cg;
+	}
+	if (ioweight) {
+		snprintf(val, sizeof(val), "default %llu", (unsigned long long)ioweight);
+		if (cg_set(cg, "io.weight", val))
+			goto fail_cg;
+		snprintf(val, sizeof(val), "%u:%u %llu", maj, min, (unsigned long long)ioweight);
+		if (cg_set(cg, "io.weight", val))
+			dbg("per-device io.weight not supported here (iocost off?)");
+	}
+	if (iomax) {
+		snprintf(val, sizeof(val), "%u:%u %s", maj, min, iomax);
+		if (cg_set(cg, "io.max", val))
+			goto fail_cg;
+	}
+
+	int cgfd = open(cg, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int syncp[2], errp[2];
+	if (cgfd < 0 || pipe2(syncp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
+		err("setup: %s", strerror(errno));
+		goto fail_cg;
+	}
+	struct ctp_clone_args ca;
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+		   CLONE_NEWCGROUP | CLONE_INTO_CGROUP;
+	ca.exit_signal = SIGCHLD;
+	ca.cgroup = (uint64_t)cgfd;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		err("cannot start the container (clone3): %s", strerror(errno));
+		goto fail_cg;
+	}
+	if (pid == 0) {
+		close(syncp[1]);
+		close(errp[0]);
+		close(g_lock);
+		struct run_opts o = { .name = name, .hostname = hostname, .dev = dev, .rootdir = rootdir,
+				      .cmd = cmd, .sync_fd = syncp[0], .err_fd = errp[1] };
+		container_init(&o);
+		_exit(127);
+	}
+	close(syncp[0]);
+	close(errp[1]);
+	close(cgfd);
+	kv_setu(&c, "init_pid", pid);
+	kv_setu(&c, "init_start", pid_starttime(pid));
+	kv_setu(&c, "runner_pid", getpid());
+	kv_setu(&c, "runner_start", pid_starttime(getpid()));
+	kv_set(&c, "status", "running");
+	kv_set(&c, "cgroup", cg);
+	vol_save(&c, name);
+	kv_free(&c);
+	g_fwd_pid = pid;
+	signal(SIGTERM, parent_forward);
+	signal(SIGINT, parent_forward);
+	signal(SIGHUP, parent_forward);
+	if (write(syncp[1], "x", 1) != 1) {
+	}
+	close(syncp[1]);
+	char emsg[512];
+	ssize_t en = 0, r;
+	while ((r = read(errp[0], emsg + en, sizeof(emsg) - 1 - en)) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0)
+			en += r;
+	close(errp[0]);
+	emsg[en] = 0;
+	unlock_state(g_lock);
+	g_lock = -1;
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (en)
+		err("container %s failed to start: %s", name, emsg);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if ((g_lock = lock_state()) >= 0) {
+		container_teardown(name);
+		unlock_state(g_lock);
+	}
+	return en ? EXIT_ERR : code;
+
+fail_cg:
+	cg_remove(name);
+fail_vol:
+	vol_deactivate(name);
+	return EXIT_ERR;
+}
+
+static int load_running(const char *name, struct kv *c)
+{
+	if (load_kind(name, "container", c))
+		return -1;
+	if (!container_running(c)) {
+		err("container %s is not running (start it with 'ctpool container run %s -- CMD')", name, name);
+		kv_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Join all namespaces of pid and its cgroup. Call in a child process. */
+static int join_container(const char *name, pid_t pid, int mnt_only)
+{
+	static const struct {
+		const char *ns;
+		int type;
+	} order[] = { { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+		      { "net", CLONE_NEWNET },	     { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS } };
+	int fds[6];
+	for (int i = 0; i < 6; i++) {
+		char p[64];
+		fds[i] = -1;
+		if (mnt_only && order[i].type != CLONE_NEWNS)
+			continue;
+		snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, order[i].ns);
+		fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			err("cannot open %s: %s", p, strerror(errno));
+			return -1;
+		}
+	}
+	if (!mnt_only) {
+		char cg[PATH_MAX], procs[PATH_MAX + 16], me[32];
+		cg_path(name, cg, sizeof(cg));
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		snprintf(me, sizeof(me), "%d", (int)getpid());
+		if (write_str(procs, me))
+			warnx_("cannot join cgroup %s: %s", cg, strerror(errno));
+	}
+	for (int i = 0; i < 6; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (setns(fds[i], order[i].type)) {
+			err("cannot join the %s namespace of pid %d: %s", order[i].ns, (int)pid, strerror(errno));
+			return -1;
+		}
+		close(fds[i]);
+	}
+	return 0;
+}
+
+static int ctr_exec(int argc, char **argv)
+{
+	const char *name = NULL;
+	int i;
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (is_help(argv[i]))
+			return ctr_usage(stdout);
+		if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else {
+			err("container exec: bad argument '%s'", argv[i]);
+			return ctr_usage(stderr);
+		}
+	}
+	if (!name || i + 1 >= argc)
+		return ctr_usage(stderr);
+	char **cmd = argv + i + 1;
+	struct kv c;
+	if (load_running(name, &c))
+		return EXIT_ERR;
+	pid_t ipid = (pid_t)kv_get_u64(&c, "init_pid", 0);
+	kv_free(&c);
+	if (join_container(name, ipid, 0))
+		return EXIT_ERR;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork(); /* the pid namespace applies to children */
+	if (pid < 0) {
+		err("fork: %s", strerror(errno));
+		return EXIT_ERR;
+	}
+	if (pid == 0) {
+		if (chdir("/")) {
+		}
+		clearenv();
+		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+		setenv("HOME", "/root", 1);
+		setenv("container", "ctpool", 1);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "ctpool: container: cannot run %s: %s\n", cmd[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	g_fwd_pid = pid;
+	signal(SIGTERM, parent_forward);
+	signal(SIGINT, parent_forward);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int wait_gone(pid_t pid, uint64_t start, int ms)
+{
+	for (int i = 0; i < ms / 50; i++) {
+		if (pid_starttime(pid) != start)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static int stop_container(const char *name, struct kv *c, int timeout)
+{
+	pid_t pid = (pid_t)kv_get_u64(c, "init_pid", 0);
+	uint64_t start = kv_get_u64(c, "init_start", 0);
+	info("stopping container %s (pid %d)", name, (int)pid);
+	kill(pid, SIGTERM);
+	if (wait_gone(pid, start, timeout * 1000)) {
+		info("container %s did not stop within %ds: killing it", name, timeout);
+		kill(pid, SIGKILL);
+		if (wait_gone(pid, start, 5000)) {
+			err("container %s (pid %d) does not die", name, (int)pid);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* the runner (ctpool container run) tears down; if it is gone, we do */
+static void teardown_if_orphaned(const char *name)
+{
+	for (int i = 0; i < 100; i++) {
+		struct kv c;
+		if (vol_load(&c, name))
+			return;
+		int runner = pid_alive(&c, "runner_pid", "runner_start");
+		const char *st = kv_get(&c, "status");
+		int stopped = st && strcmp(st, "running");
+		kv_free(&c);
+		if (stopped)
+			return;
+		if (!runner) {
+			if ((g_lock = lock_state()) >= 0) {
+				container_teardown(name);
+				unlock_state(g_lock);
+				g_lock = -1;
+			}
+			return;
+		}
+		usleep(100000);
+	}
+}
+
+static int ctr_stop(int argc, char **argv)
+{
+	const char *name = NULL;
+	uint64_t timeout = 10;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return ctr_usage(stdout);
+		if ((!strcmp(argv[i], "--timeout") || !strcmp(argv[i], "-t")) && i + 1 < argc) {
+			if (parse_u64(argv[++i], &timeout))
+				return ctr_usage(stderr);
+		} else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else
+			return ctr_usage(stderr);
+	}
+	if (!name)
+		return ctr_usage(stderr);
+	struct kv c;
+	if (load_kind(name, "container", &c))
+		return EXIT_ERR;
+	if (!container_running(&c)) {
+		const char *st = kv_get(&c, "status");
+		kv_free(&c);
+		if (st && !strcmp(st, "running")) /* crashed runner and init: clean up */
+			teardown_if_orphaned(name);
+		info("container %s is not running", name);
+		return EXIT_OK;
+	}
+	int r = stop_container(name, &c, (int)timeout);
+	kv_free(&c);
+	if (r)
+		return EXIT_ERR;
+	teardown_if_orphaned(name);
+	return EXIT_OK;
+}
+
+static int ctr_rm(int argc, char **argv)
+{
+	const char *name = NULL;
+	int force = 0;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return ctr_usage(stdout);
+		if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
+			force = 1;
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else
+			return ctr_usage(stderr);
+	}
+	if (!name)
+		return ctr_usage(stderr);
+	struct kv c;
+	if (load_kind(name, "container", &c))
+		return EXIT_ERR;
+	if (container_running(&c)) {
+		if (!force) {
+			err("container %s is running: stop it first, or use --force", name);
+			return EXIT_ERR;
+		}
+		if (stop_container(name, &c, 5))
+			return EXIT_ERR;
+		teardown_if_orphaned(name);
+	} else {
+		const char *st = kv_get(&c, "status");
+		if (st && !strcmp(st, "running"))
+			teardown_if_orphaned(name);
+	}
+	kv_free(&c);
+	if ((g_lock = lock_state()) < 0)
+		return EXIT_ERR;
+	struct pool p;
+	if (vol_open_pool(name, &c, &p))
+		return EXIT_ERR;
+	cg_remove(name);
+	char rdir[PATH_MAX], rootdir[PATH_MAX + 16];
+	run_dir(name, rdir, sizeof(rdir));
+	snprintf(rootdir, sizeof(rootdir), "%s/rootfs", rdir);
+	rmdir(rootdir);
+	rmdir(rdir);
+	/* discard first so the data device gets its space back, then delete */
+	if (vol_do_delete(&p, name, 1))
+		return EXIT_ERR;
+	info("removed container %s", name);
+	return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- hot-plug */
+
+static int ctr_attach(int argc, char **argv)
+{
+	const char *a[3] = { NULL, NULL, NULL }, *fstype = "ext4";
+	int na = 0, block = 0, mkfs = 0, ro = 0;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return ctr_usage(stdout);
+		if (!strcmp(argv[i], "--block"))
+			block = 1;
+		else if (!strcmp(argv[i], "--mkfs"))
+			mkfs = 1;
+		else if (!strcmp(argv[i], "--ro"))
+			ro = 1;
+		else if (!strcmp(argv[i], "--fstype") && i + 1 < argc)
+			fstype = argv[++i];
+		else if (argv[i][0] != '-' && na < 3)
+			a[na++] = argv[i];
+		else
+			return ctr_usage(stderr);
+	}
+	if (na != 3) {
+		err("attach needs NAME VOLUME PATH");
+		return ctr_usage(stderr);
+	}
+	const char *name = a[0], *vol = a[1], *path = a[2];
+	if (path[0] != '/') {
+		err("PATH must be absolute inside the container");
+		return EXIT_USAGE;
+	}
+	if ((g_lock = lock_state()) < 0)
+		return EXIT_ERR;
+	struct kv c, v;
+	if (load_running(name, &c))
+		return EXIT_ERR;
+	if (load_kind(vol, "volume", &v))
+		return EXIT_ERR;
+	if (kv_get(&v, "attached_to") && *kv_get(&v, "attached_to")) {
+		err("volume %s is already attached to container %s", vol, kv_get(&v, "attached_to"));
+		return EXIT_ERR;
+	}
+	char dev[PATH_MAX];
+	if (vol_activate(vol, dev, sizeof(dev)))
+		return EXIT_ERR;
+	uint32_t maj, min;
+	dev_of(vol, &maj, &min);
+	char dmn[256];
+	vol_dm_name(vol, dmn, sizeof(dmn));
+	struct dm_dev_info di;
+	if (dm_info(dmn, &di) == 0 && di.open_count > 0) {
+		err("volume %s is in use (mounted or open) on the host", vol);
+		return EXIT_ERR;
+	}
+	pid_t ipid = (pid_t)kv_get_u64(&c, "init_pid", 0);
+	int tree = -1;
+	if (!block) {
+		if (mkfs) {
+			info("making an %s filesystem on %s", fstype, dev);
+			char mkfsprog[64];
+			snprintf(mkfsprog, sizeof(mkfsprog), "mkfs.%s", fstype);
+			const char *mk[] = { mkfsprog, "-q", "-F", "-E", "nodiscard", dev, NULL };
+			const char *mk2[] = { mkfsprog, dev, NULL };
+			if (run_cmd(strncmp(fstype, "ext", 3) ? mk2 : mk, 0)) {
+				err("%s failed on %s", mkfsprog, dev);
+				goto fail;
+			}
+		}
+		/* mount in a private staging namespace, then clone the mount as a detached tree */
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+			err("cannot make a private mount namespace: %s", strerror(errno));
+			goto fail;
+		}
+		char stage[PATH_MAX];
+		snprintf(stage, sizeof(stage), "%s/run/stage-%s", G.state_dir, vol);
+		mkdir_p(stage, 0700);
+		if (mount(dev, stage, fstype, ro ? MS_RDONLY : 0, NULL)) {
+			err("cannot mount %s (%s): %s (no filesystem on it? use --mkfs, or --block)", vol,
+			    fstype, strerror(errno));
+			rmdir(stage);
+			goto fail;
+		}
+		tree = sys_open_tree(AT_FDCWD, stage, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		int e = errno;
+		umount2(stage, MNT_DETACH);
+		rmdir(stage);
+		if (tree < 0) {
+			err("open_tree(OPEN_TREE_CLONE): %s", strerror(e));
+			goto fail;
+		}
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (join_container(name, ipid, 1))
+			_exit(1);
+		int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (block) {
+			char parent[PATH_MAX], *base;
+			snprintf(parent, sizeof(parent), "%s", path);
+			base = strrchr(parent, '/');
+			*base++ = 0;
+			int dfd = open_beneath(rootfd, parent, 1);
+			if (dfd < 0) {
+				err("cannot resolve %s inside %s (symlinks are refused): %s", path, name,
+				    strerror(errno));
+				_exit(1);
+			}
+			/*
+			 * cgroup v2 has no devices.allow: device access is only
+			 * restricted by an attached BPF program, and ctpool
+			 * attaches none, so the node is usable as created.
+			 */
+			if (mknodat(dfd, base, S_IFBLK | 0660, makedev(maj, min))) {
+				err("cannot create %s inside %s: %s", path, name, strerror(errno));
+				_exit(1);
+			}
+			_exit(0);
+		}
+		int tfd = open_beneath(rootfd, path, 1);
+		if (tfd < 0) {
+			err("cannot resolve %s inside %s (symlinks are refused): %s", path, name, strerror(errno));
+			_exit(1);
+		}
+		if (sys_move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
+			err("move_mount into %s:%s: %s", name, path, strerror(errno));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (tree >= 0)
+		close(tree);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		goto fail;
+	char key[128], val[PATH_MAX + 16];
+	snprintf(key, sizeof(key), "attach.%s", vol);
+	snprintf(val, sizeof(val), "%s:%s", block ? "block" : "fs", path);
+	kv_set(&c, key, val);
+	vol_save(&c, name);
+	kv_set(&v, "attached_to", name);
+	vol_save(&v, vol);
+	info("attached %s to %s at %s (%s)", vol, name, path, block ? "block device" : "filesystem");
+	return EXIT_OK;
+fail:
+	wait_unused(vol, 2000);
+	vol_deactivate(vol);
+	return EXIT_ERR;
+}
+
+static int ctr_detach(int argc, char **argv)
+{
+	if (argc >= 1 && is_help(argv[0]))
+		return ctr_usage(stdout);
+	if (argc != 2)
+		return ctr_usage(stderr);
+	const char *name = argv[0], *path = argv[1];
+	if ((g_lock = lock_state()) < 0)
+		return EXIT_ERR;
+	struct kv c;
+	if (load_running(name, &c))
+		return EXIT_ERR;
+	const char *vol = NULL, *mode = NULL;
+	for (int i = 0; i < c.n; i++) {
+		if (strncmp(c.k[i], "attach.", 7))
+			continue;
+		const char *colon = strchr(c.v[i], ':');
+		if (colon && !strcmp(colon + 1, path)) {
+			vol = c.k[i] + 7;
+			mode = c.v[i];
+		}
+	}
+	if (!vol) {
+		err("nothing is attached at %s in container %s", path, name);
+		return EXIT_ERR;
+	}
+	int block = !strncmp(mode, "block:", 6);
+	pid_t ipid = (pid_t)kv_get_u64(&c, "init_pid", 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (join_container(name, ipid, 1))
+			_exit(1);
+		int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (block) {
+			char parent[PATH_MAX], *base;
+			snprintf(parent, sizeof(parent), "%s", path);
+			base = strrchr(parent, '/');
+			*base++ = 0;
+			int dfd = open_beneath(rootfd, parent, 0);
+			if (dfd < 0 || unlinkat(dfd, base, 0)) {
+				err("cannot remove %s inside %s: %s", path, name, strerror(errno));
+				_exit(1);
+			}
+			_exit(0);
+		}
+		int tfd = open_beneath(rootfd, path, 0);
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", tfd);
+		if (tfd < 0 || umount2(p, MNT_DETACH)) {
+			err("cannot unmount %s inside %s: %s", path, name, strerror(errno));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return EXIT_ERR;
+	char key[128];
+	snprintf(key, sizeof(key), "attach.%s", vol);
+	char volname[NAME_MAX_LEN + 1];
+	snprintf(volname, sizeof(volname), "%s", vol);
+	kv_del(&c, key);
+	vol_save(&c, name);
+	struct kv v;
+	if (vol_load(&v, volname) == 0) {
+		kv_del(&v, "attached_to");
+		vol_save(&v, volname);
+	}
+	if (wait_unused(volname, 5000))
+		warnx_("%s is still open (a process in the container holds it?); left active", volname);
+	else
+		vol_deactivate(volname);
+	info("detached %s from %s", volname, name);
+	return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- listing */
+
+static int list_kind(const char *kind, int json)
+{
+	int n, first = 1;
+	char **names = vol_list_names(&n);
+	if (json)
+		printf("[");
+	else if (!strcmp(kind, "image"))
+		printf("%-20s %-10s %10s %-10s %s\n", "NAME", "POOL", "SIZE", "STATE", "PARENT");
+	else
+		printf("%-20s %-20s %-10s %8s\n", "NAME", "IMAGE", "STATUS", "PID");
+	for (int i = 0; i < n; i++) {
+		struct kv v;
+		if (vol_load(&v, names[i]))
+			continue;
+		const char *k = kv_get(&v, "kind");
+		if (!k || strcmp(k, kind)) {
+			kv_free(&v);
+			continue;
+		}
+		char sz[32];
+		const char *pool = kv_get(&v, "pool") ? kv_get(&v, "pool") : "";
+		if (!strcmp(kind, "image")) {
+			const char *st = kv_get(&v, "state") ? kv_get(&v, "state") : "ready";
+			const char *par = kv_get(&v, "parent") ? kv_get(&v, "parent") : "";
+			if (json) {
+				printf("%s{\"name\":", first ? "" : ",");
+				json_str(stdout, names[i]);
+				printf(",\"pool\":");
+				json_str(stdout, pool);
+				printf(",\"size\":%llu,\"state\":", (unsigned long long)kv_get_u64(&v, "size", 0));
+				json_str(stdout, st);
+				printf(",\"parent\":");
+				if (*par)
+					json_str(stdout, par);
+				else
+					printf("null");
+				printf("}");
+			} else
+				printf("%-20s %-10s %10s %-10s %s\n", names[i], pool,
+				       fmt_size(kv_get_u64(&v, "size", 0), sz, sizeof(sz)), st, *par ? par : "-");
+		} else {
+			int run = container_running(&v);
+			const char *img = kv_get(&v, "image") ? kv_get(&v, "image") : "";
+			unsigned long long pid = run ? kv_get_u64(&v, "init_pid", 0) : 0;
+			if (json) {
+				printf("%s{\"name\":", first ? "" : ",");
+				json_str(stdout, names[i]);
+				printf(",\"image\":");
+				json_str(stdout, img);
+				printf(",\"pool\":");
+				json_str(stdout, pool);
+				printf(",\"running\":%s,\"pid\":%llu", run ? "true" : "false", pid);
+				printf(",\"attached\":[");
+				int fa = 1;
+				for (int j = 0; j < v.n; j++)
+					if (!strncmp(v.k[j], "attach.", 7)) {
+						printf("%s{\"volume\":", fa ? "" : ",");
+						json_str(stdout, v.k[j] + 7);
+						printf(",\"at\":");
+						json_str(stdout, v.v[j]);
+						printf("}");
+						fa = 0;
+					}
+				printf("]}");
+			} else
+				printf("%-20s %-20s %-10s %8s\n", names[i], img, run ? "running" : "stopped",
+				       run ? (snprintf(sz, sizeof(sz), "%llu", pid), sz) : "-");
+		}
+		first = 0;
+		kv_free(&v);
+	}
+	if (json)
+		printf("]\n");
+	free_names(names, n);
+	return EXIT_OK;
+}
+
+int cmd_container(int argc, char **argv)
+{
+	if (argc < 1)
+		return ctr_usage(stderr);
+	const char *s = argv[0];
+	if (is_help(s))
+		return ctr_usage(stdout);
+	argc--;
+	argv++;
+	if (!strcmp(s, "create"))
+		return ctr_create(argc, argv);
+	if (!strcmp(s, "run"))
+		return ctr_run(argc, argv);
+	if (!strcmp(s, "exec"))
+		return ctr_exec(argc, argv);
+	if (!strcmp(s, "stop"))
+		return ctr_stop(argc, argv);
+	if (!strcmp(s, "rm") || !strcmp(s, "remove"))
+		return ctr_rm(argc, argv);
+	if (!strcmp(s, "attach"))
+		return ctr_attach(argc, argv);
+	if (!strcmp(s, "detach"))
+		return ctr_detach(argc, argv);
+	if (!strcmp(s, "list") || !strcmp(s, "ls")) {
+		if ((g_lock = lock_state()) < 0)
+			return EXIT_ERR;
+		return list_kind("container", argc > 0 && !strcmp(argv[0], "--json"));
+	}
+	err("unknown container command '%s'", s);
+	return ctr_usage(stderr);
+}

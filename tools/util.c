@@ -1,0 +1,479 @@
+/* ctpool: small utilities (messages, sizes, files, key=value records, exec). */
+#include "ctpool.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("ctpool: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void warnx_(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("ctpool: warning: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void info(const char *fmt, ...)
+{
+	va_list ap;
+	if (G.quiet)
+		return;
+	va_start(ap, fmt);
+	fputs("ctpool: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void dbg(const char *fmt, ...)
+{
+	va_list ap;
+	if (!G.verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("ctpool: debug: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int is_help(const char *a)
+{
+	return !strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help");
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	uint64_t mul = 1;
+	switch (tolower((unsigned char)*end)) {
+	case 0: break;
+	case 'b': mul = 1; break;
+	case 's': mul = 512; break;
+	case 'k': mul = 1ull << 10; break;
+	case 'm': mul = 1ull << 20; break;
+	case 'g': mul = 1ull << 30; break;
+	case 't': mul = 1ull << 40; break;
+	default: return -1;
+	}
+	if (*end) {
+		end++;
+		/* accept K, KB, KiB, k */
+		if (!strcasecmp(end, "ib") || !strcasecmp(end, "b"))
+			end += strlen(end);
+		if (*end)
+			return -1;
+	}
+	if (mul > 1 && v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+const char *fmt_size(uint64_t b, char *buf, size_t len)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int i = 0;
+	double d = (double)b;
+	while (d >= 1024 && i < 4) {
+		d /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%lluB", (unsigned long long)b);
+	else
+		snprintf(buf, len, "%.1f%s", d, u[i]);
+	return buf;
+}
+
+int valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > NAME_MAX_LEN || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		if (!(isalnum(c) || c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(tmp, mode) && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *sl = strrchr(dir, '/');
+	if (!sl)
+		strcpy(dir, ".");
+	else if (sl == dir)
+		dir[1] = 0;
+	else
+		*sl = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/* write + fsync + rename + fsync(dir): the file is either old or new after a crash. */
+int write_file_atomic(const char *path, const char *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += w;
+	}
+	if (fsync(fd))
+		goto fail;
+	close(fd);
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return -1;
+	}
+	fsync_dir_of(path);
+	return 0;
+fail:
+	close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, s, strlen(s));
+	int e = errno;
+	close(fd);
+	if (n < 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+char *read_file(const char *path, size_t *lenp)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap + 1);
+	for (;;) {
+		if (len == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap + 1);
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += r;
+	}
+	close(fd);
+	buf[len] = 0;
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+int run_cmd(const char *const argv[], int quiet)
+{
+	if (G.verbose) {
+		fputs("ctpool: debug: exec:", stderr);
+		for (int i = 0; argv[i]; i++)
+			fprintf(stderr, " %s", argv[i]);
+		fputc('\n', stderr);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (quiet) {
+			int fd = open("/dev/null", O_WRONLY);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+			}
+		}
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "ctpool: error: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+int have_prog(const char *name)
+{
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/sbin:/usr/bin:/sbin:/bin";
+	char *dup = strdup(path), *save = NULL;
+	int found = 0;
+	for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/%s", d, name);
+		if (access(p, X_OK) == 0) {
+			found = 1;
+			break;
+		}
+	}
+	free(dup);
+	return found;
+}
+
+/*
+ * Fault injection for crash-safety tests: CTPOOL_CRASH_AT=<point> makes the
+ * process _exit(99) at that point, without any cleanup, as if it was killed.
+ */
+void crash_point(const char *name)
+{
+	const char *c = getenv("CTPOOL_CRASH_AT");
+	if (c && !strcmp(c, name)) {
+		fprintf(stderr, "ctpool: CTPOOL_CRASH_AT=%s: simulating a crash\n", name);
+		_exit(99);
+	}
+}
+
+void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = *s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* ---- key=value records ---- */
+void kv_init(struct kv *kv)
+{
+	memset(kv, 0, sizeof(*kv));
+}
+
+void kv_free(struct kv *kv)
+{
+	for (int i = 0; i < kv->n; i++) {
+		free(kv->k[i]);
+		free(kv->v[i]);
+	}
+	kv->n = 0;
+}
+
+const char *kv_get(const struct kv *kv, const char *k)
+{
+	for (int i = 0; i < kv->n; i++)
+		if (!strcmp(kv->k[i], k))
+			return kv->v[i];
+	return NULL;
+}
+
+uint64_t kv_get_u64(const struct kv *kv, const char *k, uint64_t def)
+{
+	uint64_t v;
+	const char *s = kv_get(kv, k);
+	if (!s || parse_u64(s, &v))
+		return def;
+	return v;
+}
+
+void kv_set(struct kv *kv, const char *k, const char *v)
+{
+	for (int i = 0; i < kv->n; i++)
+		if (!strcmp(kv->k[i], k)) {
+			free(kv->v[i]);
+			kv->v[i] = strdup(v);
+			return;
+		}
+	if (kv->n == KV_MAX)
+		return;
+	kv->k[kv->n] = strdup(k);
+	kv->v[kv->n] = strdup(v);
+	kv->n++;
+}
+
+void kv_setu(struct kv *kv, const char *k, uint64_t v)
+{
+	char b[32];
+	snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
+	kv_set(kv, k, b);
+}
+
+void kv_del(struct kv *kv, const char *k)
+{
+	for (int i = 0; i < kv->n; i++)
+		if (!strcmp(kv->k[i], k)) {
+			free(kv->k[i]);
+			free(kv->v[i]);
+			memmove(&kv->k[i], &kv->k[i + 1], (kv->n - i - 1) * sizeof(char *));
+			memmove(&kv->v[i], &kv->v[i + 1], (kv->n - i - 1) * sizeof(char *));
+			kv->n--;
+			return;
+		}
+}
+
+int kv_load(struct kv *kv, const char *path)
+{
+	kv_init(kv);
+	char *buf = read_file(path, NULL);
+	if (!buf)
+		return -1;
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (*line == '#')
+			continue;
+		char *eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = 0;
+		kv_set(kv, line, eq + 1);
+	}
+	free(buf);
+	return 0;
+}
+
+int kv_save(const struct kv *kv, const char *path)
+{
+	size_t cap = 256;
+	for (int i = 0; i < kv->n; i++)
+		cap += strlen(kv->k[i]) + strlen(kv->v[i]) + 2;
+	char *buf = malloc(cap), *p = buf;
+	for (int i = 0; i < kv->n; i++)
+		p += sprintf(p, "%s=%s\n", kv->k[i], kv->v[i]);
+	int r = write_file_atomic(path, buf, p - buf);
+	free(buf);
+	return r;
+}
+
+/* Run argv, capture its stdout (malloc'd, NUL terminated); returns exit status. */
+int run_capture(const char *const argv[], char **out)
+{
+	int pfd[2];
+	*out = NULL;
+	if (pipe2(pfd, O_CLOEXEC))
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "ctpool: error: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap + 1);
+	for (;;) {
+		if (len == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+		ssize_t r = read(pfd[0], buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += r;
+	}
+	buf[len] = 0;
+	close(pfd[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			free(buf);
+			return -1;
+		}
+	*out = buf;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}

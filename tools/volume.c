@@ -1,0 +1,950 @@
+/*
+ * ctpool: thin volumes and the crash-safe transaction protocol.
+ *
+ * Protocol (the one docker's devicemapper driver used), per pool:
+ *   1. write pools/<pool>.txn = {base_txid=T, open_txid=T+1, op, dev_id, name}
+ *   2. send the message(s) (create_thin / create_snap / delete)
+ *   3. write or remove the volume record
+ *   4. set_transaction_id T T+1          <- the commit point (atomic in the pool)
+ *   5. store txid=T+1 in pools/<pool>.conf, remove the .txn file
+ * On every start (pool_recover): if a .txn exists and the pool's txid is
+ *   T+1: the operation committed: finish steps 3 and 5;
+ *   T:   it did not: a create is rolled back (delete the id, drop its record),
+ *        a delete is rolled forward (delete is irreversible in the kernel).
+ */
+#include "ctpool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int vol_dm_name(const char *name, char *buf, size_t len)
+{
+	struct kv v;
+	if (vol_load(&v, name))
+		return -1;
+	const char *dm = kv_get(&v, "dm_name");
+	if (dm)
+		snprintf(buf, len, "%s", dm);
+	else
+		snprintf(buf, len, "%s-%s", kv_get(&v, "pool") ? kv_get(&v, "pool") : "ctpool", name);
+	kv_free(&v);
+	return 0;
+}
+
+int vol_open_pool(const char *name, struct kv *v, struct pool *p)
+{
+	if (vol_load(v, name)) {
+		err("no volume '%s' (see 'ctpool list')", name);
+		return -1;
+	}
+	const char *pn = kv_get(v, "pool");
+	if (!pn) {
+		err("volume record %s has no pool", name);
+		return -1;
+	}
+	if (pool_load(p, pn))
+		return -1;
+	return pool_ensure_active(p);
+}
+
+static const char *errno_hint(int e)
+{
+	switch (e) {
+	case EBUSY:
+		return " (the device is open: unmount it / stop its users)";
+	case EEXIST:
+		return " (the device id already exists in the pool)";
+	case ENODATA:
+		return " (no such device id in the pool)";
+	case EOPNOTSUPP:
+		return " (the pool is read-only or failed: check 'ctpool pool status')";
+	case ENOSPC:
+		return " (the pool's metadata is full)";
+	}
+	return "";
+}
+
+/* ---- transactions ---- */
+static int txn_begin(struct pool *p, struct kv *t, const char *op, uint32_t id, const char *name)
+{
+	struct pool_status ps;
+	if (pool_get_status(p, &ps))
+		return -1;
+	if (ps.mode[0] && strcmp(ps.mode, "rw") && strcmp(ps.mode, "out_of_data_space")) {
+		err("pool %s is in %s mode: it cannot change; see 'ctpool pool status'", p->name, ps.mode);
+		return -1;
+	}
+	kv_init(t);
+	kv_setu(t, "base_txid", ps.txid);
+	kv_setu(t, "open_txid", ps.txid + 1);
+	kv_set(t, "op", op);
+	kv_setu(t, "dev_id", id);
+	kv_set(t, "name", name ? name : "");
+	if (kv_save(t, p->txn_path)) {
+		err("cannot write the transaction record %s: %s", p->txn_path, strerror(errno));
+		kv_free(t);
+		return -1;
+	}
+	crash_point("after-txn-record");
+	return 0;
+}
+
+static int txn_commit(struct pool *p, struct kv *t)
+{
+	char msg[96];
+	uint64_t base = kv_get_u64(t, "base_txid", 0), open = kv_get_u64(t, "open_txid", 0);
+	snprintf(msg, sizeof(msg), "set_transaction_id %llu %llu", (unsigned long long)base,
+		 (unsigned long long)open);
+	int r = dm_message(p->name, msg);
+	if (r) {
+		err("cannot commit the transaction on pool %s: %s%s", p->name, strerror(-r),
+		    r == -EINVAL ? " (transaction id changed behind our back: another tool uses this pool?)" : "");
+		return -1;
+	}
+	crash_point("after-commit");
+	kv_setu(&p->kv, "txid", open);
+	uint64_t id = kv_get_u64(t, "dev_id", 0);
+	if (!strcmp(kv_get(t, "op"), "create") && id + 1 > kv_get_u64(&p->kv, "next_id", 1))
+		kv_setu(&p->kv, "next_id", id + 1 > CTPOOL_MAX_DEV_ID ? 1 : id + 1);
+	if (pool_save(p))
+		return -1;
+	unlink(p->txn_path);
+	kv_free(t);
+	return 0;
+}
+
+static int delete_dev_id(struct pool *p, uint64_t id, int tolerate_missing)
+{
+	char msg[64];
+	snprintf(msg, sizeof(msg), "delete %llu", (unsigned long long)id);
+	int r = dm_message(p->name, msg);
+	if (r == -ENODATA && tolerate_missing)
+		return 0;
+	if (r)
+		err("cannot delete device %llu from pool %s: %s%s", (unsigned long long)id, p->name,
+		    strerror(-r), errno_hint(-r));
+	return r;
+}
+
+static int record_has_id(const char *name, const char *pool, uint64_t id)
+{
+	struct kv v;
+	if (!name || !*name || vol_load(&v, name))
+		return 0;
+	int r = kv_get_u64(&v, "id", UINT64_MAX) == id && kv_get(&v, "pool") && !strcmp(kv_get(&v, "pool"), pool);
+	kv_free(&v);
+	return r;
+}
+
+static int recovering;
+
+int pool_recover(struct pool *p)
+{
+	struct pool_status ps;
+	struct kv t;
+	if (pool_get_status(p, &ps))
+		return -1;
+	if (kv_load(&t, p->txn_path)) {
+		uint64_t st = kv_get_u64(&p->kv, "txid", 0);
+		if (st != ps.txid) {
+			warnx_("pool %s has transaction id %llu but ctpool's store says %llu: the pool was "
+			       "changed outside ctpool (run 'ctpool gc' to drop devices no record owns)",
+			       p->name, (unsigned long long)ps.txid, (unsigned long long)st);
+			kv_setu(&p->kv, "txid", ps.txid);
+			pool_save(p);
+		}
+		goto stale_imports;
+	}
+	uint64_t base = kv_get_u64(&t, "base_txid", 0), open = kv_get_u64(&t, "open_txid", 0);
+	uint64_t id = kv_get_u64(&t, "dev_id", 0);
+	const char *op = kv_get(&t, "op") ? kv_get(&t, "op") : "";
+	const char *name = kv_get(&t, "name") ? kv_get(&t, "name") : "";
+	if (ps.txid == open) {
+		info("recovery: %s of device %llu (%s) had committed: completing it", op,
+		     (unsigned long long)id, name);
+		if (!strcmp(op, "delete") && record_has_id(name, p->name, id))
+			vol_remove_record(name);
+		if (!strcmp(op, "create") && !record_has_id(name, p->name, id))
+			warnx_("recovery: device %llu has no record; 'ctpool gc' will remove it",
+			       (unsigned long long)id);
+		kv_setu(&p->kv, "txid", open);
+		if (!strcmp(op, "create") && id + 1 > kv_get_u64(&p->kv, "next_id", 1))
+			kv_setu(&p->kv, "next_id", id + 1);
+	} else if (ps.txid == base) {
+		if (!strcmp(op, "create")) {
+			info("recovery: rolling back the unfinished creation of device %llu (%s)",
+			     (unsigned long long)id, name);
+			if (*name && record_has_id(name, p->name, id)) {
+				vol_deactivate(name);
+				vol_remove_record(name);
+			}
+			if (delete_dev_id(p, id, 1)) {
+				kv_free(&t);
+				return -1;
+			}
+		} else if (!strcmp(op, "delete")) {
+			info("recovery: finishing the interrupted deletion of device %llu (%s)",
+			     (unsigned long long)id, name);
+			if (*name && record_has_id(name, p->name, id))
+				vol_deactivate(name);
+			if (delete_dev_id(p, id, 1)) {
+				kv_free(&t);
+				return -1;
+			}
+			if (record_has_id(name, p->name, id))
+				vol_remove_record(name);
+			char msg[96];
+			snprintf(msg, sizeof(msg), "set_transaction_id %llu %llu", (unsigned long long)base,
+				 (unsigned long long)open);
+			int r = dm_message(p->name, msg);
+			if (r) {
+				err("recovery: cannot commit: %s", strerror(-r));
+				kv_free(&t);
+				return -1;
+			}
+			ps.txid = open;
+		}
+		kv_setu(&p->kv, "txid", ps.txid);
+	} else {
+		warnx_("recovery: pool %s transaction id %llu matches neither side of the open "
+		       "transaction (%llu -> %llu); dropping the record, run 'ctpool gc'",
+		       p->name, (unsigned long long)ps.txid, (unsigned long long)base,
+		       (unsigned long long)open);
+		kv_setu(&p->kv, "txid", ps.txid);
+	}
+	if (pool_save(p)) {
+		kv_free(&t);
+		return -1;
+	}
+	unlink(p->txn_path);
+	kv_free(&t);
+
+stale_imports:
+	/*
+	 * We hold the state lock, and image import holds it for its whole
+	 * duration: an image still marked "importing" was left by a crash.
+	 */
+	if (recovering)
+		return 0;
+	recovering = 1;
+	int n;
+	char **names = vol_list_names(&n);
+	for (int i = 0; i < n; i++) {
+		struct kv v;
+		if (vol_load(&v, names[i]))
+			continue;
+		const char *vp = kv_get(&v, "pool"), *st = kv_get(&v, "state");
+		if (vp && !strcmp(vp, p->name) && st && !strcmp(st, "importing")) {
+			info("recovery: removing image %s whose import was interrupted", names[i]);
+			vol_do_delete(p, names[i], 0);
+		}
+		kv_free(&v);
+	}
+	free_names(names, n);
+	recovering = 0;
+	return 0;
+}
+
+/* ---- id allocation ---- */
+static uint32_t alloc_dev_id(struct pool *p, uint32_t after)
+{
+	int n;
+	char **names = vol_list_names(&n);
+	uint32_t *used = calloc(n + 1, sizeof(uint32_t));
+	int nu = 0;
+	for (int i = 0; i < n; i++) {
+		struct kv v;
+		if (vol_load(&v, names[i]))
+			continue;
+		const char *vp = kv_get(&v, "pool");
+		if (vp && !strcmp(vp, p->name))
+			used[nu++] = (uint32_t)kv_get_u64(&v, "id", 0);
+		kv_free(&v);
+	}
+	free_names(names, n);
+	uint32_t id = after ? after + 1 : (uint32_t)kv_get_u64(&p->kv, "next_id", 1);
+	for (uint32_t tries = 0; tries < CTPOOL_MAX_DEV_ID; tries++, id++) {
+		if (id == 0 || id > CTPOOL_MAX_DEV_ID)
+			id = 1;
+		int clash = 0;
+		for (int i = 0; i < nu; i++)
+			if (used[i] == id)
+				clash = 1;
+		if (!clash)
+			break;
+	}
+	free(used);
+	return id;
+}
+
+static int thin_table_activate(struct pool *p, const char *dmname, uint64_t id, uint64_t size)
+{
+	struct dm_dev_info pdi;
+	if (dm_info(p->name, &pdi) || !pdi.exists) {
+		err("pool %s is not active", p->name);
+		return -1;
+	}
+	char params[128];
+	snprintf(params, sizeof(params), "%u:%u %llu", pdi.major, pdi.minor, (unsigned long long)id);
+	if (dm_create_dev(dmname, pool_thin_target(p), (size + 511) / 512, params)) {
+		err("cannot activate %s: %s", dmname, dm_last_error());
+		return -1;
+	}
+	return 0;
+}
+
+int vol_do_create(struct pool *p, const char *name, uint64_t size, const char *origin, const char *kind,
+		  struct kv *extra)
+{
+	struct kv o, t, v;
+	uint64_t origin_id = 0;
+	char odm[256] = "";
+	if (!valid_name(name)) {
+		err("invalid name '%s' (letters, digits, '.', '_', '-'; at most %d)", name, NAME_MAX_LEN);
+		return -1;
+	}
+	if (vol_exists(name)) {
+		err("'%s' already exists (see 'ctpool list')", name);
+		return -1;
+	}
+	if (origin) {
+		if (vol_load(&o, origin)) {
+			err("no volume '%s' to snapshot", origin);
+			return -1;
+		}
+		if (strcmp(kv_get(&o, "pool") ? kv_get(&o, "pool") : "", p->name)) {
+			err("'%s' is in pool %s, not %s", origin, kv_get(&o, "pool"), p->name);
+			kv_free(&o);
+			return -1;
+		}
+		origin_id = kv_get_u64(&o, "id", 0);
+		if (!size)
+			size = kv_get_u64(&o, "size", 0);
+		kv_free(&o);
+		vol_dm_name(origin, odm, sizeof(odm));
+	}
+	if (size == 0 || size % 512) {
+		err("size must be a non-zero multiple of 512 bytes");
+		return -1;
+	}
+	uint32_t id = alloc_dev_id(p, 0);
+	if (txn_begin(p, &t, "create", id, name))
+		return -1;
+	int r;
+	for (int attempt = 0;; attempt++) {
+		char msg[96];
+		if (origin) {
+			struct dm_dev_info di;
+			int active = dm_info(odm, &di) == 0 && di.exists;
+			/* an active origin must be suspended around create_snap */
+			if (active && !di.suspended && dm_suspend_dev(odm, 0)) {
+				err("cannot suspend %s: %s", odm, dm_last_error());
+				r = -EIO;
+				break;
+			}
+			snprintf(msg, sizeof(msg), "create_snap %u %llu", id, (unsigned long long)origin_id);
+			r = dm_message(p->name, msg);
+			if (active && !di.suspended && dm_resume_dev(odm))
+				err("cannot resume %s: %s (resume it with 'dmsetup resume %s')", odm,
+				    dm_last_error(), odm);
+		} else {
+			snprintf(msg, sizeof(msg), "create_thin %u", id);
+			r = dm_message(p->name, msg);
+		}
+		if (r == -EEXIST && attempt < 64) {
+			warnx_("device id %u exists in pool %s but no record owns it (run 'ctpool gc'); "
+			       "trying another",
+			       id, p->name);
+			id = alloc_dev_id(p, id);
+			kv_setu(&t, "dev_id", id);
+			if (kv_save(&t, p->txn_path))
+				break;
+			continue;
+		}
+		break;
+	}
+	if (r) {
+		err("cannot create '%s' in pool %s: %s%s", name, p->name, strerror(-r), errno_hint(-r));
+		unlink(p->txn_path);
+		kv_free(&t);
+		return -1;
+	}
+	crash_point("after-message");
+	kv_init(&v);
+	kv_set(&v, "name", name);
+	kv_set(&v, "pool", p->name);
+	kv_setu(&v, "id", id);
+	kv_setu(&v, "size", size);
+	kv_set(&v, "kind", kind ? kind : "volume");
+	kv_set(&v, "origin", origin ? origin : "");
+	kv_setu(&v, "txid", kv_get_u64(&t, "open_txid", 0));
+	kv_setu(&v, "created", (uint64_t)time(NULL));
+	char dmn[256];
+	snprintf(dmn, sizeof(dmn), "%s-%s", p->name, name);
+	kv_set(&v, "dm_name", dmn);
+	if (extra)
+		for (int i = 0; i < extra->n; i++)
+			kv_set(&v, extra->k[i], extra->v[i]);
+	if (!kv_get(&v, "state"))
+		kv_set(&v, "state", "ready");
+	if (vol_save(&v, name)) {
+		kv_free(&v);
+		delete_dev_id(p, id, 1);
+		unlink(p->txn_path);
+		return -1;
+	}
+	kv_free(&v);
+	crash_point("after-record");
+	if (txn_commit(p, &t)) {
+		/* the id is deleted again by recovery on the next start */
+		return -1;
+	}
+	dbg("created %s as device %u", name, id);
+	return 0;
+}
+
+int vol_deactivate(const char *name)
+{
+	char dmn[256];
+	struct dm_dev_info di;
+	if (vol_dm_name(name, dmn, sizeof(dmn)))
+		return -1;
+	if (dm_info(dmn, &di) || !di.exists)
+		return 0;
+	if (di.open_count > 0) {
+		err("'%s' is in use (%d opener(s): mounted or held open); unmount it or stop its "
+		    "container first",
+		    name, di.open_count);
+		return -1;
+	}
+	for (int i = 0; i < 20; i++) {
+		int r = dm_remove_dev(dmn);
+		if (r == 0)
+			return 0;
+		usleep(100000);
+	}
+	err("cannot deactivate %s: %s", dmn, dm_last_error());
+	return -1;
+}
+
+int vol_activate(const char *name, char *devpath, size_t len)
+{
+	struct kv v;
+	struct pool p;
+	char dmn[256];
+	if (vol_open_pool(name, &v, &p))
+		return -1;
+	vol_dm_name(name, dmn, sizeof(dmn));
+	struct dm_dev_info di;
+	if (dm_info(dmn, &di) == 0 && di.exists) {
+		if (di.suspended)
+			dm_resume_dev(dmn);
+	} else if (thin_table_activate(&p, dmn, kv_get_u64(&v, "id", 0), kv_get_u64(&v, "size", 0))) {
+		kv_free(&v);
+		return -1;
+	}
+	kv_free(&v);
+	if (devpath)
+		dm_dev_path(dmn, devpath, len);
+	return 0;
+}
+
+static int discard_whole(const char *dev)
+{
+	int fd = open(dev, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	uint64_t size = 0;
+	int r = ioctl(fd, BLKGETSIZE64, &size);
+	if (r == 0 && size) {
+		uint64_t range[2] = { 0, size };
+		r = ioctl(fd, BLKDISCARD, range);
+	}
+	int e = errno;
+	close(fd);
+	sync();
+	errno = e;
+	return r;
+}
+
+int vol_do_delete(struct pool *p, const char *name, int discard)
+{
+	struct kv v, t;
+	char dmn[256], dev[PATH_MAX];
+	if (vol_load(&v, name)) {
+		err("no volume '%s' (see 'ctpool list')", name);
+		return -1;
+	}
+	uint64_t id = kv_get_u64(&v, "id", 0);
+	vol_dm_name(name, dmn, sizeof(dmn));
+	kv_free(&v);
+	struct dm_dev_info di;
+	int active = dm_info(dmn, &di) == 0 && di.exists;
+	if (active && di.open_count > 0) {
+		err("'%s' is in use (mounted or open); unmount it or stop its container first", name);
+		return -1;
+	}
+	/*
+	 * Discard the whole thin before deleting it, so the pool passes the
+	 * discards down and a sparse/loop-backed data device gets its space
+	 * back (docker's dm.blkdiscard).
+	 */
+	if (active || discard) {
+		if (!active && vol_activate(name, NULL, 0) == 0)
+			active = 1;
+		if (active) {
+			dm_dev_path(dmn, dev, sizeof(dev));
+			if (discard_whole(dev))
+				dbg("discard of %s failed: %s (continuing)", dev, strerror(errno));
+		}
+	}
+	if (vol_deactivate(name))
+		return -1;
+	if (txn_begin(p, &t, "delete", id, name))
+		return -1;
+	int r = delete_dev_id(p, id, 1);
+	if (r && r != -ENODATA) {
+		unlink(p->txn_path);
+		kv_free(&t);
+		return -1;
+	}
+	crash_point("after-message");
+	vol_remove_record(name);
+	crash_point("after-record");
+	return txn_commit(p, &t);
+}
+
+/* ---- mapped blocks of inactive volumes, from a metadata snapshot ---- */
+struct idmap {
+	int n;
+	uint64_t id[4096];
+	uint64_t mapped[4096];
+};
+
+static int snapshot_ids(struct pool *p, struct idmap *m)
+{
+	m->n = 0;
+	if (!have_prog("thin_ls")) {
+		dbg("thin_ls not installed: cannot read mapped counts of inactive volumes");
+		return -1;
+	}
+	int r = dm_message(p->name, "reserve_metadata_snap");
+	if (r == -EBUSY) { /* a snapshot left by a crashed run: replace it */
+		dm_message(p->name, "release_metadata_snap");
+		r = dm_message(p->name, "reserve_metadata_snap");
+	}
+	if (r) {
+		dbg("reserve_metadata_snap failed: %s", strerror(-r));
+		return -1;
+	}
+	const char *argv[] = { "thin_ls", "--metadata-snap", "--no-headers", "-o", "DEV,MAPPED_BLOCKS",
+			       pool_meta_dev(p), NULL };
+	char *out = NULL;
+	int st = run_capture(argv, &out);
+	dm_message(p->name, "release_metadata_snap");
+	if (st != 0) {
+		free(out);
+		warnx_("thin_ls on the metadata snapshot of pool %s failed (exit %d)", p->name, st);
+		return -1;
+	}
+	char *save = NULL;
+	for (char *l = strtok_r(out, "\n", &save); l && m->n < 4096; l = strtok_r(NULL, "\n", &save)) {
+		unsigned long long a, b;
+		if (sscanf(l, "%llu %llu", &a, &b) == 2) {
+			m->id[m->n] = a;
+			m->mapped[m->n] = b;
+			m->n++;
+		}
+	}
+	free(out);
+	return 0;
+}
+
+/* ---- commands ---- */
+static int resolve_pool(const char *name, struct pool *p)
+{
+	char def[NAME_MAX_LEN + 1];
+	if (!name) {
+		if (pool_default_name(def, sizeof(def)))
+			return -1;
+		name = def;
+	}
+	if (pool_load(p, name))
+		return -1;
+	return pool_ensure_active(p);
+}
+
+static int vol_usage(FILE *f)
+{
+	fputs("usage: ctpool create NAME --size SIZE [--pool POOL]\n"
+	      "       ctpool snapshot ORIGIN NAME [--size SIZE]\n"
+	      "       ctpool activate NAME          (prints the device path)\n"
+	      "       ctpool deactivate NAME\n"
+	      "       ctpool delete NAME [--no-discard]\n"
+	      "       ctpool list [--pool POOL] [--json]\n"
+	      "       ctpool gc [--pool POOL] [--dry-run]\n"
+	      "       ctpool recover [--pool POOL]\n",
+	      f);
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+int cmd_create(int argc, char **argv)
+{
+	const char *name = NULL, *pool = NULL;
+	uint64_t size = 0;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return vol_usage(stdout);
+		if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+			if (parse_size(argv[++i], &size)) {
+				err("bad size '%s' (e.g. 512M, 10G)", argv[i]);
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
+			pool = argv[++i];
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else {
+			err("create: bad argument '%s'", argv[i]);
+			return vol_usage(stderr);
+		}
+	}
+	if (!name || !size) {
+		err("create needs NAME and --size");
+		return vol_usage(stderr);
+	}
+	if (lock_state() < 0)
+		return EXIT_ERR;
+	struct pool p;
+	if (resolve_pool(pool, &p))
+		return EXIT_ERR;
+	size = (size + 511) / 512 * 512;
+	if (vol_do_create(&p, name, size, NULL, "volume", NULL))
+		return EXIT_ERR;
+	info("created volume %s", name);
+	return EXIT_OK;
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+	const char *a[2] = { NULL, NULL };
+	int na = 0;
+	uint64_t size = 0;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return vol_usage(stdout);
+		if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+			if (parse_size(argv[++i], &size))
+				return EXIT_USAGE;
+		} else if (argv[i][0] != '-' && na < 2)
+			a[na++] = argv[i];
+		else {
+			err("snapshot: bad argument '%s'", argv[i]);
+			return vol_usage(stderr);
+		}
+	}
+	if (na != 2) {
+		err("snapshot needs ORIGIN and NAME");
+		return vol_usage(stderr);
+	}
+	if (lock_state() < 0)
+		return EXIT_ERR;
+	struct kv v;
+	struct pool p;
+	if (vol_open_pool(a[0], &v, &p))
+		return EXIT_ERR;
+	if (size && size < kv_get_u64(&v, "size", 0)) {
+		err("a snapshot cannot be smaller than its origin");
+		return EXIT_USAGE;
+	}
+	if (vol_do_create(&p, a[1], size ? (size + 511) / 512 * 512 : 0, a[0], "volume", NULL))
+		return EXIT_ERR;
+	info("created snapshot %s of %s", a[1], a[0]);
+	return EXIT_OK;
+}
+
+int cmd_activate(int argc, char **argv)
+{
+	if (argc != 1 || argv[0][0] == '-')
+		return vol_usage(argc == 1 && is_help(argv[0]) ? stdout : stderr);
+	if (lock_state() < 0)
+		return EXIT_ERR;
+	char dev[PATH_MAX];
+	if (vol_activate(argv[0], dev, sizeof(dev)))
+		return EXIT_ERR;
+	printf("%s\n", dev);
+	return EXIT_OK;
+}
+
+int cmd_deactivate(int argc, char **argv)
+{
+	if (argc != 1 || argv[0][0] == '-')
+		return vol_usage(argc == 1 && is_help(argv[0]) ? stdout : stderr);
+	if (lock_state() < 0)
+		return EXIT_ERR;
+	if (!vol_exists(argv[0])) {
+		err("no volume '%s'", argv[0]);
+		return EXIT_ERR;
+	}
+	return vol_deactivate(argv[0]) ? EXIT_ERR : EXIT_OK;
+}
+
+int cmd_delete(int argc, char **argv)
+{
+	const char *name = NULL;
+	int discard = -1;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return vol_usage(stdout);
+		if (!strcmp(argv[i], "--no-discard"))
+			discard = 0;
+		else if (!strcmp(argv[i], "--discard"))
+			discard = 1;
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else {
+			err("delete: bad argument '%s'", argv[i]);
+			return vol_usage(stderr);
+		}
+	}
+	if (!name)
+		return vol_usage(stderr);
+	if (lock_state() < 0)
+		return EXIT_ERR;
+	struct kv v;
+	struct pool p;
+	if (vol_open_pool(name, &v, &p))
+		return EXIT_ERR;
+	const char *kind = kv_get(&v, "kind");
+	if (kind && strcmp(kind, "volume")) {
+		err("'%s' is a%s %s: use 'ctpool %s rm %s'", name, kind[0] == 'i' ? "n" : "", kind, kind, name);
+		return EXIT_ERR;
+	}
+	/* default: discard when the data lives in a file (space goes back to the host fs) */
+	if (discard < 0)
+		discard = (int)kv_get_u64(&p.kv, "data_file", 0);
+	if (vol_do_delete(&p, name, discard))
+		return EXIT_ERR;
+	info("deleted %s", name);
+	return EXIT_OK;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	const char *pool = NULL;
+	int json = 0;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return vol_usage(stdout);
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
+			pool = argv[++i];
+		else {
+			err("list: bad argument '%s'", argv[i]);
+			return vol_usage(stderr);
+		}
+	}
+	if (lock_state() < 0)
+		return EXIT_ERR;
+	int n;
+	char **names = vol_list_names(&n);
+	/* group by pool: one metadata snapshot per pool with inactive volumes */
+	struct pool cur;
+	struct idmap *m = calloc(1, sizeof(*m));
+	int have_cur = 0, have_map = 0;
+	if (json)
+		printf("[");
+	else
+		printf("%-20s %-9s %-10s %6s %10s %10s %-7s %s\n", "NAME", "KIND", "POOL", "ID", "SIZE",
+		       "MAPPED", "ACTIVE", "ORIGIN");
+	int first = 1;
+	for (int i = 0; i < n; i++) {
+		struct kv v;
+		if (vol_load(&v, names[i]))
+			continue;
+		const char *vp = kv_get(&v, "pool");
+		if (!vp || (pool && strcmp(pool, vp))) {
+			kv_free(&v);
+			continue;
+		}
+		if (!have_cur || strcmp(cur.name, vp)) {
+			if (have_cur)
+				kv_free(&cur.kv);
+			have_cur = pool_load(&cur, vp) == 0 && pool_ensure_active(&cur) == 0;
+			have_map = 0;
+			if (!have_cur) {
+				kv_free(&v);
+				continue;
+			}
+		}
+		uint64_t id = kv_get_u64(&v, "id", 0);
+		uint64_t bs = pool_block_sectors(&cur);
+		char dmn[256], params[256];
+		vol_dm_name(names[i], dmn, sizeof(dmn));
+		struct dm_dev_info di;
+		int active = dm_info(dmn, &di) == 0 && di.exists;
+		int64_t mapped = -1;
+		if (active && dm_status_noflush(dmn, params, sizeof(params)) == 0) {
+			uint64_t ms;
+			int64_t hi;
+			if (parse_thin_status(params, &ms, &hi) == 0)
+				mapped = ms / bs;
+		} else if (!active) {
+			if (!have_map)
+				have_map = snapshot_ids(&cur, m) == 0 ? 1 : -1;
+			if (have_map > 0)
+				for (int k = 0; k < m->n; k++)
+					if (m->id[k] == id)
+						mapped = m->mapped[k];
+		}
+		const char *origin = kv_get(&v, "origin") ? kv_get(&v, "origin") : "";
+		const char *kind = kv_get(&v, "kind") ? kv_get(&v, "kind") : "volume";
+		uint64_t size = kv_get_u64(&v, "size", 0);
+		if (json) {
+			printf("%s{\"name\":", first ? "" : ",");
+			json_str(stdout, names[i]);
+			printf(",\"kind\":");
+			json_str(stdout, kind);
+			printf(",\"pool\":");
+			json_str(stdout, vp);
+			printf(",\"dev_id\":%llu,\"size\":%llu,\"mapped_blocks\":", (unsigned long long)id,
+			       (unsigned long long)size);
+			if (mapped >= 0)
+				printf("%lld,\"mapped_bytes\":%llu", (long long)mapped,
+				       (unsigned long long)mapped * bs * 512);
+			else
+				printf("null,\"mapped_bytes\":null");
+			printf(",\"active\":%s,\"origin\":", active ? "true" : "false");
+			if (*origin)
+				json_str(stdout, origin);
+			else
+				printf("null");
+			printf(",\"state\":");
+			json_str(stdout, kv_get(&v, "state") ? kv_get(&v, "state") : "ready");
+			if (active)
+				printf(",\"device\":\"/dev/mapper/%s\"", dmn);
+			printf("}");
+		} else {
+			char sz[32], mp[32];
+			if (mapped >= 0)
+				fmt_size((uint64_t)mapped * bs * 512, mp, sizeof(mp));
+			else
+				strcpy(mp, "?");
+			printf("%-20s %-9s %-10s %6llu %10s %10s %-7s %s\n", names[i], kind, vp,
+			       (unsigned long long)id, fmt_size(size, sz, sizeof(sz)), mp,
+			       active ? "yes" : "no", *origin ? origin : "-");
+		}
+		first = 0;
+		kv_free(&v);
+	}
+	if (json)
+		printf("]\n");
+	free(m);
+	free_names(names, n);
+	return EXIT_OK;
+}
+
+int cmd_gc(int argc, char **argv)
+{
+	const char *pool = NULL;
+	int dry = 0;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i])) {
+			fputs("usage: ctpool gc [--pool POOL] [--dry-run]\n"
+			      "Deletes thin devices in the pool that no ctpool record owns (leaks from\n"
+			      "crashes or other tools), and images whose import was interrupted.\n",
+			      stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--dry-run"))
+			dry = 1;
+		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
+			pool = argv[++i];
+		else {
+			err("gc: bad argument '%s'", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (lock_state() < 0)
+		return EXIT_ERR;
+	struct pool p;
+	if (resolve_pool(pool, &p))
+		return EXIT_ERR;
+	struct idmap *m = calloc(1, sizeof(*m));
+	if (snapshot_ids(&p, m)) {
+		err("cannot enumerate the devices of pool %s (needs thin_ls from thin-provisioning-tools)",
+		    p.name);
+		free(m);
+		return EXIT_ERR;
+	}
+	int n, removed = 0, rc = EXIT_OK;
+	char **names = vol_list_names(&n);
+	for (int k = 0; k < m->n; k++) {
+		int owned = 0;
+		for (int i = 0; i < n && !owned; i++) {
+			struct kv v;
+			if (vol_load(&v, names[i]))
+				continue;
+			const char *vp = kv_get(&v, "pool");
+			owned = vp && !strcmp(vp, p.name) && kv_get_u64(&v, "id", UINT64_MAX) == m->id[k];
+			kv_free(&v);
+		}
+		if (owned)
+			continue;
+		info("%s device %llu (%llu mapped blocks): no record owns it", dry ? "would delete" : "deleting",
+		     (unsigned long long)m->id[k], (unsigned long long)m->mapped[k]);
+		if (dry) {
+			removed++;
+			continue;
+		}
+		struct kv t;
+		if (txn_begin(&p, &t, "delete", (uint32_t)m->id[k], "")) {
+			rc = EXIT_ERR;
+			break;
+		}
+		if (delete_dev_id(&p, m->id[k], 1)) {
+			unlink(p.txn_path);
+			kv_free(&t);
+			rc = EXIT_ERR;
+			continue;
+		}
+		if (txn_commit(&p, &t)) {
+			rc = EXIT_ERR;
+			break;
+		}
+		removed++;
+	}
+	free_names(names, n);
+	free(m);
+	info("gc: %d orphan device(s) %s", removed, dry ? "found" : "removed");
+	return rc;
+}
+
+int cmd_recover(int argc, char **argv)
+{
+	const char *pool = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return vol_usage(stdout);
+		if (!strcmp(argv[i], "--pool") && i + 1 < argc)
+			pool = argv[++i];
+	}
+	if (lock_state() < 0)
+		return EXIT_ERR;
+	struct pool p;
+	if (resolve_pool(pool, &p)) /* pool_ensure_active runs the recovery */
+		return EXIT_ERR;
+	info("pool %s: state is consistent (transaction id %llu)", p.name,
+	     (unsigned long long)kv_get_u64(&p.kv, "txid", 0));
+	return EXIT_OK;
+}
