@@ -1,0 +1,98 @@
+# Shared helpers for tests/vm/cli-*.sh and runtime-*.sh (sourced, not a test:
+# the .bash extension keeps run-vm.sh --tests DIR from running it).
+#
+# The same tests run against the kernel's dm-thin (default, POOL_TARGET=thin-pool
+# THIN_TARGET=thin) and against ours (POOL_TARGET=ctpool THIN_TARGET=ctthin,
+# loads ./dm-ctpool.ko from the build).
+set -eu
+set -o pipefail
+
+PY=$(command -v /usr/bin/python3 || command -v python3)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CTPOOL=${CTPOOL:-$ROOT/build/ctpool}
+POOL_TARGET=${POOL_TARGET:-thin-pool}
+THIN_TARGET=${THIN_TARGET:-thin}
+export CTPOOL_POOL_TARGET=$POOL_TARGET CTPOOL_THIN_TARGET=$THIN_TARGET
+export DM_DISABLE_UDEV=1
+export CTPOOL_STATE_DIR=${CTPOOL_STATE_DIR:-$(mktemp -d /tmp/ctpool-state.XXXXXX)}
+unset CTPOOL_CRASH_AT CTPOOL_POOL
+
+T_NAME=$(basename "$0" .sh)
+T_CHECKS=0
+T_WORK=$(mktemp -d /tmp/ctpool-test.XXXXXX)
+
+[ -x "$CTPOOL" ] || { echo "FAIL: $CTPOOL not built (make userspace)"; exit 1; }
+
+log() { echo "# $*"; }
+fail() { echo "FAIL: $T_NAME: $*"; exit 1; }
+ok() { T_CHECKS=$((T_CHECKS + 1)); echo "ok $T_CHECKS - $*"; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; ok "$1 ($2)"; }
+expect_le() { [ "$2" -le "$3" ] || fail "$1: got $2, want <= $3"; ok "$1 ($2 <= $3)"; }
+expect_ge() { [ "$2" -ge "$3" ] || fail "$1: got $2, want >= $3"; ok "$1 ($2 >= $3)"; }
+# expect_status WANT WHAT -- CMD...: run CMD, check its exit status
+expect_status() {
+	local want=$1 what=$2 st=0
+	shift 3
+	"$@" || st=$?
+	[ "$st" = "$want" ] || fail "$what: exit status $st, want $want"
+	ok "$what (exit $st)"
+}
+
+ctpool() { "$CTPOOL" "$@"; }
+
+# json FIELD-EXPRESSION < json: python expression on `d`, e.g. json 'd["data_used"]'
+json() { $PY -c 'import json,sys; d=json.load(sys.stdin); v='"$1"'; print("null" if v is None else (str(v).lower() if isinstance(v,bool) else v))'; }
+
+pool_field() { ctpool pool status "${2:-tp}" --json | json "d[\"$1\"]"; }
+
+# vol_field NAME FIELD
+vol_field() { ctpool list --json | json "[v for v in d if v[\"name\"]==\"$1\"][0][\"$2\"]"; }
+
+load_targets() {
+	if [ "$POOL_TARGET" = thin-pool ]; then
+		modprobe dm-thin-pool
+	else
+		grep -q '^dm_ctpool ' /proc/modules || insmod "$ROOT/dm-ctpool.ko"
+	fi
+	modprobe loop 2>/dev/null || true
+	modprobe ext4 2>/dev/null || true
+}
+
+t_cleanup() {
+	local st=$?
+	set +e
+	# leave nothing behind for the next test
+	for c in $("$CTPOOL" container list --json 2>/dev/null | $PY -c 'import json,sys; [print(c["name"]) for c in json.load(sys.stdin) if c["running"]]' 2>/dev/null); do
+		"$CTPOOL" -q container stop "$c" --timeout 1 >/dev/null 2>&1
+	done
+	for p in $(ls "$CTPOOL_STATE_DIR/pools" 2>/dev/null | sed -n 's/\.conf$//p'); do
+		"$CTPOOL" -q pool remove "$p" --force >/dev/null 2>&1
+	done
+	rm -rf "$T_WORK"
+	if [ $st -eq 0 ]; then
+		echo "PASS: $T_NAME ($T_CHECKS checks, targets $POOL_TARGET/$THIN_TARGET)"
+	fi
+	exit $st
+}
+trap t_cleanup EXIT
+
+# A busybox root filesystem tarball: busybox-static + applet links, /etc/passwd...
+make_busybox_tar() {
+	local out=$1 r=$T_WORK/bbroot
+	local bb
+	bb=$(command -v busybox)
+	ldd "$bb" >/dev/null 2>&1 && fail "busybox is not static (install busybox-static)"
+	rm -rf "$r"
+	mkdir -p "$r"/{bin,sbin,etc,proc,sys,dev,tmp,root,data,usr/bin,usr/sbin,var}
+	chmod 1777 "$r/tmp"
+	cp "$bb" "$r/bin/busybox"
+	for a in $("$bb" --list); do
+		[ "$a" = busybox ] || ln -sf /bin/busybox "$r/bin/$a"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$r/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"
+	echo "image-v1" > "$r/etc/image-release"
+	tar --numeric-owner -C "$r" -czf "$out" .
+}

@@ -1,0 +1,85 @@
+#!/bin/bash
+# ctpool CLI on a file-backed pool: create a pool (loop devices), volumes,
+# snapshots; what a user checks: the status line parsed right, data written to
+# a volume is there, a snapshot is a frozen copy, deleting gives the space back,
+# the pool grows, and removing the pool leaves no device behind.
+. "$(dirname "$0")/cli-lib.bash"
+load_targets
+
+M=$T_WORK/meta.img D=$T_WORK/data.img
+
+expect_status 2 "usage error exits 2" -- ctpool create
+expect_status 0 "--help exits 0" -- ctpool pool --help
+expect_status 1 "creating a volume without a pool is an error" -- ctpool create x --size 1M
+expect_eq "empty list without a pool" "$(ctpool list --json)" "[]"
+
+ctpool pool create tp --metadata "$M" --data "$D" --size 256M --block-size 64k
+expect_eq "pool target recorded" "$(ctpool pool status tp --json | json 'd["pool_target"]')" "$POOL_TARGET"
+expect_eq "data blocks = 256M/64k" "$(pool_field data_total)" 4096
+expect_eq "fresh pool uses no data" "$(pool_field data_used)" 0
+expect_eq "fresh transaction id" "$(pool_field transaction_id)" 0
+expect_eq "mode" "$(pool_field mode)" rw
+expect_eq "needs_check" "$(pool_field needs_check)" false
+expect_eq "held root" "$(pool_field held_root)" null
+expect_eq "no-space policy" "$(pool_field no_space_policy)" queue_if_no_space
+loops=$(losetup -a | grep -c "$T_WORK" || true)
+expect_eq "two loop devices back the pool" "$loops" 2
+
+ctpool create vol1 --size 64M
+expect_eq "create bumps the transaction id" "$(pool_field transaction_id)" 1
+dev=$(ctpool activate vol1)
+expect_eq "device path" "$dev" "/dev/mapper/tp-vol1"
+expect_eq "thin size" "$(blockdev --getsize64 "$dev")" $((64 << 20))
+dd if=/dev/urandom of="$T_WORK/pattern" bs=1M count=4 status=none
+dd if="$T_WORK/pattern" of="$dev" bs=1M oflag=direct status=none
+sync
+expect_eq "4MiB written = 64 mapped blocks" "$(vol_field vol1 mapped_blocks)" 64
+expect_eq "pool data used" "$(pool_field data_used)" 64
+
+# snapshot of an active origin (ctpool suspends it around create_snap)
+ctpool snapshot vol1 snap1
+expect_eq "snapshot shares blocks: pool usage unchanged" "$(pool_field data_used)" 64
+dd if=/dev/zero of="$dev" bs=1M count=4 oflag=direct status=none
+sdev=$(ctpool activate snap1)
+cmp -n $((4 << 20)) "$sdev" "$T_WORK/pattern" || fail "snapshot content changed after writing the origin"
+ok "snapshot keeps the data as it was at snapshot time"
+expect_eq "origin overwrite broke sharing" "$(pool_field data_used)" 128
+ctpool deactivate snap1
+expect_eq "inactive snapshot: mapped count from a metadata snapshot" "$(vol_field snap1 mapped_blocks)" 64
+expect_eq "list shows the origin" "$(vol_field snap1 origin)" vol1
+expect_eq "metadata snapshot released" "$(pool_field held_root)" null
+
+expect_status 1 "duplicate name refused" -- ctpool create vol1 --size 1M
+expect_status 1 "deleting a volume in use is refused" -- bash -c "exec 3<$dev; $CTPOOL delete vol1"
+
+ctpool delete vol1
+expect_eq "deleting the origin frees its own blocks" "$(pool_field data_used)" 64
+ctpool delete snap1
+expect_eq "all data blocks back" "$(pool_field data_used)" 0
+expect_eq "nothing listed" "$(ctpool list --json)" "[]"
+
+ctpool pool resize tp --data-size 512M
+expect_eq "pool grew" "$(pool_field data_total)" 8192
+
+# the pool survives deactivation (a reboot) with its volumes
+ctpool create keep --size 8M
+kdev=$(ctpool activate keep)
+echo "persisted" | dd of="$kdev" conv=sync bs=4k oflag=direct status=none
+ctpool pool deactivate tp
+expect_eq "pool device gone" "$(dmsetup info tp >/dev/null 2>&1 && echo yes || echo no)" no
+expect_eq "loops released" "$(losetup -a | grep -c "$T_WORK" || true)" 0
+kdev=$(ctpool activate keep)   # reactivates the pool from its stored config
+expect_eq "data survived pool deactivation" "$(head -c 9 "$kdev")" persisted
+ctpool deactivate keep
+
+expect_status 1 "removing a pool with volumes is refused" -- ctpool pool remove tp
+ctpool delete keep
+ctpool pool remove tp
+expect_eq "no dm devices left" "$(dmsetup ls | grep -c '^tp' || true)" 0
+expect_eq "no loops left" "$(losetup -a | grep -c "$T_WORK" || true)" 0
+
+# re-adopting existing metadata needs --reuse
+expect_status 1 "existing metadata is not silently reformatted" -- ctpool pool create tp2 --metadata "$M" --data "$D"
+ctpool pool create tp2 --metadata "$M" --data "$D" --reuse
+expect_eq "reused pool keeps its transaction id" "$(pool_field transaction_id tp2)" 6
+ctpool pool remove tp2
