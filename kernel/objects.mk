@@ -1,2 +1,3 @@
 # Kernel-only objects of dm-ctpool.ko.
-KERNEL_OBJS := dm-ctpool-main.o pool-target.o thin-target.o
+KERNEL_OBJS := dm-ctpool-main.o pool-target.o thin-target.o pool.o \
+	       thin-io.o discard.o cell.o

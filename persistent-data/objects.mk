@@ -3,3 +3,5 @@
 PD_OBJS :=
 # Thin metadata (superblock, devices, mapping tree, transactions).
 PD_OBJS += thin-superblock.o thin-mapping.o thin-devices.o thin-metadata.o
+# Table and message argument parsing of the targets (shared with host tests).
+PD_OBJS += target-args.o

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Bios of thin devices that the map path could not finish, run by the pool's
+ * worker: lookups that had to wait for metadata, reads of unprovisioned
+ * blocks, provisioning (with zeroing or a copy from the external origin) and
+ * breaking sharing with a snapshot.
+ *
+ * Every bio handled here holds a cell on its virtual block until it ends:
+ * shared for plain I/O, exclusive while the mapping changes. A new mapping
+ * is inserted only once the block holds the right data (zeroed, copied, or
+ * entirely overwritten by the bio), so a crash never exposes stale data
+ * through a committed mapping.
+ */
+#include <linux/blkdev.h>
+
+#include "pool.h"
+
+#define DM_MSG_PREFIX "ctpool"
+
+#define MIN_JOBS 1024
+
+struct ct_job {
+	struct list_head list;	/* pool->prepared */
+	struct pool *pool;
+	struct thin_c *tc;
+	struct bio *bio;
+	thin_block_t vblock;
+	data_block_t data_block;
+	bool overwrite;		/* the bio itself filled the whole block */
+	bio_end_io_t *saved_end_io;
+	void *saved_private;
+	atomic_t pending;	/* kcopyd operations still running */
+	int err;
+};
+
+int ctpool_jobs_init(struct pool *pool)
+{
+	return mempool_init_kmalloc_pool(&pool->job_pool, MIN_JOBS,
+					 sizeof(struct ct_job));
+}
+
+void ctpool_jobs_exit(struct pool *pool)
+{
+	mempool_exit(&pool->job_pool);
+}
+
+void ctpool_release_hold(struct pool *pool, struct bio *bio)
+{
+	struct thin_io *io = thin_io_of(bio);
+
+	if (io->hold) {
+		ct_cell_put(&pool->cells, io->hold);
+		io->hold = NULL;
+	}
+}
+
+void ctpool_remap(struct pool *pool, struct bio *bio, data_block_t b)
+{
+	sector_t offset = ctpool_sector_in_block(pool, bio->bi_iter.bi_sector);
+
+	bio_set_dev(bio, pool->data_bdev);
+	bio->bi_iter.bi_sector = ctpool_block_to_sector(pool, b) + offset;
+}
+
+static thin_block_t bio_vblock(struct pool *pool, struct bio *bio)
+{
+	return ctpool_sector_to_block(pool, bio->bi_iter.bi_sector);
+}
+
+static bool covers_block(struct pool *pool, struct bio *bio)
+{
+	return op_is_write(bio_op(bio)) &&
+	       bio->bi_iter.bi_size ==
+	       (pool->sectors_per_block << SECTOR_SHIFT);
+}
+
+static void queue_prepared(struct ct_job *job)
+{
+	struct pool *pool = job->pool;
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	list_add_tail(&job->list, &pool->prepared);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	ctpool_wake_worker(pool);
+}
+
+static void copy_done(int read_err, unsigned long write_err, void *context)
+{
+	struct ct_job *job = context;
+
+	if (read_err || write_err)
+		job->err = -EIO;
+	if (atomic_dec_and_test(&job->pending))
+		queue_prepared(job);
+}
+
+static void overwrite_endio(struct bio *bio)
+{
+	struct ct_job *job = bio->bi_private;
+
+	bio->bi_end_io = job->saved_end_io;
+	bio->bi_private = job->saved_private;
+	job->err = blk_status_to_errno(bio->bi_status);
+	queue_prepared(job);
+}
+
+static struct ct_job *new_job(struct thin_c *tc, struct bio *bio,
+			      thin_block_t vblock, data_block_t data_block)
+{
+	struct ct_job *job = mempool_alloc(&tc->pool->job_pool, GFP_NOIO);
+
+	memset(job, 0, sizeof(*job));
+	INIT_LIST_HEAD(&job->list);
+	job->pool = tc->pool;
+	job->tc = tc;
+	job->bio = bio;
+	job->vblock = vblock;
+	job->data_block = data_block;
+	return job;
+}
+
+/* The bio writes the whole new block: send it there, map when done. */
+static void start_overwrite(struct ct_job *job)
+{
+	struct bio *bio = job->bio;
+
+	job->overwrite = true;
+	job->saved_end_io = bio->bi_end_io;
+	job->saved_private = bio->bi_private;
+	bio->bi_end_io = overwrite_endio;
+	bio->bi_private = job;
+	ctpool_remap(job->pool, bio, job->data_block);
+	submit_bio_noacct(bio);
+}
+
+static void data_region(struct pool *pool, struct dm_io_region *r,
+			data_block_t b, sector_t offset, sector_t count)
+{
+	r->bdev = pool->data_bdev;
+	r->sector = ctpool_block_to_sector(pool, b) + offset;
+	r->count = count;
+}
+
+static void start_zero(struct ct_job *job)
+{
+	struct pool *pool = job->pool;
+	struct dm_io_region to;
+
+	data_region(pool, &to, job->data_block, 0, pool->sectors_per_block);
+	atomic_set(&job->pending, 1);
+	dm_kcopyd_zero(pool->copier, 1, &to, 0, copy_done, job);
+}
+
+/* Copy a whole block from the data device (breaking sharing). */
+static void start_copy(struct ct_job *job, data_block_t from_block)
+{
+	struct pool *pool = job->pool;
+	struct dm_io_region from, to;
+
+	data_region(pool, &from, from_block, 0, pool->sectors_per_block);
+	data_region(pool, &to, job->data_block, 0, pool->sectors_per_block);
+	atomic_set(&job->pending, 1);
+	dm_kcopyd_copy(pool->copier, &from, 1, &to, 0, copy_done, job);
+}
+
+/* Copy what the external origin has of the block, zero the rest. */
+static void start_origin_copy(struct ct_job *job)
+{
+	struct pool *pool = job->pool;
+	struct thin_c *tc = job->tc;
+	sector_t begin = ctpool_block_to_sector(pool, job->vblock);
+	sector_t len = min_t(sector_t, pool->sectors_per_block,
+			     tc->origin_size - begin);
+	struct dm_io_region from, to, rest;
+
+	from.bdev = tc->origin_dev->bdev;
+	from.sector = begin;
+	from.count = len;
+	data_region(pool, &to, job->data_block, 0, len);
+
+	if (len == pool->sectors_per_block) {
+		atomic_set(&job->pending, 1);
+		dm_kcopyd_copy(pool->copier, &from, 1, &to, 0, copy_done, job);
+		return;
+	}
+	data_region(pool, &rest, job->data_block, len,
+		    pool->sectors_per_block - len);
+	atomic_set(&job->pending, 2);
+	dm_kcopyd_copy(pool->copier, &from, 1, &to, 0, copy_done, job);
+	dm_kcopyd_zero(pool->copier, 1, &rest, 0, copy_done, job);
+}
+
+static void free_job(struct ct_job *job)
+{
+	mempool_free(job, &job->pool->job_pool);
+}
+
+/* The block is ready: map it, then send the bio there (or end it). */
+void ctpool_process_job(struct pool *pool, struct list_head *entry)
+{
+	struct ct_job *job = list_entry(entry, struct ct_job, list);
+	struct bio *bio = job->bio;
+	int r;
+
+	if (job->err) {
+		thin_dec_data_range(pool->tmd, job->data_block,
+				    job->data_block + 1);
+		if (!job->overwrite)
+			bio->bi_status = errno_to_blk_status(job->err);
+		bio_endio(bio);
+		free_job(job);
+		return;
+	}
+
+	r = thin_insert_block(job->tc->td, job->vblock, job->data_block);
+	if (r) {
+		ctpool_metadata_failed(pool, "insert_block", r);
+		bio_io_error(bio);
+		free_job(job);
+		return;
+	}
+
+	if (job->overwrite) {
+		ctpool_complete(pool, bio);
+	} else {
+		ctpool_remap(pool, bio, job->data_block);
+		ctpool_issue(pool, bio);
+	}
+	free_job(job);
+}
+
+static void alloc_failed(struct pool *pool, struct bio *bio, int r)
+{
+	if (r == -ENOSPC) {
+		ctpool_release_hold(pool, bio);
+		ctpool_no_space(pool, bio);
+	} else {
+		bio_io_error(bio);
+	}
+}
+
+/* A write to an unprovisioned block; the caller holds the cell exclusively. */
+static void provision(struct thin_c *tc, struct bio *bio, thin_block_t vblock)
+{
+	struct pool *pool = tc->pool;
+	data_block_t b;
+	int r;
+
+	r = ctpool_alloc_data_block(pool, &b);
+	if (r) {
+		alloc_failed(pool, bio, r);
+		return;
+	}
+
+	if (covers_block(pool, bio)) {
+		start_overwrite(new_job(tc, bio, vblock, b));
+		return;
+	}
+
+	if (tc->origin_dev &&
+	    ctpool_block_to_sector(pool, vblock) < tc->origin_size) {
+		start_origin_copy(new_job(tc, bio, vblock, b));
+		return;
+	}
+
+	if (pool->pf.zero_new_blocks) {
+		start_zero(new_job(tc, bio, vblock, b));
+		return;
+	}
+
+	/* No zeroing wanted: map at once. */
+	r = thin_insert_block(tc->td, vblock, b);
+	if (r) {
+		ctpool_metadata_failed(pool, "insert_block", r);
+		bio_io_error(bio);
+		return;
+	}
+	ctpool_remap(pool, bio, b);
+	ctpool_issue(pool, bio);
+}
+
+/* A write to a block shared with a snapshot; the cell is held exclusively. */
+static void break_sharing(struct thin_c *tc, struct bio *bio,
+			  thin_block_t vblock, data_block_t old)
+{
+	struct pool *pool = tc->pool;
+	data_block_t b;
+	int r;
+
+	r = ctpool_alloc_data_block(pool, &b);
+	if (r) {
+		alloc_failed(pool, bio, r);
+		return;
+	}
+	if (covers_block(pool, bio))
+		start_overwrite(new_job(tc, bio, vblock, b));
+	else
+		start_copy(new_job(tc, bio, vblock, b), old);
+}
+
+static void read_unprovisioned(struct thin_c *tc, struct bio *bio)
+{
+	if (tc->origin_dev &&
+	    bio->bi_iter.bi_sector < tc->origin_size) {
+		/* The map path split bios at the origin's end. */
+		bio_set_dev(bio, tc->origin_dev->bdev);
+		submit_bio_noacct(bio);
+		return;
+	}
+	zero_fill_bio(bio);
+	bio_endio(bio);
+}
+
+void ctpool_process_bio(struct thin_c *tc, struct bio *bio)
+{
+	struct pool *pool = tc->pool;
+	struct thin_io *io = thin_io_of(bio);
+	struct thin_lookup_result lr;
+	thin_block_t vblock;
+	int r;
+
+	if (!bio_has_data(bio)) {
+		/* An empty flush: the data device does the flushing. */
+		bio_set_dev(bio, pool->data_bdev);
+		ctpool_issue(pool, bio);
+		return;
+	}
+
+	vblock = bio_vblock(pool, bio);
+	if (!io->hold) {
+		io->hold = ct_cell_get(&pool->cells, tc->dev_id, vblock,
+				       vblock + 1, false, bio, GFP_NOIO);
+		if (!io->hold)
+			return;		/* parked; retried when free */
+	}
+
+	r = thin_find_block(tc->td, vblock, true, &lr);
+	if (!r) {
+		if (!op_is_write(bio_op(bio)) || !lr.shared) {
+			ctpool_remap(pool, bio, lr.block);
+			ctpool_issue(pool, bio);
+			return;
+		}
+		if (!ct_cell_upgrade(&pool->cells, io->hold, bio)) {
+			io->hold = NULL;
+			return;
+		}
+		break_sharing(tc, bio, vblock, lr.block);
+		return;
+	}
+
+	if (r != -ENODATA) {
+		DMERR_LIMIT("%s: lookup of block %llu failed: %d",
+			    dm_device_name(tc->thin_md),
+			    (unsigned long long)vblock, r);
+		bio_io_error(bio);
+		return;
+	}
+
+	if (!op_is_write(bio_op(bio))) {
+		read_unprovisioned(tc, bio);
+		return;
+	}
+	if (!ct_cell_upgrade(&pool->cells, io->hold, bio)) {
+		io->hold = NULL;
+		return;
+	}
+	provision(tc, bio, vblock);
+}
