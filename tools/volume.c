@@ -243,6 +243,14 @@ stale_imports:
 		if (vol_load(&v, names[i]))
 			continue;
 		const char *vp = kv_get(&v, "pool"), *st = kv_get(&v, "state");
+		char dmn[256];
+		struct dm_dev_info di;
+		/* a crash between suspend and resume (create_snap of an active origin) */
+		if (vp && !strcmp(vp, p->name) && vol_dm_name(names[i], dmn, sizeof(dmn)) == 0 &&
+		    dm_info(dmn, &di) == 0 && di.exists && di.suspended) {
+			info("recovery: resuming %s, left suspended", dmn);
+			dm_resume_dev(dmn);
+		}
 		if (vp && !strcmp(vp, p->name) && st && !strcmp(st, "importing")) {
 			info("recovery: removing image %s whose import was interrupted", names[i]);
 			vol_do_delete(p, names[i], 0);
