@@ -1,0 +1,108 @@
+#!/bin/bash
+# The one test runner behind `make check`. Runs, in order:
+#   host tests  every executable build/tests/host/*-test and build/tests/unit/*-test,
+#               and every tests/host/*.sh. A test that prints a line
+#               "N passed, N failed" contributes those counts; otherwise it
+#               counts as one test, passed iff it exits 0.
+#   VM tests    every tests/vm/*.sh except lib.sh (helpers use *.bash), run by
+#               qemu/run-vm.sh; tests declaring the same "# vm-options: ..."
+#               line (run-vm.sh options, e.g. --disk 4G --mem 3072) share a boot.
+# Prints PASS/FAIL per test and ends with exactly one line "N passed, N failed";
+# exits non-zero when anything failed.
+#
+# usage: tests/run-all.sh [--host-only|--vm-only] [NAME_REGEX]
+set -eu -o pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+DEFAULT_VM_OPTIONS="--disk 2G --disk 2G --disk 2G --disk 2G"
+HOST_TIMEOUT=${HOST_TIMEOUT:-600}
+
+run_host=1 run_vm=1 filter=""
+for a in "$@"; do
+	case $a in
+	--host-only) run_vm=0 ;;
+	--vm-only) run_host=0 ;;
+	-*) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
+	*) filter=$a ;;
+	esac
+done
+
+passed=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+selected() { [ -z "$filter" ] || [[ $1 =~ $filter ]]; }
+indent() { sed 's/^/    | /'; }
+
+# counts_of FILE: "P F" from the last "N passed, N failed" line, or nothing.
+counts_of() {
+	grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1 | awk '{ print $1, $3 }'
+}
+
+run_host_test() {
+	local name=$1; shift
+	local log=$tmp/host.log status=0 counts p f t0
+	t0=$(date +%s)
+	timeout "$HOST_TIMEOUT" "$@" > "$log" 2>&1 < /dev/null || status=$?
+	counts=$(counts_of "$log")
+	if [ -n "$counts" ]; then
+		read -r p f <<< "$counts"
+	elif [ $status -eq 0 ]; then p=1 f=0
+	else p=0 f=1
+	fi
+	# A crash after a clean summary line is still a failure.
+	[ $status -eq 0 ] || [ "$f" -gt 0 ] || f=1
+	passed=$((passed + p)) failed=$((failed + f))
+	if [ "$f" -eq 0 ]; then
+		echo "PASS $name ($p passed, $(( $(date +%s) - t0 ))s)"
+	else
+		echo "FAIL $name ($p passed, $f failed, exit status $status)"
+		tail -n 40 "$log" | indent
+	fi
+}
+
+if [ $run_host -eq 1 ]; then
+	echo "# host tests"
+	for t in build/tests/host/*-test build/tests/unit/*-test; do
+		[ -x "$t" ] && [ -f "$t" ] || continue
+		name=host/$(basename "$t")
+		selected "$name" && run_host_test "$name" "$t"
+	done
+	for t in tests/host/*.sh; do
+		[ -f "$t" ] || continue
+		name=host/$(basename "$t" .sh)
+		selected "$name" && run_host_test "$name" sh "$t"
+	done
+fi
+
+if [ $run_vm -eq 1 ]; then
+	# Group tests by their vm-options line; one boot per group.
+	declare -A groups=()
+	for t in tests/vm/*.sh; do
+		[ "$(basename "$t")" = lib.sh ] && continue
+		selected "vm/$(basename "$t" .sh)" || continue
+		opts=$(sed -n 's/^# vm-options: *//p' "$t" | head -n 1)
+		opts=${opts:-$DEFAULT_VM_OPTIONS}
+		groups[$opts]="${groups[$opts]:-} $t"
+	done
+	for opts in "${!groups[@]}"; do
+		read -r -a list <<< "${groups[$opts]}"
+		echo "# VM tests (${#list[@]} in one boot: $opts)"
+		status=0
+		# shellcheck disable=SC2086 # opts is a list of options
+		qemu/run-vm.sh $opts --tests "${list[@]}" 2>&1 | tee "$tmp/vm.log" |
+			grep -Ev '^[0-9]+ passed, [0-9]+ failed$' || status=$?
+		counts=$(counts_of "$tmp/vm.log")
+		if [ -n "$counts" ]; then
+			read -r p f <<< "$counts"
+		else
+			p=0 f=${#list[@]}
+			echo "FAIL vm group: run-vm.sh gave no result (status $status)"
+		fi
+		passed=$((passed + p)) failed=$((failed + f))
+	done
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
