@@ -372,6 +372,27 @@ bool thin_device_aborted_changes(struct thin_device *td)
 	return r;
 }
 
+int thin_set_device_details(struct thin_device *td, u64 transaction_id,
+			    u32 creation_time, u32 snapshotted_time)
+{
+	struct thin_metadata *tmd = td->tmd;
+	int r;
+
+	down_write(&tmd->root_lock);
+	r = thin_check_writable(tmd);
+	if (!r && td->gone)
+		r = -ENODATA;
+	if (!r) {
+		td->transaction_id = transaction_id;
+		td->creation_time = creation_time;
+		td->snapshotted_time = snapshotted_time;
+		td->changed = true;
+		thin_mark_changed(tmd);
+	}
+	up_write(&tmd->root_lock);
+	return r;
+}
+
 /* ---- commit and abort ---- */
 
 int thin_write_changed_details(struct thin_metadata *tmd)

@@ -306,7 +306,7 @@ static int device_writable(struct thin_device *td)
 }
 
 static int insert_block_locked(struct thin_device *td, thin_block_t block,
-			       data_block_t data_block)
+			       data_block_t data_block, u32 time)
 {
 	struct thin_metadata *tmd = td->tmd;
 	u64 keys[2] = { td->id, block };
@@ -320,7 +320,7 @@ static int insert_block_locked(struct thin_device *td, thin_block_t block,
 	if (data_block >= (1ULL << 40))
 		return -EINVAL;
 
-	value = cpu_to_le64(pack_block_time(data_block, tmd->time));
+	value = cpu_to_le64(pack_block_time(data_block, time));
 	r = pd_btree_insert(&tmd->info, tmd->root, keys, &value, &tmd->root,
 			    &inserted);
 	thin_mark_changed(tmd);
@@ -338,7 +338,18 @@ int thin_insert_block(struct thin_device *td, thin_block_t block,
 	int r;
 
 	down_write(&td->tmd->root_lock);
-	r = insert_block_locked(td, block, data_block);
+	r = insert_block_locked(td, block, data_block, td->tmd->time);
+	up_write(&td->tmd->root_lock);
+	return r;
+}
+
+int thin_insert_block_time(struct thin_device *td, thin_block_t block,
+			   data_block_t data_block, u32 time)
+{
+	int r;
+
+	down_write(&td->tmd->root_lock);
+	r = insert_block_locked(td, block, data_block, time);
 	up_write(&td->tmd->root_lock);
 	return r;
 }

@@ -650,6 +650,20 @@ void thin_metadata_register_pre_commit(struct thin_metadata *tmd,
 	up_write(&tmd->root_lock);
 }
 
+int thin_metadata_set_time(struct thin_metadata *tmd, u32 time)
+{
+	int r;
+
+	down_write(&tmd->root_lock);
+	r = thin_check_writable(tmd);
+	if (!r) {
+		tmd->time = time;
+		thin_mark_changed(tmd);
+	}
+	up_write(&tmd->root_lock);
+	return r;
+}
+
 u32 thin_metadata_data_block_size(struct thin_metadata *tmd)
 {
 	return tmd->data_block_size;

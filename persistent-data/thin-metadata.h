@@ -139,4 +139,14 @@ void thin_metadata_register_pre_commit(struct thin_metadata *tmd,
 
 u32 thin_metadata_data_block_size(struct thin_metadata *tmd);
 
+/* ---- rebuilding metadata from a dump (ctpool meta restore) ---- */
+/* The snapshot time counter that new mappings are stamped with. */
+int thin_metadata_set_time(struct thin_metadata *tmd, u32 time);
+/* Overwrite the creation details of a device. */
+int thin_set_device_details(struct thin_device *td, u64 transaction_id,
+			    u32 creation_time, u32 snapshotted_time);
+/* thin_insert_block with the mapping's time given instead of the current. */
+int thin_insert_block_time(struct thin_device *td, thin_block_t block,
+			   data_block_t data_block, u32 time);
+
 #endif
