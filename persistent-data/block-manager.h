@@ -81,7 +81,8 @@ void pd_bm_destroy(struct pd_block_manager *bm);
 
 /* Checksum as every dm-thin metadata block uses: crc32c seeded with ~0 over
  * the block after its first 4 bytes, no final inversion, XOR a per-type
- * constant. */
+ * constant. Like the kernel's dm_bm_checksum(), it covers exactly [data,
+ * data + len): callers pass the block + 4 and PD_BLOCK_SIZE - 4. */
 u32 pd_block_checksum(const void *data, size_t len, u32 xor_value);
 
 #endif

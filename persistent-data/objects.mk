@@ -5,3 +5,7 @@ PD_OBJS :=
 PD_OBJS += thin-superblock.o thin-mapping.o thin-devices.o thin-metadata.o
 # Table and message argument parsing of the targets (shared with host tests).
 PD_OBJS += target-args.o
+# Core: checksum, transaction manager, btree.
+PD_OBJS += checksum.o transaction-manager.o transaction-manager-sm.o
+PD_OBJS += btree-node.o btree-shadow.o btree.o btree-insert.o btree-remove.o \
+	   btree-del.o

@@ -34,6 +34,16 @@ int pd_tm_open_with_sm(struct pd_block_manager *bm, pd_block_t sb_location,
 		       struct pd_transaction_manager **tm,
 		       struct pd_space_map **sm);
 
+/*
+ * A transaction manager over a space map the caller already has (and keeps:
+ * pd_tm_destroy does not destroy it). Used by the with_sm constructors and
+ * by tests that supply their own space map.
+ */
+int pd_tm_create(struct pd_block_manager *bm, struct pd_space_map *sm,
+		 struct pd_transaction_manager **result);
+
+/* Frees the manager (or a clone) only: the space map and the block manager
+ * belong to the caller. */
 void pd_tm_destroy(struct pd_transaction_manager *tm);
 
 /*
@@ -42,6 +52,10 @@ void pd_tm_destroy(struct pd_transaction_manager *tm);
  */
 struct pd_transaction_manager *
 pd_tm_create_non_blocking_clone(struct pd_transaction_manager *real);
+
+/* A clone remembers (up to 128) blocks its read locks could not get; this
+ * starts reading them, from a context that may block. */
+void pd_tm_issue_prefetches(struct pd_transaction_manager *tm);
 
 /* Commit in two steps: pre_commit commits the space map and writes and
  * flushes every dirty block except the superblock; commit then unlocks (and

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Dropping a reference to a whole tree.
+ *
+ * A node still shared after this reference goes only loses a count: its
+ * other owners keep everything under it. An unshared node is taken apart:
+ * its children (or, in the leaves of upper levels, the subtrees) are
+ * dropped in turn, the last level's values are dec'd, and the node itself
+ * is freed. The traversal is iterative, on an explicit stack of
+ * (node, next child) frames, so neither the kernel stack nor the number of
+ * held locks grows with the tree.
+ */
+#define pr_fmt(fmt) "btree: " fmt
+
+#include "btree-internal.h"
+
+#define DEL_STACK_SIZE (PD_BTREE_MAX_LEVELS * (PD_BTREE_MAX_DEPTH + 1))
+
+struct del_frame {
+	pd_block_t b;
+	unsigned int level;
+	u32 next;		/* next child to visit */
+	u32 nr;
+	bool internal;
+};
+
+struct del_state {
+	struct pd_btree_info *info;
+	void *values;		/* a copy of a leaf's values for dec */
+	int top;
+	struct del_frame stack[DEL_STACK_SIZE];
+};
+
+static u32 leaf_value_size(struct del_state *s, unsigned int level)
+{
+	return level + 1 < s->info->levels ? sizeof(__le64) :
+					     s->info->value_type.size;
+}
+
+/* Called without the leaf locked: dec may itself change other trees. */
+static int dec_leaf_values(struct del_state *s, struct pd_node_ref *leaf)
+{
+	const struct pd_btree_value_type *vt = &s->info->value_type;
+	u32 nr = pd_node_nr(leaf->n);
+
+	memcpy(s->values, pd_node_value(leaf->n, 0), (size_t)nr * vt->size);
+	pd_btree_unlock(s->info->tm, leaf);
+	if (!nr || !vt->dec)
+		return 0;
+	return vt->dec(vt->context, s->values, nr);
+}
+
+/*
+ * Start dropping the reference to node @b: either at once (shared, or a
+ * leaf of the last level) or by pushing a frame whose children come next.
+ */
+static int del_node(struct del_state *s, pd_block_t b, unsigned int level)
+{
+	struct pd_transaction_manager *tm = s->info->tm;
+	struct pd_node_ref ref;
+	struct del_frame *f;
+	bool shared;
+	int r;
+
+	r = pd_tm_block_is_shared(tm, b, &shared);
+	if (r)
+		return r;
+	if (shared)
+		return pd_tm_dec(tm, b);
+
+	r = pd_btree_read_node(tm, b, leaf_value_size(s, level), &ref);
+	if (r)
+		return r;
+
+	if (!pd_node_is_internal(ref.n) && level + 1 == s->info->levels) {
+		r = dec_leaf_values(s, &ref);
+		return r ? r : pd_tm_dec(tm, b);
+	}
+
+	if (s->top + 1 == DEL_STACK_SIZE) {
+		pd_btree_unlock(tm, &ref);
+		pr_err("tree too deep at block %llu: corrupt\n",
+		       (unsigned long long)b);
+		return -EILSEQ;
+	}
+	f = &s->stack[++s->top];
+	f->b = b;
+	f->level = level;
+	f->next = 0;
+	f->nr = pd_node_nr(ref.n);
+	f->internal = pd_node_is_internal(ref.n);
+	pd_btree_unlock(tm, &ref);
+	return 0;
+}
+
+/* Visit the next child of the top frame, or finish the frame. */
+static int del_step(struct del_state *s)
+{
+	struct del_frame *f = &s->stack[s->top];
+	struct pd_node_ref ref;
+	pd_block_t child;
+	int r;
+
+	if (f->next == f->nr) {
+		s->top--;
+		return pd_tm_dec(s->info->tm, f->b);
+	}
+
+	/* Re-read: the node may have left the cache while we were below. */
+	r = pd_btree_read_node(s->info->tm, f->b,
+			       leaf_value_size(s, f->level), &ref);
+	if (r)
+		return r;
+	child = pd_node_value64(ref.n, f->next++);
+	pd_btree_unlock(s->info->tm, &ref);
+
+	/* Below an upper-level leaf starts the next level's tree. */
+	return del_node(s, child, f->internal ? f->level : f->level + 1);
+}
+
+int pd_btree_del(struct pd_btree_info *info, pd_block_t root)
+{
+	struct del_state *s;
+	int r;
+
+	r = pd_btree_check_info(info);
+	if (r)
+		return r;
+	s = kmalloc(sizeof(*s), GFP_NOIO);
+	if (!s)
+		return -ENOMEM;
+	s->values = kmalloc(PD_BLOCK_SIZE, GFP_NOIO);
+	if (!s->values) {
+		kfree(s);
+		return -ENOMEM;
+	}
+	s->info = info;
+	s->top = -1;
+
+	r = del_node(s, root, 0);
+	while (!r && s->top >= 0) {
+		r = del_step(s);
+		cond_resched();
+	}
+
+	kfree(s->values);
+	kfree(s);
+	return r;
+}

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Helpers for the core host tests (see core-test.h).
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core-test.h"
+
+int core_test_summary(size_t nr_tests, int nr_failed)
+{
+	if (nr_failed < 0 || (size_t)nr_failed > nr_tests)
+		nr_failed = nr_tests;
+	fflush(stderr);
+	printf("%zu passed, %d failed\n", nr_tests - nr_failed, nr_failed);
+	fflush(stdout);
+	return nr_failed ? 1 : 0;
+}
+
+/* ---- scratch files ---- */
+
+static char scratch[256];
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+			struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void remove_scratch(void)
+{
+	if (scratch[0])
+		nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *core_test_path(const char *name)
+{
+	const char *base = getenv("TMPDIR");
+	char *path;
+
+	if (!scratch[0]) {
+		snprintf(scratch, sizeof(scratch), "%s/core-test-XXXXXX",
+			 base ? base : "/tmp");
+		if (!mkdtemp(scratch)) {
+			perror("mkdtemp");
+			exit(2);
+		}
+		atexit(remove_scratch);
+	}
+	if (asprintf(&path, "%s/%s", scratch, name) < 0)
+		abort();
+	return path;
+}
+
+void core_make_file(const char *path, u64 nr_blocks)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, nr_blocks * PD_BLOCK_SIZE), 0);
+	close(fd);
+}
+
+/* ---- random numbers ---- */
+
+static u64 rand_state = 88172645463325252ull;
+
+void core_srand(u64 seed)
+{
+	rand_state = seed * 0x9E3779B97F4A7C15ull + 1;
+}
+
+u64 core_rand(void)
+{
+	rand_state ^= rand_state << 13;
+	rand_state ^= rand_state >> 7;
+	rand_state ^= rand_state << 17;
+	return rand_state;
+}
+
+/* ---- the in-memory space map ---- */
+
+struct test_sm {
+	struct pd_space_map sm;
+	pd_block_t nr_blocks;
+	pd_block_t cursor;
+	u32 *counts;
+	u32 *committed;
+	unsigned int errors;
+};
+
+static struct test_sm *to_tsm(struct pd_space_map *sm)
+{
+	return container_of(sm, struct test_sm, sm);
+}
+
+static int tsm_bad(struct test_sm *t, const char *what, pd_block_t b)
+{
+	fprintf(stderr, "test space map: %s (block %llu)\n", what,
+		(unsigned long long)b);
+	t->errors++;
+	return -EINVAL;
+}
+
+static void tsm_destroy(struct pd_space_map *sm)
+{
+	struct test_sm *t = to_tsm(sm);
+
+	free(t->counts);
+	free(t->committed);
+	free(t);
+}
+
+static int tsm_extend(struct pd_space_map *sm, pd_block_t extra)
+{
+	return -EINVAL;
+}
+
+static int tsm_nr_blocks(struct pd_space_map *sm, pd_block_t *count)
+{
+	*count = to_tsm(sm)->nr_blocks;
+	return 0;
+}
+
+static int tsm_nr_free(struct pd_space_map *sm, pd_block_t *count)
+{
+	*count = to_tsm(sm)->nr_blocks - test_sm_nr_allocated(sm);
+	return 0;
+}
+
+static int tsm_get_count(struct pd_space_map *sm, pd_block_t b, u32 *result)
+{
+	struct test_sm *t = to_tsm(sm);
+
+	if (b >= t->nr_blocks)
+		return tsm_bad(t, "get_count out of range", b);
+	*result = t->counts[b];
+	return 0;
+}
+
+static int tsm_more_than_one(struct pd_space_map *sm, pd_block_t b,
+			     bool *result)
+{
+	u32 count;
+	int r = tsm_get_count(sm, b, &count);
+
+	if (!r)
+		*result = count > 1;
+	return r;
+}
+
+static int tsm_set_count(struct pd_space_map *sm, pd_block_t b, u32 count)
+{
+	struct test_sm *t = to_tsm(sm);
+
+	if (b >= t->nr_blocks)
+		return tsm_bad(t, "set_count out of range", b);
+	t->counts[b] = count;
+	return 0;
+}
+
+static int tsm_commit(struct pd_space_map *sm)
+{
+	struct test_sm *t = to_tsm(sm);
+
+	memcpy(t->committed, t->counts, t->nr_blocks * sizeof(u32));
+	return 0;
+}
+
+static int tsm_inc(struct pd_space_map *sm, pd_block_t b, pd_block_t e)
+{
+	struct test_sm *t = to_tsm(sm);
+
+	for (; b < e; b++) {
+		if (b >= t->nr_blocks)
+			return tsm_bad(t, "inc out of range", b);
+		if (!t->counts[b])
+			return tsm_bad(t, "inc of a free block", b);
+		t->counts[b]++;
+	}
+	return 0;
+}
+
+static int tsm_dec(struct pd_space_map *sm, pd_block_t b, pd_block_t e)
+{
+	struct test_sm *t = to_tsm(sm);
+
+	for (; b < e; b++) {
+		if (b >= t->nr_blocks)
+			return tsm_bad(t, "dec out of range", b);
+		if (!t->counts[b])
+			return tsm_bad(t, "dec of a free block", b);
+		t->counts[b]--;
+	}
+	return 0;
+}
+
+static int tsm_new_block(struct pd_space_map *sm, pd_block_t *result)
+{
+	struct test_sm *t = to_tsm(sm);
+	pd_block_t i, b;
+
+	for (i = 0; i < t->nr_blocks; i++) {
+		b = (t->cursor + i) % t->nr_blocks;
+		if (!t->counts[b] && !t->committed[b]) {
+			t->counts[b] = 1;
+			t->cursor = b + 1;
+			*result = b;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int tsm_root_size(struct pd_space_map *sm, size_t *result)
+{
+	*result = 0;
+	return 0;
+}
+
+static int tsm_copy_root(struct pd_space_map *sm, void *where, size_t max)
+{
+	return 0;
+}
+
+static const struct pd_space_map_ops tsm_ops = {
+	.destroy = tsm_destroy,
+	.extend = tsm_extend,
+	.get_nr_blocks = tsm_nr_blocks,
+	.get_nr_free = tsm_nr_free,
+	.get_count = tsm_get_count,
+	.count_is_more_than_one = tsm_more_than_one,
+	.set_count = tsm_set_count,
+	.commit = tsm_commit,
+	.inc_blocks = tsm_inc,
+	.dec_blocks = tsm_dec,
+	.new_block = tsm_new_block,
+	.root_size = tsm_root_size,
+	.copy_root = tsm_copy_root,
+};
+
+struct pd_space_map *test_sm_create(pd_block_t nr_blocks, pd_block_t reserved)
+{
+	struct test_sm *t = calloc(1, sizeof(*t));
+	pd_block_t b;
+
+	assert_non_null(t);
+	t->sm.ops = &tsm_ops;
+	t->nr_blocks = nr_blocks;
+	t->counts = calloc(nr_blocks, sizeof(u32));
+	t->committed = calloc(nr_blocks, sizeof(u32));
+	assert_non_null(t->counts);
+	assert_non_null(t->committed);
+	for (b = 0; b <= reserved && b < nr_blocks; b++)
+		t->counts[b] = t->committed[b] = 1;
+	t->cursor = reserved + 1;
+	return &t->sm;
+}
+
+u32 test_sm_count(struct pd_space_map *sm, pd_block_t b)
+{
+	return to_tsm(sm)->counts[b];
+}
+
+pd_block_t test_sm_nr_allocated(struct pd_space_map *sm)
+{
+	struct test_sm *t = to_tsm(sm);
+	pd_block_t b, n = 0;
+
+	for (b = 0; b < t->nr_blocks; b++)
+		n += !!t->counts[b];
+	return n;
+}
+
+void test_sm_rollback(struct pd_space_map *sm)
+{
+	struct test_sm *t = to_tsm(sm);
+
+	memcpy(t->counts, t->committed, t->nr_blocks * sizeof(u32));
+}
+
+unsigned int test_sm_errors(struct pd_space_map *sm)
+{
+	return to_tsm(sm)->errors;
+}
+
+/* ---- the test superblock ---- */
+
+#define CORE_SB_XOR 0x5eed5eedu
+#define CORE_SB_MAX_ROOTS 32
+
+struct core_sb {
+	__le32 csum;
+	__le32 magic;
+	__le64 blocknr;
+	__le64 nr_roots;
+	__le64 roots[CORE_SB_MAX_ROOTS];
+} __packed;
+
+static void core_sb_prepare(const struct pd_block_validator *v, void *data,
+			    pd_block_t location)
+{
+	struct core_sb *sb = data;
+
+	sb->blocknr = cpu_to_le64(location);
+	sb->csum = cpu_to_le32(pd_block_checksum(&sb->magic, PD_BLOCK_SIZE - 4,
+						 CORE_SB_XOR));
+}
+
+static int core_sb_check(const struct pd_block_validator *v, const void *data,
+			 pd_block_t location)
+{
+	const struct core_sb *sb = data;
+
+	if (le64_to_cpu(sb->blocknr) != location)
+		return -ENOTBLK;
+	if (le32_to_cpu(sb->csum) !=
+	    pd_block_checksum(&sb->magic, PD_BLOCK_SIZE - 4, CORE_SB_XOR))
+		return -EILSEQ;
+	return 0;
+}
+
+const struct pd_block_validator core_sb_validator = {
+	.name = "core_test_sb",
+	.prepare_for_write = core_sb_prepare,
+	.check = core_sb_check,
+};
+
+/* ---- environment ---- */
+
+static void env_open(struct core_env *env, unsigned int cache_blocks)
+{
+	assert_int_equal(pd_bm_file_open(env->path, false, cache_blocks,
+					 &env->bm), 0);
+	assert_int_equal(pd_tm_create(env->bm, env->sm, &env->tm), 0);
+}
+
+void core_env_init(struct core_env *env, const char *name,
+		   pd_block_t nr_blocks, unsigned int cache_blocks)
+{
+	env->path = core_test_path(name);
+	env->nr_blocks = nr_blocks;
+	core_make_file(env->path, nr_blocks);
+	env->sm = test_sm_create(nr_blocks, 0);
+	env_open(env, cache_blocks);
+}
+
+void core_env_reopen(struct core_env *env, unsigned int cache_blocks)
+{
+	pd_tm_destroy(env->tm);
+	pd_bm_destroy(env->bm);
+	test_sm_rollback(env->sm);
+	env_open(env, cache_blocks);
+}
+
+void core_env_commit(struct core_env *env, const u64 *roots, unsigned int n)
+{
+	struct pd_block *b;
+	struct core_sb *sb;
+	unsigned int i;
+	int r;
+
+	assert_true(n <= CORE_SB_MAX_ROOTS);
+	assert_int_equal(pd_tm_pre_commit(env->tm), 0);
+	assert_int_equal(pd_bm_write_lock_zero(env->bm, 0, &core_sb_validator,
+					       &b), 0);
+	sb = pd_block_data(b);
+	sb->magic = cpu_to_le32(0xc0de);
+	sb->nr_roots = cpu_to_le64(n);
+	for (i = 0; i < n; i++)
+		sb->roots[i] = cpu_to_le64(roots[i]);
+	r = pd_tm_commit(env->tm, b);
+	assert_int_equal(r, 0);
+}
+
+void core_env_read_roots(struct core_env *env, u64 *roots, unsigned int n)
+{
+	struct pd_block *b;
+	struct core_sb *sb;
+	unsigned int i;
+
+	assert_int_equal(pd_bm_read_lock(env->bm, 0, &core_sb_validator, &b),
+			 0);
+	sb = pd_block_data(b);
+	assert_int_equal(le64_to_cpu(sb->nr_roots), n);
+	for (i = 0; i < n; i++)
+		roots[i] = le64_to_cpu(sb->roots[i]);
+	pd_bm_unlock(b);
+}
+
+void core_env_exit(struct core_env *env)
+{
+	pd_tm_destroy(env->tm);
+	pd_bm_destroy(env->bm);
+	assert_int_equal(test_sm_errors(env->sm), 0);
+	pd_sm_destroy(env->sm);
+	free(env->path);
+}
