@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the space-map host tests: the cmocka runner with the
+ * project's "N passed, N failed" summary line, raw image access, and a
+ * thin_restore image generator with its expected reference counts.
+ */
+#ifndef SM_TEST_H
+#define SM_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "space-map-common.h"
+#include "space-map-disk.h"
+#include "space-map-metadata.h"
+#include "bm-file.h"
+
+/* Run a cmocka group and print the summary line; the exit status. */
+#define SM_RUN_TESTS(tests) \
+	sm_test_summary(ARRAY_SIZE(tests), cmocka_run_group_tests(tests, \
+								  NULL, NULL))
+int sm_test_summary(size_t nr_tests, int nr_failed);
+
+/* A scratch directory for this test binary (removed at exit). */
+const char *sm_test_dir(void);
+/* sm_test_dir()/name, in a static buffer per call site (copy it). */
+char *sm_test_path(const char *name);
+
+/* Create (or truncate) a file of nr_blocks zeroed 4 KiB blocks. */
+void sm_test_make_file(const char *path, u64 nr_blocks);
+
+/* ---- raw images ---- */
+
+struct sm_image {
+	u8 *data;
+	u64 nr_blocks;
+};
+
+void sm_image_load(struct sm_image *img, const char *path);
+void sm_image_free(struct sm_image *img);
+const void *sm_image_block(const struct sm_image *img, u64 b);
+
+/* Visit every node of a btree (pre-order); leaf_fn gets each leaf entry. */
+typedef void (*sm_node_fn)(void *ctx, u64 block);
+typedef void (*sm_leaf_fn)(void *ctx, u64 key, const void *value);
+void sm_image_walk(const struct sm_image *img, u64 root, sm_node_fn node_fn,
+		   sm_leaf_fn leaf_fn, void *ctx);
+
+/* ---- thin_restore images ---- */
+
+/* What the generated metadata must say: a data count per data block. */
+struct sm_restore_expect {
+	u64 nr_data_blocks;
+	u32 *data_counts;
+};
+
+/*
+ * Write an XML pool description with several devices sharing data blocks
+ * (counts up to > 100, ref-count tree with several leaves, bitmaps past the
+ * first, a partial last bitmap), run thin_restore on a file of
+ * nr_meta_blocks blocks, and fill *expect. Returns false if thin_restore is
+ * missing or fails.
+ */
+bool sm_restore_image(const char *path, u64 nr_meta_blocks,
+		      struct sm_restore_expect *expect);
+void sm_restore_expect_free(struct sm_restore_expect *expect);
+
+/*
+ * Count, per metadata block, the references the image's structures make
+ * (superblock, both space maps, both thin trees) into counts[nr_blocks].
+ */
+void sm_image_metadata_refs(const struct sm_image *img, u32 *counts);
+
+/* ---- a pool: both space maps plus empty thin trees, thin superblock ---- */
+
+struct sm_pool {
+	struct pd_block_manager *bm;
+	struct pd_transaction_manager *tm;
+	struct pd_space_map *msm;
+	struct pd_space_map *dsm;
+	struct thin_disk_superblock sb;	/* in core; roots filled at commit */
+};
+
+extern const struct pd_block_validator sm_test_sb_validator;
+
+/* Format nr_meta_blocks of path; data space map of nr_data_blocks. */
+void sm_pool_create(struct sm_pool *pool, const char *path,
+		    u64 nr_meta_blocks, u64 nr_data_blocks);
+/* 0 or the first error; on error the pool is closed. */
+int sm_pool_open(struct sm_pool *pool, const char *path);
+int sm_pool_commit(struct sm_pool *pool);
+void sm_pool_close(struct sm_pool *pool);
+
+/* The exit status of a shell command (-1 if it could not run). */
+int sm_test_run(const char *fmt, ...) __printf(1, 2);
+
+#endif
