@@ -36,8 +36,10 @@ const struct pd_btree_value_type *
 pd_btree_level_vt(struct pd_btree_info *info, unsigned int level,
 		  struct pd_btree_level *storage);
 
-/* Read-lock a node and check it can be a node of a tree whose leaves hold
- * values of @leaf_value_size bytes. */
+/*
+ * Read-lock a node and check it can be a node of a tree whose leaves hold
+ * values of @leaf_value_size bytes.
+ */
 int pd_btree_read_node(struct pd_transaction_manager *tm, pd_block_t b,
 		       u32 leaf_value_size, struct pd_node_ref *ref);
 void pd_btree_unlock(struct pd_transaction_manager *tm,
@@ -55,8 +57,10 @@ int pd_btree_inc_entries(struct pd_transaction_manager *tm,
 			 const struct pd_btree_value_type *vt,
 			 const struct pd_btree_node *n, u32 i, u32 count);
 
-/* Shadow a node for writing; if the original stays shared, the copy's
- * entries gain their references. */
+/*
+ * Shadow a node for writing; if the original stays shared, the copy's
+ * entries gain their references.
+ */
 int pd_btree_shadow_node(struct pd_transaction_manager *tm,
 			 const struct pd_btree_value_type *vt, pd_block_t b,
 			 struct pd_node_ref *ref);
@@ -92,8 +96,10 @@ struct pd_upper_path {
 	u32 index[PD_BTREE_MAX_LEVELS];
 };
 
-/* With @create missing subtrees are made (empty), else they are -ENODATA.
- * *subtree is the root of the last level's tree for @keys. */
+/*
+ * With @create missing subtrees are made (empty), else they are -ENODATA.
+ * *subtree is the root of the last level's tree for @keys.
+ */
 int pd_btree_shadow_upper(struct pd_btree_info *info, pd_block_t root,
 			  const u64 *keys, bool create, pd_block_t *new_root,
 			  struct pd_upper_path *up, pd_block_t *subtree);

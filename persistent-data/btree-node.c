@@ -25,9 +25,9 @@ void pd_node_init(struct pd_btree_node *n, bool internal, u32 value_size)
 	n->header.padding = 0;
 }
 
-/*----------------------------------------------------------------
+/*
  * Validation
- *--------------------------------------------------------------*/
+ */
 
 static u32 node_csum(const void *data)
 {
@@ -116,9 +116,9 @@ int pd_btree_node_check(const struct pd_btree_node *n, pd_block_t location,
 	return 0;
 }
 
-/*----------------------------------------------------------------
+/*
  * Searching
- *--------------------------------------------------------------*/
+ */
 
 int pd_node_lower_bound(const struct pd_btree_node *n, u64 key)
 {
@@ -145,9 +145,9 @@ u32 pd_node_first_at_or_after(const struct pd_btree_node *n, u64 key)
 	return i + 1;
 }
 
-/*----------------------------------------------------------------
+/*
  * Moving entries
- *--------------------------------------------------------------*/
+ */
 
 void pd_node_shift_right(struct pd_btree_node *n, u32 i, u32 count)
 {

@@ -27,8 +27,10 @@ struct pd_btree_node {
 
 #define PD_BTREE_HEADER_SIZE sizeof(struct btree_node_header)
 
-/* Internal levels on a path within one tree: deeper means a cycle or junk.
- * 16 levels of 252-way nodes is far beyond any device. */
+/*
+ * Internal levels on a path within one tree: deeper means a cycle or junk.
+ * 16 levels of 252-way nodes is far beyond any device.
+ */
 #define PD_BTREE_MAX_DEPTH 16
 
 extern const struct pd_block_validator pd_btree_node_validator;
@@ -80,8 +82,10 @@ static inline void *pd_node_value(const struct pd_btree_node *n, u32 i)
 	return base + (size_t)i * pd_node_value_size(n);
 }
 
-/* The block number held in an 8-byte value (internal nodes, and the leaves
- * of upper levels of a multi-level tree). */
+/*
+ * The block number held in an 8-byte value (internal nodes, and the leaves
+ * of upper levels of a multi-level tree).
+ */
 static inline u64 pd_node_value64(const struct pd_btree_node *n, u32 i)
 {
 	return get_unaligned_le64(pd_node_value(n, i));
@@ -97,8 +101,10 @@ u32 pd_btree_max_entries(u32 value_size);
 /* A fresh empty node (the block is zeroed beforehand). */
 void pd_node_init(struct pd_btree_node *n, bool internal, u32 value_size);
 
-/* Is this a node a tree with these leaf values may contain? -EILSEQ, with
- * a message naming the block, if not. */
+/*
+ * Is this a node a tree with these leaf values may contain? -EILSEQ, with
+ * a message naming the block, if not.
+ */
 int pd_btree_node_check(const struct pd_btree_node *n, pd_block_t location,
 			u32 leaf_value_size);
 
@@ -111,8 +117,10 @@ u32 pd_node_first_at_or_after(const struct pd_btree_node *n, u64 key);
 void pd_node_insert_at(struct pd_btree_node *n, u32 i, u64 key,
 		       const void *value);
 void pd_node_delete(struct pd_btree_node *n, u32 i, u32 count);
-/* Copy @count entries from src[si] over dst[di] (different nodes, same
- * value size); entry counts are not changed. */
+/*
+ * Copy @count entries from src[si] over dst[di] (different nodes, same
+ * value size); entry counts are not changed.
+ */
 void pd_node_copy(struct pd_btree_node *dst, u32 di,
 		  const struct pd_btree_node *src, u32 si, u32 count);
 /* Open a gap of @count entries at i (nr grows) or close one (nr shrinks). */

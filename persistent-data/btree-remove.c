@@ -311,9 +311,9 @@ int pd_btree_remove(struct pd_btree_info *info, pd_block_t root,
 	return r;
 }
 
-/*----------------------------------------------------------------
+/*
  * Ranges
- *--------------------------------------------------------------*/
+ */
 
 /*
  * Remove entries of [@key, @end) from the one leaf that holds @key, which

@@ -32,9 +32,9 @@ pd_btree_level_vt(struct pd_btree_info *info, unsigned int level,
 	return &storage->vt;
 }
 
-/*----------------------------------------------------------------
+/*
  * Reading and creating
- *--------------------------------------------------------------*/
+ */
 
 int pd_btree_read_node(struct pd_transaction_manager *tm, pd_block_t b,
 		       u32 leaf_value_size, struct pd_node_ref *ref)
@@ -72,9 +72,9 @@ int pd_btree_new_node(struct pd_transaction_manager *tm, bool internal,
 	return 0;
 }
 
-/*----------------------------------------------------------------
+/*
  * Reference counting of what nodes point at
- *--------------------------------------------------------------*/
+ */
 
 /* Children are often allocated together: inc them in runs. */
 static int inc_children(struct pd_transaction_manager *tm,
@@ -110,9 +110,9 @@ int pd_btree_inc_entries(struct pd_transaction_manager *tm,
 	return vt->inc(vt->context, pd_node_value(n, i), count);
 }
 
-/*----------------------------------------------------------------
+/*
  * Shadowing
- *--------------------------------------------------------------*/
+ */
 
 int pd_btree_shadow_node(struct pd_transaction_manager *tm,
 			 const struct pd_btree_value_type *vt, pd_block_t b,

@@ -41,9 +41,9 @@ int pd_btree_empty(struct pd_btree_info *info, pd_block_t *root)
 	return 0;
 }
 
-/*----------------------------------------------------------------
+/*
  * Exact lookup
- *--------------------------------------------------------------*/
+ */
 
 int pd_btree_lookup_one(struct pd_transaction_manager *tm, pd_block_t root,
 			u32 value_size, u64 key, void *value)
@@ -111,14 +111,14 @@ int pd_btree_lookup(struct pd_btree_info *info, pd_block_t root,
 				   keys[last], value);
 }
 
-/*----------------------------------------------------------------
+/*
  * Leaves in key order
  *
  * An explicit path of (node, child index) lets iteration step to the next
  * leaf without holding locks. The first visit of a node starts at the
  * child that may hold @key, so iteration begins at the leaf holding @key
  * (or where it would be).
- *--------------------------------------------------------------*/
+ */
 
 struct leaf_iter {
 	struct pd_transaction_manager *tm;
@@ -278,8 +278,10 @@ int pd_btree_find_highest_key(struct pd_btree_info *info, pd_block_t root,
 	}
 }
 
-/* The callback runs on a copy of each leaf, with no lock held: it may use
- * the tree (or others) itself. */
+/*
+ * The callback runs on a copy of each leaf, with no lock held: it may use
+ * the tree (or others) itself.
+ */
 static int walk_leaf(const struct pd_btree_node *leaf, pd_btree_walk_fn fn,
 		     void *context)
 {
@@ -328,9 +330,9 @@ int pd_btree_walk(struct pd_btree_info *info, pd_block_t root,
 	return r;
 }
 
-/*----------------------------------------------------------------
+/*
  * Values that are roots of other trees
- *--------------------------------------------------------------*/
+ */
 
 static int subtree_inc(void *context, const void *values, unsigned int count)
 {

@@ -11,11 +11,11 @@
 
 #include "transaction-manager.h"
 
-/*----------------------------------------------------------------
+/*
  * The set of blocks owned by the current transaction: open addressing
  * over u64s, grown as needed, emptied at commit. Nothing is ever removed
  * in between, so no tombstones are needed.
- *--------------------------------------------------------------*/
+ */
 
 #define SHADOW_EMPTY U64_MAX
 #define SHADOW_MIN_SLOTS 256u
@@ -126,9 +126,9 @@ static void shadow_clear(struct shadow_set *s)
 	s->nr_used = 0;
 }
 
-/*----------------------------------------------------------------
+/*
  * Creation
- *--------------------------------------------------------------*/
+ */
 
 #define PREFETCH_MAX 128
 
@@ -190,9 +190,9 @@ void pd_tm_destroy(struct pd_transaction_manager *tm)
 	kfree(tm);
 }
 
-/*----------------------------------------------------------------
+/*
  * Commit
- *--------------------------------------------------------------*/
+ */
 
 int pd_tm_pre_commit(struct pd_transaction_manager *tm)
 {
@@ -219,9 +219,9 @@ int pd_tm_commit(struct pd_transaction_manager *tm, struct pd_block *superblock)
 	return pd_bm_flush(tm->bm);
 }
 
-/*----------------------------------------------------------------
+/*
  * Writable blocks
- *--------------------------------------------------------------*/
+ */
 
 /* Read-only is the block manager's state, so both layers always agree. */
 static int check_writable(struct pd_transaction_manager *tm)
@@ -310,9 +310,9 @@ int pd_tm_shadow_block(struct pd_transaction_manager *tm, pd_block_t orig,
 	return copy_block(tm, orig, v, result);
 }
 
-/*----------------------------------------------------------------
+/*
  * Reading
- *--------------------------------------------------------------*/
+ */
 
 static void prefetch_add(struct pd_transaction_manager *tm, pd_block_t b)
 {
@@ -367,9 +367,9 @@ void pd_tm_unlock(struct pd_transaction_manager *tm, struct pd_block *b)
 	pd_bm_unlock(b);
 }
 
-/*----------------------------------------------------------------
+/*
  * Reference counts
- *--------------------------------------------------------------*/
+ */
 
 int pd_tm_inc(struct pd_transaction_manager *tm, pd_block_t b)
 {
@@ -408,9 +408,9 @@ int pd_tm_block_is_shared(struct pd_transaction_manager *tm, pd_block_t b,
 	return pd_sm_count_is_more_than_one(tm->sm, b, result);
 }
 
-/*----------------------------------------------------------------
+/*
  * Accessors
- *--------------------------------------------------------------*/
+ */
 
 void pd_tm_prefetch(struct pd_transaction_manager *tm, pd_block_t b)
 {
