@@ -54,7 +54,7 @@ assert_eq "snapshot status" "0 131072 ctthin 65536 65535" "$(dmsetup status snap
 
 check "overwrite 16M of the origin" fio --name=over --filename=/dev/mapper/thin1 \
 	--size=16M --rw=randwrite --bs=4k --direct=1 --ioengine=libaio --iodepth=8 \
-	--randseed=7 --output-format=terse --minimal
+	--randseed=7 --output-format=terse --minimal > /dev/null
 assert_ne "origin changed" "$origin_sum" "$(dev_md5 /dev/mapper/thin1)"
 assert_eq "snapshot unchanged" "$origin_sum" "$(dev_md5 /dev/mapper/snap1)"
 used=$(thinctl pool-status pool used-data)
