@@ -60,6 +60,7 @@ struct thin_metadata {
 	bool fail_io;		/* reopening failed: refuse everything */
 	bool in_service;	/* something changed since open: commit */
 	bool dirty;		/* something changed since the last commit */
+	bool overwrote_same_block;	/* set by the mapping value type */
 
 	struct thin_device *devices;
 

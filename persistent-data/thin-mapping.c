@@ -62,11 +62,20 @@ static int data_block_dec(void *context, const void *values,
 	return data_block_apply(context, values, count, false);
 }
 
-/* Remapping a block to where it already is must not drop its reference. */
+/*
+ * Remapping a block to where it already is must not drop the reference the
+ * mapping holds; the caller's new reference is then one too many, and
+ * insert_block_locked() drops it once it learns of this from the flag.
+ */
 static bool data_block_equal(void *context, const void *value1,
 			     const void *value2)
 {
-	return value_block(value1) == value_block(value2);
+	struct thin_metadata *tmd = context;
+
+	if (value_block(value1) != value_block(value2))
+		return false;
+	tmd->overwrote_same_block = true;
+	return true;
 }
 
 static u64 value_root(const void *value)
@@ -321,6 +330,7 @@ static int insert_block_locked(struct thin_device *td, thin_block_t block,
 		return -EINVAL;
 
 	value = cpu_to_le64(pack_block_time(data_block, time));
+	tmd->overwrote_same_block = false;
 	r = pd_btree_insert(&tmd->info, tmd->root, keys, &value, &tmd->root,
 			    &inserted);
 	thin_mark_changed(tmd);
@@ -329,6 +339,8 @@ static int insert_block_locked(struct thin_device *td, thin_block_t block,
 		return r;
 	if (inserted)
 		td->mapped_blocks++;
+	if (tmd->overwrote_same_block)
+		return pd_sm_dec_block(tmd->data_sm, data_block);
 	return 0;
 }
 

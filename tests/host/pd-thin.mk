@@ -1,0 +1,72 @@
+# Thin-metadata host tests and the tools the metadata shell tests use.
+#
+#   build/tests/host/thin-<name>-test        unit and model tests
+#   build/tests/host/thin-<name>-asan-test   the same under ASan + UBSan
+#   build/tests/host/thin-gen                random metadata built by the
+#                                            library (oracle-library.sh)
+#   build/tests/host/ctpool-meta-asan        `ctpool meta` under ASan
+#                                            (meta-corrupt.sh)
+# The tests link the independent checker (tools/meta-check*.c) to judge
+# every image they write.
+
+ifeq ($(origin PD_USER_ONLY_OBJS),undefined)
+include persistent-data/user/objects.mk
+endif
+
+THIN_TEST_NAMES := thin-metadata thin-model
+THIN_TEST_OUT := $(BUILD)/tests/host
+THIN_META_SRCS := $(filter-out tools/meta.c tools/meta-restore.c, \
+	$(wildcard tools/meta-*.c))
+THIN_META_ALL := tools/meta.c tools/meta-restore.c $(THIN_META_SRCS)
+THIN_TEST_SRCS := tests/host/thin-test-util.c $(THIN_META_SRCS)
+THIN_TEST_DEPS := tests/host/thin-test.h $(THIN_TEST_SRCS) \
+	$(wildcard tools/meta*.h)
+THIN_TEST_CFLAGS := $(USER_CFLAGS) -Itests/host -Itools
+THIN_TEST_LDLIBS := -lcmocka
+
+THIN_TESTS := $(THIN_TEST_NAMES:%=$(THIN_TEST_OUT)/%-test)
+THIN_ASAN_TESTS := $(THIN_TEST_NAMES:%=$(THIN_TEST_OUT)/%-asan-test)
+THIN_GEN := $(THIN_TEST_OUT)/thin-gen
+THIN_META_ASAN := $(THIN_TEST_OUT)/ctpool-meta-asan
+HOST_TESTS += $(THIN_TESTS) $(THIN_ASAN_TESTS) $(THIN_GEN) $(THIN_META_ASAN)
+
+$(THIN_TESTS): $(THIN_TEST_OUT)/%-test: tests/host/%-test.c $(THIN_TEST_DEPS) \
+		$(PD_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_TEST_SRCS) $(PD_LIB) \
+		$(THIN_TEST_LDLIBS)
+
+$(THIN_GEN): tests/host/thin-gen.c $(THIN_TEST_DEPS) $(PD_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_TEST_SRCS) $(PD_LIB) \
+		$(THIN_TEST_LDLIBS)
+
+# ---- sanitizer builds: the library is recompiled for them ----
+
+THIN_ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+THIN_ASAN_DIR := $(THIN_TEST_OUT)/thin-asan
+THIN_ASAN_LIB := $(THIN_ASAN_DIR)/libpersistent-data.a
+THIN_ASAN_OBJS := $(addprefix $(THIN_ASAN_DIR)/,$(PD_OBJS) $(PD_USER_ONLY_OBJS))
+
+$(THIN_ASAN_DIR)/%.o: persistent-data/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(THIN_ASAN_FLAGS) -MMD -MP -c -o $@ $<
+
+-include $(THIN_ASAN_OBJS:.o=.d)
+
+$(THIN_ASAN_LIB): $(THIN_ASAN_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(THIN_ASAN_TESTS): $(THIN_TEST_OUT)/%-asan-test: tests/host/%-test.c \
+		$(THIN_TEST_DEPS) $(THIN_ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(THIN_TEST_CFLAGS) $(THIN_ASAN_FLAGS) -o $@ $< \
+		$(THIN_TEST_SRCS) $(THIN_ASAN_LIB) $(THIN_TEST_LDLIBS)
+
+$(THIN_META_ASAN): tests/host/ctpool-meta-main.c $(THIN_META_ALL) \
+		$(wildcard tools/meta*.h) $(THIN_ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(THIN_TEST_CFLAGS) $(THIN_ASAN_FLAGS) -o $@ $< \
+		$(THIN_META_ALL) $(THIN_ASAN_LIB)
