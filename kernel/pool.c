@@ -13,12 +13,7 @@
 #include <linux/log2.h>
 
 #include "pool.h"
-#if __has_include("block-manager-bufio.h")
 #include "block-manager-bufio.h"
-#else
-int pd_bm_bufio_create(struct block_device *bdev, unsigned int max_held,
-		       struct pd_block_manager **result);
-#endif
 
 #define DM_MSG_PREFIX "ctpool"
 
