@@ -261,7 +261,12 @@ void check_trees(struct core_env *env, const struct tree_root *roots,
 
 	for (b = 0; b < env->nr_blocks; b++) {
 		u32 want = c.meta[b] + (b <= reserved);
-		u32 got = test_sm_count(env->sm, b);
+		u32 got;
+
+		/* The real space map's own blocks are not ours to count. */
+		if (env->real_sm && !c.meta[b])
+			continue;
+		got = core_env_count(env, b);
 
 		if (want != got && bad++ < 10)
 			fprintf(stderr, "block %llu: count %u, referenced %u\n",
@@ -273,7 +278,8 @@ void check_trees(struct core_env *env, const struct tree_root *roots,
 				(unsigned long long)b, dc->counts[b], c.data[b]);
 	}
 	assert_int_equal(bad, 0);
-	assert_int_equal(test_sm_errors(env->sm), 0);
+	if (!env->real_sm)
+		assert_int_equal(test_sm_errors(env->sm), 0);
 	assert_int_equal(dc->errors, 0);
 
 	free(c.visited);

@@ -266,7 +266,7 @@ static void reopen(struct core_env *env, struct tree **trees, unsigned int n,
 
 	commit_tree(env, trees, n);
 	core_env_reopen(env, cache);
-	core_env_read_roots(env, roots, n);
+	assert_int_equal(core_env_read_roots(env, roots, 8), n);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(roots[i], trees[i]->root);
 		trees[i]->info.tm = env->tm;
@@ -294,7 +294,7 @@ static void run_batches(struct core_env *env, struct tree *t,
 
 /* Grow past three levels, churn, shrink to nothing, delete. */
 static void grow_churn_shrink(u32 vs, u64 keyspace, unsigned int grow_ops,
-			      unsigned int cache, u64 seed)
+			      unsigned int cache, u64 seed, bool real_sm)
 {
 	const struct mix grow = { 80, 5, 10, 5, 8 };
 	const struct mix churn = { 40, 5, 40, 15, 200 };
@@ -304,8 +304,15 @@ static void grow_churn_shrink(u32 vs, u64 keyspace, unsigned int grow_ops,
 	struct tree t;
 	u64 k;
 
+	pd_block_t baseline;
+
 	core_srand(seed);
-	core_env_init(&env, "btree.img", 40000, cache);
+	if (real_sm)
+		core_env_init_real(&env, "btree.img", 40000, cache);
+	else
+		core_env_init(&env, "btree.img", 40000, cache);
+	core_env_commit(&env, NULL, 0);
+	baseline = core_env_nr_allocated(&env);
 	data_counter_init(&dc, 4 * grow_ops + 100000);
 	tree_init(&t, &env, vs, &dc, keyspace);
 
@@ -331,7 +338,8 @@ static void grow_churn_shrink(u32 vs, u64 keyspace, unsigned int grow_ops,
 	/* Refill a little, then drop the whole tree. */
 	run_batches(&env, &t, &grow, 1, 3000, cache, &res);
 	assert_int_equal(pd_btree_del(&t.info, t.root), 0);
-	assert_int_equal(test_sm_nr_allocated(env.sm), 1);
+	core_env_commit(&env, NULL, 0);
+	assert_int_equal(core_env_nr_allocated(&env), baseline);
 	for (k = 0; k < dc.next_id; k++)
 		assert_int_equal(dc.counts[k], 0);
 
@@ -342,19 +350,25 @@ static void grow_churn_shrink(u32 vs, u64 keyspace, unsigned int grow_ops,
 
 static void test_random_small_values(void **state)
 {
-	grow_churn_shrink(8, 120000, 80000, 4096, 1);
+	grow_churn_shrink(8, 120000, 80000, 4096, 1, false);
 }
 
 static void test_random_big_values(void **state)
 {
 	/* 30 entries a leaf: deep trees from few keys. */
-	grow_churn_shrink(120, 30000, 20000, 4096, 2);
+	grow_churn_shrink(120, 30000, 20000, 4096, 2, false);
 }
 
 static void test_random_small_cache(void **state)
 {
 	/* A 64-block cache: eviction and write-back all the time. */
-	grow_churn_shrink(64, 30000, 24000, 64, 3);
+	grow_churn_shrink(64, 30000, 24000, 64, 3, false);
+}
+
+static void test_random_metadata_sm(void **state)
+{
+	/* The same on the real metadata space map. */
+	grow_churn_shrink(64, 30000, 24000, 1024, 5, true);
 }
 
 /*
@@ -403,7 +417,8 @@ static void test_shared_trees(void **state)
 	assert_int_equal(pd_btree_del(&a.info, a.root), 0);
 	verify_all(&env, &both[1], 1, &res);
 	assert_int_equal(pd_btree_del(&b.info, b.root), 0);
-	assert_int_equal(test_sm_nr_allocated(env.sm), 1);
+	core_env_commit(&env, NULL, 0);
+	assert_int_equal(core_env_nr_allocated(&env), 1);
 	for (k = 0; k < dc.next_id; k++)
 		assert_int_equal(dc.counts[k], 0);
 
@@ -419,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_random_small_values),
 		cmocka_unit_test(test_random_big_values),
 		cmocka_unit_test(test_random_small_cache),
+		cmocka_unit_test(test_random_metadata_sm),
 		cmocka_unit_test(test_shared_trees),
 	};
 

@@ -40,6 +40,9 @@ char *core_test_path(const char *name)
 	const char *base = getenv("TMPDIR");
 	char *path;
 
+	/* tmpfs when there is one: the tests fdatasync a lot. */
+	if (!base && !access("/dev/shm", W_OK))
+		base = "/dev/shm";
 	if (!scratch[0]) {
 		snprintf(scratch, sizeof(scratch), "%s/core-test-XXXXXX",
 			 base ? base : "/tmp");
@@ -297,6 +300,7 @@ struct core_sb {
 	__le64 blocknr;
 	__le64 nr_roots;
 	__le64 roots[CORE_SB_MAX_ROOTS];
+	__u8 sm_root[PD_SM_ROOT_SIZE];
 } __packed;
 
 static void core_sb_prepare(const struct pd_block_validator *v, void *data,
@@ -330,32 +334,76 @@ const struct pd_block_validator core_sb_validator = {
 
 /* ---- environment ---- */
 
-static void env_open(struct core_env *env, unsigned int cache_blocks)
+static void env_open_bm(struct core_env *env, unsigned int cache_blocks)
 {
 	assert_int_equal(pd_bm_file_open(env->path, false, cache_blocks,
 					 &env->bm), 0);
-	assert_int_equal(pd_tm_create(env->bm, env->sm, &env->tm), 0);
 }
 
 void core_env_init(struct core_env *env, const char *name,
 		   pd_block_t nr_blocks, unsigned int cache_blocks)
 {
+	memset(env, 0, sizeof(*env));
 	env->path = core_test_path(name);
 	env->nr_blocks = nr_blocks;
 	core_make_file(env->path, nr_blocks);
 	env->sm = test_sm_create(nr_blocks, 0);
-	env_open(env, cache_blocks);
+	env_open_bm(env, cache_blocks);
+	assert_int_equal(pd_tm_create(env->bm, env->sm, &env->tm), 0);
+}
+
+void core_env_init_real(struct core_env *env, const char *name,
+			pd_block_t nr_blocks, unsigned int cache_blocks)
+{
+	memset(env, 0, sizeof(*env));
+	env->path = core_test_path(name);
+	env->nr_blocks = nr_blocks;
+	env->real_sm = true;
+	core_make_file(env->path, nr_blocks);
+	env_open_bm(env, cache_blocks);
+	assert_int_equal(pd_tm_create_with_sm(env->bm, 0, &env->tm, &env->sm),
+			 0);
+}
+
+static int read_sb(struct core_env *env, struct core_sb *copy)
+{
+	struct pd_block *b;
+	int r;
+
+	r = pd_bm_read_lock(env->bm, 0, &core_sb_validator, &b);
+	if (r)
+		return r;
+	memcpy(copy, pd_block_data(b), sizeof(*copy));
+	pd_bm_unlock(b);
+	return 0;
 }
 
 void core_env_reopen(struct core_env *env, unsigned int cache_blocks)
 {
+	struct core_sb sb;
+
 	pd_tm_destroy(env->tm);
+	if (env->real_sm) {
+		pd_sm_destroy(env->sm);
+		env->sm = NULL;
+	} else {
+		test_sm_rollback(env->sm);
+	}
 	pd_bm_destroy(env->bm);
-	test_sm_rollback(env->sm);
-	env_open(env, cache_blocks);
+	env_open_bm(env, cache_blocks);
+
+	if (!env->real_sm) {
+		assert_int_equal(pd_tm_create(env->bm, env->sm, &env->tm), 0);
+		return;
+	}
+	assert_int_equal(read_sb(env, &sb), 0);
+	assert_int_equal(pd_tm_open_with_sm(env->bm, 0, sb.sm_root,
+					    sizeof(sb.sm_root), &env->tm,
+					    &env->sm), 0);
 }
 
-void core_env_commit(struct core_env *env, const u64 *roots, unsigned int n)
+int core_env_try_commit(struct core_env *env, const u64 *roots,
+			unsigned int n)
 {
 	struct pd_block *b;
 	struct core_sb *sb;
@@ -363,38 +411,71 @@ void core_env_commit(struct core_env *env, const u64 *roots, unsigned int n)
 	int r;
 
 	assert_true(n <= CORE_SB_MAX_ROOTS);
-	assert_int_equal(pd_tm_pre_commit(env->tm), 0);
-	assert_int_equal(pd_bm_write_lock_zero(env->bm, 0, &core_sb_validator,
-					       &b), 0);
+	r = pd_tm_pre_commit(env->tm);
+	if (r)
+		return r;
+	r = pd_bm_write_lock_zero(env->bm, 0, &core_sb_validator, &b);
+	if (r)
+		return r;
 	sb = pd_block_data(b);
 	sb->magic = cpu_to_le32(0xc0de);
 	sb->nr_roots = cpu_to_le64(n);
 	for (i = 0; i < n; i++)
 		sb->roots[i] = cpu_to_le64(roots[i]);
-	r = pd_tm_commit(env->tm, b);
-	assert_int_equal(r, 0);
+	if (env->real_sm) {
+		r = pd_sm_copy_root(env->sm, sb->sm_root, sizeof(sb->sm_root));
+		if (r) {
+			pd_bm_unlock(b);
+			return r;
+		}
+	}
+	return pd_tm_commit(env->tm, b);
 }
 
-void core_env_read_roots(struct core_env *env, u64 *roots, unsigned int n)
+void core_env_commit(struct core_env *env, const u64 *roots, unsigned int n)
 {
-	struct pd_block *b;
-	struct core_sb *sb;
-	unsigned int i;
+	assert_int_equal(core_env_try_commit(env, roots, n), 0);
+}
 
-	assert_int_equal(pd_bm_read_lock(env->bm, 0, &core_sb_validator, &b),
-			 0);
-	sb = pd_block_data(b);
-	assert_int_equal(le64_to_cpu(sb->nr_roots), n);
+unsigned int core_env_read_roots(struct core_env *env, u64 *roots,
+				 unsigned int max)
+{
+	struct core_sb sb;
+	unsigned int i, n;
+
+	assert_int_equal(read_sb(env, &sb), 0);
+	n = le64_to_cpu(sb.nr_roots);
+	assert_true(n <= max);
 	for (i = 0; i < n; i++)
-		roots[i] = le64_to_cpu(sb->roots[i]);
-	pd_bm_unlock(b);
+		roots[i] = le64_to_cpu(sb.roots[i]);
+	return n;
+}
+
+u32 core_env_count(struct core_env *env, pd_block_t b)
+{
+	u32 count;
+
+	assert_int_equal(pd_sm_get_count(env->sm, b, &count), 0);
+	return count;
+}
+
+pd_block_t core_env_nr_allocated(struct core_env *env)
+{
+	pd_block_t nr, nr_free;
+
+	if (!env->real_sm)
+		return test_sm_nr_allocated(env->sm);
+	assert_int_equal(pd_sm_get_nr_blocks(env->sm, &nr), 0);
+	assert_int_equal(pd_sm_get_nr_free(env->sm, &nr_free), 0);
+	return nr - nr_free;
 }
 
 void core_env_exit(struct core_env *env)
 {
 	pd_tm_destroy(env->tm);
 	pd_bm_destroy(env->bm);
-	assert_int_equal(test_sm_errors(env->sm), 0);
+	if (!env->real_sm)
+		assert_int_equal(test_sm_errors(env->sm), 0);
 	pd_sm_destroy(env->sm);
 	free(env->path);
 }

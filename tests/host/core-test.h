@@ -50,10 +50,15 @@ void test_sm_rollback(struct pd_space_map *sm);
 /* Errors the space map saw (dec of a free block...): must stay 0. */
 unsigned int test_sm_errors(struct pd_space_map *sm);
 
-/* A metadata device: file, block manager, test space map, tm. */
+/*
+ * A metadata device: file, block manager, space map, tm. The space map is
+ * either the in-memory test one or (real_sm) the metadata space map, whose
+ * root the test superblock at block 0 then carries.
+ */
 struct core_env {
 	char *path;
 	pd_block_t nr_blocks;
+	bool real_sm;
 	struct pd_block_manager *bm;
 	struct pd_space_map *sm;
 	struct pd_transaction_manager *tm;
@@ -61,14 +66,28 @@ struct core_env {
 
 void core_env_init(struct core_env *env, const char *name,
 		   pd_block_t nr_blocks, unsigned int cache_blocks);
-/* Drop the block manager (writing nothing more) and open it again, with
- * the space map rolled back to its last commit. */
+void core_env_init_real(struct core_env *env, const char *name,
+			pd_block_t nr_blocks, unsigned int cache_blocks);
+/*
+ * Drop everything in memory (the block manager writes back what is dirty,
+ * subject to its write limit) and open the device again: from the last
+ * commit's space map root (real_sm), or with the test space map rolled
+ * back to its last commit.
+ */
 void core_env_reopen(struct core_env *env, unsigned int cache_blocks);
-/* Commit with a superblock at block 0 holding @roots (for crash tests). */
+/* Commit with a superblock at block 0 holding @roots. */
 void core_env_commit(struct core_env *env, const u64 *roots, unsigned int n);
-/* Read the roots of the last durable commit (after reopen). */
-void core_env_read_roots(struct core_env *env, u64 *roots, unsigned int n);
+/* The same, returning errors instead of asserting. */
+int core_env_try_commit(struct core_env *env, const u64 *roots,
+			unsigned int n);
+/* Read the roots of the last durable commit; returns how many. */
+unsigned int core_env_read_roots(struct core_env *env, u64 *roots,
+				 unsigned int max);
 void core_env_exit(struct core_env *env);
+
+/* The reference count of a block, from whichever space map is in use. */
+u32 core_env_count(struct core_env *env, pd_block_t b);
+pd_block_t core_env_nr_allocated(struct core_env *env);
 
 /* The validator of the test superblock at block 0. */
 extern const struct pd_block_validator core_sb_validator;
