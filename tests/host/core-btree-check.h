@@ -47,8 +47,9 @@ struct check_result {
  * Walk every node reachable from @roots (each distinct node once), check
  * node structure (sorted keys within parent bounds, same depth leaves,
  * non-root nodes at least a third full when @strict), then compare the
- * metadata counts in @sm (every block: references from roots + parents,
- * plus 1 for each block in [0, reserved]) and the data counts in @dc.
+ * metadata counts (every block: references from roots + parents, plus 1
+ * for each block in [0, reserved]; with the real space map only the blocks
+ * the trees reach) and the data counts in @dc (unless NULL).
  */
 void check_trees(struct core_env *env, const struct tree_root *roots,
 		 unsigned int nr_roots, u32 value_size, struct data_counter *dc,

@@ -4,7 +4,7 @@
 # (the library is recompiled for that under build/tests/host/core-asan/).
 # `make core-tests` builds and runs them all.
 
-CORE_TEST_NAMES := core-checksum core-bm core-btree core-btree-multi
+CORE_TEST_NAMES := core-checksum core-bm core-tm core-btree core-btree-multi
 CORE_TEST_OUT := $(BUILD)/tests/host
 CORE_TEST_UTIL := tests/host/core-test-util.c tests/host/core-btree-check.c
 CORE_TEST_DEPS := tests/host/core-test.h tests/host/core-btree-check.h \
