@@ -11,8 +11,8 @@
 # options:
 #   --disk SIZE        add a sparse scratch virtio disk (vda, vdb, ...); repeatable.
 #                      Default: two 1G disks.
-#   --timeout SECS     kill the guest after SECS (default 600, --tests: 120 + 300/test)
-#   --test-timeout S   per-test limit enforced inside the guest (default 300)
+#   --timeout SECS     kill the guest after SECS (default 900, --tests: 180 + 600/test)
+#   --test-timeout S   per-test limit enforced inside the guest (default 600)
 #   --mem MB           guest memory (default 2048)
 #   --smp N            guest CPUs (default 2)
 #
@@ -31,7 +31,7 @@ BAD_DMESG='(^|[^[:alnum:]_])(BUG|WARNING)([^[:alnum:]_]|$)|Oops|general protecti
 
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 
-disks=() timeout="" test_timeout=300 mem=2048 smp=2 mode=single
+disks=() timeout="" test_timeout=600 mem=2048 smp=2 mode=single
 while [ $# -gt 0 ]; do
 	case $1 in
 	--disk) disks+=("$2"); shift 2 ;;
@@ -72,8 +72,8 @@ multi)
 	;;
 esac
 [ -n "$timeout" ] || case $mode in
-	multi) timeout=$((120 + 300 * ${#tests[@]})) ;;
-	*) timeout=600 ;;
+	multi) timeout=$((180 + test_timeout * ${#tests[@]})) ;;
+	*) timeout=900 ;;
 esac
 
 [ -r "$KERNEL" ] || { echo "run-vm: no kernel $KERNEL (make deps)" >&2; exit 2; }
@@ -93,7 +93,7 @@ trap 'exit 130' INT TERM
 drive_args=() guest_disks="" letter=({a..z})
 for i in "${!disks[@]}"; do
 	truncate -s "${disks[$i]}" "$work/disk$i.img"
-	drive_args+=(-drive "file=$work/disk$i.img,format=raw,if=virtio,cache=none")
+	drive_args+=(-drive "file=$work/disk$i.img,format=raw,if=virtio,cache=none,discard=unmap,detect-zeroes=unmap")
 	guest_disks="$guest_disks /dev/vd${letter[$i]}"
 done
 echo "VM_DISKS='${guest_disks# }'" > "$ctl/env"
