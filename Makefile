@@ -33,6 +33,7 @@ include persistent-data/user.mk
 include tools/tools.mk
 include tests/tests.mk
 include qemu/qemu.mk
+include bench/bench.mk
 
 # Host (no VM) tests: each area adds a fragment tests/host/<area>.mk that appends
 # executables build/tests/host/<name>-test to HOST_TESTS. Each test binary ends
