@@ -15,7 +15,7 @@ must carve cmeta "${DISKS[0]}" 16M 16M
 must carve kdata "${DISKS[1]}" 0 256M
 must carve cdata "${DISKS[1]}" 256M 256M
 
-must dd if=/dev/urandom of=/tmp/rand16 bs=1M count=16 status=none
+must dd if=/dev/urandom of=/tmp/rand8 bs=1M count=8 status=none
 must dd if=/dev/urandom of=/tmp/rand4k bs=4k count=1 status=none
 
 # run SIDE CMD...: with the target names of that side.
@@ -49,15 +49,15 @@ snap_md5_of() { dev_md5 "/dev/mapper/${1}snap"; }
 for s in k c; do
 	must run $s thinctl pool-create ${s}pool /dev/mapper/${s}meta /dev/mapper/${s}data 128 0
 	must dmsetup message ${s}pool 0 "create_thin 1"
-	must run $s thinctl thin-activate ${s}pool 1 ${s}thin 40M
+	must run $s thinctl thin-activate ${s}pool 1 ${s}thin 20M
 done
 compare "fresh pool status" pool_status_of
 compare "fresh thin status" thin_status_of
 
 for s in k c; do
-	must dd if=/tmp/rand16 of=/dev/mapper/${s}thin bs=1M oflag=direct status=none
+	must dd if=/tmp/rand8 of=/dev/mapper/${s}thin bs=1M oflag=direct status=none
 	# Partial writes to new blocks (zeroing) and within a block.
-	for off in 5000 5001 5100 8000 10239; do
+	for off in 2500 2501 2600 4000 5119; do
 		must dd if=/tmp/rand4k of=/dev/mapper/${s}thin bs=4k seek=$off oflag=direct status=none
 	done
 done
@@ -67,12 +67,12 @@ compare "pool status after writes" pool_status_of
 
 for s in k c; do
 	must run $s thinctl snap-create ${s}pool 2 1 ${s}thin
-	must run $s thinctl thin-activate ${s}pool 2 ${s}snap 40M
-	must fio --name=over --filename=/dev/mapper/${s}thin --size=8M --rw=randwrite \
+	must run $s thinctl thin-activate ${s}pool 2 ${s}snap 20M
+	must fio --name=over --filename=/dev/mapper/${s}thin --size=4M --rw=randwrite \
 		--bs=4k --direct=1 --ioengine=libaio --iodepth=4 --randseed=11 \
-		--norandommap --number_ios=256 --buffer_pattern=0xdeadbeef \
+		--norandommap --number_ios=128 --buffer_pattern=0xdeadbeef \
 		--output-format=terse --minimal > /dev/null
-	must dd if=/tmp/rand16 of=/dev/mapper/${s}snap bs=64k count=16 seek=256 oflag=direct status=none
+	must dd if=/tmp/rand8 of=/dev/mapper/${s}snap bs=64k count=16 seek=200 oflag=direct status=none
 done
 compare "origin data after COW" thin_md5_of
 compare "snapshot data after COW" snap_md5_of
