@@ -117,6 +117,10 @@ qemu_args=(-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem"
 	"${drive_args[@]}")
 
 if [ "$mode" = shell ]; then
+	# Start where the user is, with what tests/vm/lib.sh expects.
+	{ echo '[ -f ~/.bashrc ] && . ~/.bashrc'
+	  echo '. /ctl/env; export VM_DISKS'
+	  printf 'cd %q\n' "$PWD"; } > "$ctl/shellrc"
 	echo "run-vm: booting an interactive guest (Ctrl-A X quits QEMU)"
 	qemu-system-x86_64 "${qemu_args[@]}" -serial mon:stdio
 	exit 0
