@@ -937,6 +937,18 @@ static int join_container(const char *name, pid_t pid, int mnt_only)
 			return -1;
 		}
 	}
+	/*
+	 * setns(CLONE_NEWNS) puts us at the namespace's root mount, which is
+	 * not the container's root when ctpool itself runs chrooted (as in the
+	 * test VM): take the init's root explicitly, as nsenter --root does.
+	 */
+	char rp[64];
+	snprintf(rp, sizeof(rp), "/proc/%d/root", (int)pid);
+	int rootfd = open(rp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		err("cannot open %s: %s", rp, strerror(errno));
+		return -1;
+	}
 	if (!mnt_only) {
 		char cg[PATH_MAX], procs[PATH_MAX + 16], me[32];
 		cg_path(name, cg, sizeof(cg));
@@ -954,6 +966,11 @@ static int join_container(const char *name, pid_t pid, int mnt_only)
 		}
 		close(fds[i]);
 	}
+	if (fchdir(rootfd) || chroot(".") || chdir("/")) {
+		err("cannot enter the root of container %s: %s", name, strerror(errno));
+		return -1;
+	}
+	close(rootfd);
 	return 0;
 }
 
@@ -1349,10 +1366,17 @@ static int ctr_detach(int argc, char **argv)
 			}
 			_exit(0);
 		}
-		int tfd = open_beneath(rootfd, path, 0);
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", tfd);
-		if (tfd < 0 || umount2(p, MNT_DETACH)) {
+		/*
+		 * We are not in the container's pid namespace, so its /proc has
+		 * no "self" for us: enter the (symlink-free) parent directory
+		 * and unmount the last component without following it.
+		 */
+		char parent[PATH_MAX], *base;
+		snprintf(parent, sizeof(parent), "%s", path);
+		base = strrchr(parent, '/');
+		*base++ = 0;
+		int pfd = open_beneath(rootfd, parent, 0);
+		if (pfd < 0 || fchdir(pfd) || umount2(base, MNT_DETACH | UMOUNT_NOFOLLOW)) {
 			err("cannot unmount %s inside %s: %s", path, name, strerror(errno));
 			_exit(1);
 		}

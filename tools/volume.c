@@ -145,7 +145,7 @@ static int record_has_id(const char *name, const char *pool, uint64_t id)
 	return r;
 }
 
-static int recovering;
+static int recovering, stale_checked;
 
 int pool_recover(struct pool *p)
 {
@@ -233,9 +233,11 @@ stale_imports:
 	 * We hold the state lock, and image import holds it for its whole
 	 * duration: an image still marked "importing" was left by a crash.
 	 */
-	if (recovering)
+	/* once per process: later calls would see this process's own import */
+	if (recovering || stale_checked)
 		return 0;
 	recovering = 1;
+	stale_checked = 1;
 	int n;
 	char **names = vol_list_names(&n);
 	for (int i = 0; i < n; i++) {
@@ -794,6 +796,10 @@ int cmd_list(int argc, char **argv)
 				kv_free(&v);
 				continue;
 			}
+			/* recovery may just have removed or changed this record */
+			kv_free(&v);
+			if (vol_load(&v, names[i]))
+				continue;
 		}
 		uint64_t id = kv_get_u64(&v, "id", 0);
 		uint64_t bs = pool_block_sectors(&cur);
