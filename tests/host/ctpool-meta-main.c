@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `ctpool meta` alone, for the sanitizer build the corruption test runs:
- * ctpool-meta-asan check|dump|restore ...
+ * `ctpool meta` alone, for the shell tests (and its sanitizer build):
+ * ctpool-meta [meta] check|dump|restore ...
  */
+#include <string.h>
+
 #include "meta.h"
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "meta")) {
+		argc--;
+		argv++;
+	}
 	return cmd_meta(argc - 1, argv + 1);
 }

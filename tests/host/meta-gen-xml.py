@@ -6,7 +6,9 @@
 # same time folded into range_mapping), so a restore followed by a dump must
 # give it back byte for byte.
 #
-# usage: meta-gen-xml.py SEED [small|large]
+# usage: meta-gen-xml.py SEED [small|large]          one XML on stdout
+#        meta-gen-xml.py --batch FIRST COUNT DIR [small|large]
+#                                            DIR/FIRST.xml ... (one process)
 import random
 import sys
 
@@ -15,7 +17,7 @@ def gen(seed, size):
     rnd = random.Random(seed)
     large = size == 'large'
     if large:
-        nr_data = rnd.randint(40000, 120000)
+        nr_data = rnd.randint(40000, 150000)
         nr_devs = rnd.randint(3, 12)
         max_maps = 30000
     else:
@@ -85,4 +87,11 @@ def emit(o, run):
 
 
 if __name__ == '__main__':
-    sys.stdout.write(gen(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else 'small'))
+    if sys.argv[1] == '--batch':
+        first, count, out = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+        size = sys.argv[5] if len(sys.argv) > 5 else 'small'
+        for seed in range(first, first + count):
+            with open('%s/%d.xml' % (out, seed), 'w') as f:
+                f.write(gen(seed, size))
+    else:
+        sys.stdout.write(gen(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else 'small'))

@@ -4,7 +4,9 @@
 #   build/tests/host/thin-<name>-asan-test   the same under ASan + UBSan
 #   build/tests/host/thin-gen                random metadata built by the
 #                                            library (oracle-library.sh)
-#   build/tests/host/ctpool-meta-asan        `ctpool meta` under ASan
+#   build/tests/host/ctpool-meta             `ctpool meta` alone, for the
+#                                            oracle shell tests
+#   build/tests/host/ctpool-meta-asan        the same under ASan
 #                                            (meta-corrupt.sh)
 # The tests link the independent checker (tools/meta-check*.c) to judge
 # every image they write.
@@ -27,8 +29,10 @@ THIN_TEST_LDLIBS := -lcmocka
 THIN_TESTS := $(THIN_TEST_NAMES:%=$(THIN_TEST_OUT)/%-test)
 THIN_ASAN_TESTS := $(THIN_TEST_NAMES:%=$(THIN_TEST_OUT)/%-asan-test)
 THIN_GEN := $(THIN_TEST_OUT)/thin-gen
+THIN_META := $(THIN_TEST_OUT)/ctpool-meta
 THIN_META_ASAN := $(THIN_TEST_OUT)/ctpool-meta-asan
-HOST_TESTS += $(THIN_TESTS) $(THIN_ASAN_TESTS) $(THIN_GEN) $(THIN_META_ASAN)
+HOST_TESTS += $(THIN_TESTS) $(THIN_ASAN_TESTS) $(THIN_GEN) $(THIN_META) \
+	$(THIN_META_ASAN)
 
 $(THIN_TESTS): $(THIN_TEST_OUT)/%-test: tests/host/%-test.c $(THIN_TEST_DEPS) \
 		$(PD_LIB)
@@ -40,6 +44,11 @@ $(THIN_GEN): tests/host/thin-gen.c $(THIN_TEST_DEPS) $(PD_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_TEST_SRCS) $(PD_LIB) \
 		$(THIN_TEST_LDLIBS)
+
+$(THIN_META): tests/host/ctpool-meta-main.c $(THIN_META_ALL) \
+		$(wildcard tools/meta*.h) $(PD_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_META_ALL) $(PD_LIB)
 
 # ---- sanitizer builds: the library is recompiled for them ----
 
