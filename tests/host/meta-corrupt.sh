@@ -11,7 +11,7 @@
 # CORRUPT_CASES (default 100) scales it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
-. "$(dirname "$0")/meta-lib.sh"
+. "$(dirname "$0")/meta-lib.bash"
 need thin_check thin_restore python3 "$META_ASAN" "$THIN_GEN"
 
 export ASAN_OPTIONS=exitcode=99:detect_leaks=1:abort_on_error=0

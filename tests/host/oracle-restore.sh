@@ -9,7 +9,7 @@
 # ORACLE_CASES (default 120 small) and ORACLE_LARGE (default 3) scale it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
-. "$(dirname "$0")/meta-lib.sh"
+. "$(dirname "$0")/meta-lib.bash"
 need thin_check thin_dump thin_restore python3 "$CTPOOL"
 
 theirs() {
