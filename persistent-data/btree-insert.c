@@ -92,6 +92,70 @@ static int split_child(struct pd_transaction_manager *tm,
 	return 0;
 }
 
+/*
+ * Siblings with at least this much free space take entries from a full
+ * node instead of it splitting.
+ */
+#define SPARE_THRESHOLD 8
+
+static int sibling_has_room(struct pd_transaction_manager *tm,
+			    const struct pd_btree_value_type *vt,
+			    struct pd_node_ref *parent, u32 j, bool *room)
+{
+	pd_block_t b = pd_node_value64(parent->n, j);
+	bool shared;
+	u32 nr, max;
+	int r;
+
+	r = pd_btree_node_size(tm, vt, b, &nr, &max);
+	if (!r)
+		r = pd_tm_block_is_shared(tm, b, &shared);
+	if (r)
+		return r;
+	/* Not a shared one: evening it out would copy it for nothing. */
+	*room = !shared && nr + SPARE_THRESHOLD <= max;
+	return 0;
+}
+
+/*
+ * Child @i of @parent is full: even it out with a sibling that has room to
+ * spare (which keeps nodes fuller than splitting, notably when keys come
+ * in ascending order), or else split it. @out is the node for @key.
+ */
+static int make_child_room(struct pd_transaction_manager *tm,
+			   const struct pd_btree_value_type *vt,
+			   struct pd_node_ref *parent, u32 i, u64 key,
+			   struct pd_node_ref *out)
+{
+	bool room = false;
+	int r;
+
+	if (i > 0) {
+		r = sibling_has_room(tm, vt, parent, i - 1, &room);
+		if (r)
+			return r;
+		if (room)
+			return pd_btree_redistribute(tm, vt, parent, i - 1,
+						     key, out);
+	}
+	if (i + 1 < pd_node_nr(parent->n)) {
+		r = sibling_has_room(tm, vt, parent, i + 1, &room);
+		if (r)
+			return r;
+		if (room)
+			return pd_btree_redistribute(tm, vt, parent, i, key,
+						     out);
+	}
+
+	r = pd_btree_shadow_child(tm, vt, parent, i, out);
+	if (r)
+		return r;
+	r = split_child(tm, parent, i, out, key);
+	if (r)
+		pd_btree_unlock(tm, out);
+	return r;
+}
+
 /* One step down from a write-locked internal node towards @key. */
 static int step_down(struct pd_transaction_manager *tm,
 		     const struct pd_btree_value_type *vt,
@@ -113,11 +177,11 @@ static int step_down(struct pd_transaction_manager *tm,
 	if (r)
 		return r;
 	if (make_room && pd_node_is_full(child.n)) {
-		r = split_child(tm, node, i, &child, key);
-		if (r) {
-			pd_btree_unlock(tm, &child);
+		/* Shadowed already, so locking it again is in place. */
+		pd_btree_unlock(tm, &child);
+		r = make_child_room(tm, vt, node, i, key, &child);
+		if (r)
 			return r;
-		}
 	}
 	pd_btree_unlock(tm, node);
 	*node = child;

@@ -83,6 +83,34 @@ int pd_btree_lookup_one(struct pd_transaction_manager *tm, pd_block_t root,
 int pd_btree_next_one(struct pd_transaction_manager *tm, pd_block_t root,
 		      u32 value_size, u64 key, u64 *found_key, void *value);
 
+/* Entry count and capacity of a node. */
+int pd_btree_node_size(struct pd_transaction_manager *tm,
+		       const struct pd_btree_value_type *vt, pd_block_t b,
+		       u32 *nr, u32 *max);
+
+/*
+ * Append the entries of node @from, which the tree stops referencing, to
+ * @into. If @from stays alive (shared) what its entries point at gains the
+ * references @into now holds.
+ */
+int pd_btree_absorb(struct pd_transaction_manager *tm,
+		    const struct pd_btree_value_type *vt,
+		    struct pd_node_ref *into, pd_block_t from);
+
+/* Merge child @i + 1 of @parent into child @i, returned in @out. */
+int pd_btree_merge(struct pd_transaction_manager *tm,
+		   const struct pd_btree_value_type *vt,
+		   struct pd_node_ref *parent, u32 i, struct pd_node_ref *out);
+
+/*
+ * Even out children @i and @i + 1 of @parent (shadowing both); @out is the
+ * one whose range now covers @key, the other is unlocked.
+ */
+int pd_btree_redistribute(struct pd_transaction_manager *tm,
+			  const struct pd_btree_value_type *vt,
+			  struct pd_node_ref *parent, u32 i, u64 key,
+			  struct pd_node_ref *out);
+
 /*
  * The upper levels (0..levels-2) of a multi-level tree, shadowed along a
  * key path, their leaves still write-locked: index[l] is where leaf[l]

@@ -26,42 +26,6 @@ static u32 spare_entries(const struct pd_btree_node *n)
 	return nr > min ? nr - min : 0;
 }
 
-/*
- * Bring in the entries of @from, which the tree is about to stop
- * referencing, at the end of @into. If @from stays alive (shared), what its
- * entries point at gains the references @into now holds.
- */
-static int absorb(struct pd_transaction_manager *tm,
-		  const struct pd_btree_value_type *vt,
-		  struct pd_node_ref *into, pd_block_t from)
-{
-	u32 at = pd_node_nr(into->n), nr;
-	struct pd_node_ref src;
-	bool shared;
-	int r;
-
-	r = pd_btree_read_node(tm, from, vt->size, &src);
-	if (r)
-		return r;
-	nr = pd_node_nr(src.n);
-	if (at + nr > pd_node_max(into->n) ||
-	    pd_node_value_size(src.n) != pd_node_value_size(into->n) ||
-	    pd_node_is_internal(src.n) != pd_node_is_internal(into->n)) {
-		pd_btree_unlock(tm, &src);
-		pr_err("block %llu does not match its sibling: corrupt tree\n",
-		       (unsigned long long)from);
-		return -EILSEQ;
-	}
-	pd_node_copy(into->n, at, src.n, 0, nr);
-	pd_node_set_nr(into->n, at + nr);
-	pd_btree_unlock(tm, &src);
-
-	r = pd_tm_block_is_shared(tm, from, &shared);
-	if (!r && shared)
-		r = pd_btree_inc_entries(tm, vt, into->n, at, nr);
-	return r ? r : pd_tm_dec(tm, from);
-}
-
 /* The root's only child moves up into the root. */
 static int collapse_root(struct pd_transaction_manager *tm,
 			 const struct pd_btree_value_type *vt,
@@ -79,85 +43,7 @@ static int collapse_root(struct pd_transaction_manager *tm,
 	root->n->header = c.n->header;
 	pd_node_set_nr(root->n, 0);
 	pd_btree_unlock(tm, &c);
-	return absorb(tm, vt, root, child);
-}
-
-static int node_size(struct pd_transaction_manager *tm,
-		     const struct pd_btree_value_type *vt, pd_block_t b,
-		     u32 *nr, u32 *max)
-{
-	struct pd_node_ref ref;
-	int r;
-
-	r = pd_btree_read_node(tm, b, vt->size, &ref);
-	if (r)
-		return r;
-	*nr = pd_node_nr(ref.n);
-	*max = pd_node_max(ref.n);
-	pd_btree_unlock(tm, &ref);
-	return 0;
-}
-
-/* Merge child @i + 1 into child @i; on return @out is child @i. */
-static int merge_children(struct pd_transaction_manager *tm,
-			  const struct pd_btree_value_type *vt,
-			  struct pd_node_ref *parent, u32 i,
-			  struct pd_node_ref *out)
-{
-	int r;
-
-	r = pd_btree_shadow_child(tm, vt, parent, i, out);
-	if (r)
-		return r;
-	r = absorb(tm, vt, out, pd_node_value64(parent->n, i + 1));
-	if (r) {
-		pd_btree_unlock(tm, out);
-		return r;
-	}
-	pd_node_delete(parent->n, i + 1, 1);
-	return 0;
-}
-
-/* Even out children @i and @i + 1; @out is the one covering @key. */
-static int redistribute(struct pd_transaction_manager *tm,
-			const struct pd_btree_value_type *vt,
-			struct pd_node_ref *parent, u32 i, u64 key,
-			struct pd_node_ref *out)
-{
-	struct pd_node_ref l, r;
-	u32 nl, nr, want;
-	int err;
-
-	err = pd_btree_shadow_child(tm, vt, parent, i, &l);
-	if (err)
-		return err;
-	err = pd_btree_shadow_child(tm, vt, parent, i + 1, &r);
-	if (err) {
-		pd_btree_unlock(tm, &l);
-		return err;
-	}
-
-	nl = pd_node_nr(l.n);
-	nr = pd_node_nr(r.n);
-	want = (nl + nr) / 2;
-	if (nl > want) {
-		pd_node_shift_right(r.n, 0, nl - want);
-		pd_node_copy(r.n, 0, l.n, want, nl - want);
-	} else {
-		pd_node_copy(l.n, nl, r.n, 0, want - nl);
-		pd_node_delete(r.n, 0, want - nl);
-	}
-	pd_node_set_nr(l.n, want);
-	pd_node_set_key(parent->n, i + 1, pd_node_key(r.n, 0));
-
-	if (key >= pd_node_key(r.n, 0)) {
-		pd_btree_unlock(tm, &l);
-		*out = r;
-	} else {
-		pd_btree_unlock(tm, &r);
-		*out = l;
-	}
-	return 0;
+	return pd_btree_absorb(tm, vt, root, child);
 }
 
 /*
@@ -169,25 +55,27 @@ static int prepare_child(struct pd_transaction_manager *tm,
 			 struct pd_node_ref *parent, u32 i, u64 key,
 			 struct pd_node_ref *out)
 {
-	u32 nr_parent = pd_node_nr(parent->n), left;
+	u32 nr_parent = pd_node_nr(parent->n), left, sibling;
 	u32 nr, max, sib_nr, sib_max;
 	int r;
 
-	r = node_size(tm, vt, pd_node_value64(parent->n, i), &nr, &max);
+	r = pd_btree_node_size(tm, vt, pd_node_value64(parent->n, i), &nr,
+			       &max);
 	if (r)
 		return r;
 	if (nr > max / 3 || nr_parent == 1)
 		return pd_btree_shadow_child(tm, vt, parent, i, out);
 
 	left = i + 1 < nr_parent ? i : i - 1;
-	r = node_size(tm, vt, pd_node_value64(parent->n, left == i ? i + 1 : left),
-		      &sib_nr, &sib_max);
+	sibling = left == i ? i + 1 : left;
+	r = pd_btree_node_size(tm, vt, pd_node_value64(parent->n, sibling),
+			       &sib_nr, &sib_max);
 	if (r)
 		return r;
 
 	if (nr + sib_nr <= min(max, sib_max))
-		return merge_children(tm, vt, parent, left, out);
-	return redistribute(tm, vt, parent, left, key, out);
+		return pd_btree_merge(tm, vt, parent, left, out);
+	return pd_btree_redistribute(tm, vt, parent, left, key, out);
 }
 
 /*

@@ -7,8 +7,8 @@ PD_OBJS += thin-superblock.o thin-mapping.o thin-devices.o thin-metadata.o
 PD_OBJS += target-args.o
 # Core: checksum, transaction manager, btree.
 PD_OBJS += checksum.o transaction-manager.o transaction-manager-sm.o
-PD_OBJS += btree-node.o btree-shadow.o btree.o btree-insert.o btree-remove.o \
-	   btree-del.o
+PD_OBJS += btree-node.o btree-shadow.o btree-siblings.o btree.o \
+	   btree-insert.o btree-remove.o btree-del.o
 # Space maps: bitmap encoding, shared low level, metadata and data space maps.
 PD_OBJS += space-map-bitmap.o space-map-common.o space-map-metadata.o \
 	   space-map-disk.o

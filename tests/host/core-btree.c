@@ -350,7 +350,7 @@ static void grow_churn_shrink(u32 vs, u64 keyspace, unsigned int grow_ops,
 
 static void test_random_small_values(void **state)
 {
-	grow_churn_shrink(8, 120000, 80000, 4096, 1, false);
+	grow_churn_shrink(8, 250000, 150000, 4096, 1, false);
 }
 
 static void test_random_big_values(void **state)
