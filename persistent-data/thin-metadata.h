@@ -33,7 +33,11 @@ struct thin_device;
  */
 int thin_metadata_open(struct pd_block_manager *bm, u32 data_block_size,
 		       bool read_only, struct thin_metadata **result);
-/* Commits (unless read-only or failed) and frees everything. */
+/*
+ * Commits (unless read-only or failed) and frees everything but the block
+ * manager, which stays the caller's. -EBUSY (and nothing freed) while a
+ * device is open.
+ */
 int thin_metadata_close(struct thin_metadata *tmd);
 
 /* ---- transactions ---- */
@@ -67,8 +71,10 @@ int thin_create_snap(struct thin_metadata *tmd, thin_dev_t dev,
 		     thin_dev_t origin);		/* -EEXIST, -ENODATA */
 int thin_delete(struct thin_metadata *tmd, thin_dev_t dev);	/* -ENODATA, -EBUSY if open */
 
-/* Open a device for I/O (-ENODATA if it does not exist). Several opens of one
- * id share one object; it is freed by the last close. */
+/*
+ * Open a device for I/O (-ENODATA if it does not exist). Several opens of one
+ * id share one object; it is freed by the last close.
+ */
 int thin_open_device(struct thin_metadata *tmd, thin_dev_t dev,
 		     struct thin_device **result);
 void thin_close_device(struct thin_device *td);
@@ -86,16 +92,21 @@ struct thin_lookup_result {
 int thin_find_block(struct thin_device *td, thin_block_t block, bool can_block,
 		    struct thin_lookup_result *result);
 
-/* The first run of mappings in [begin, end) contiguous in both virtual and
- * data space with equal shared flag: -ENODATA if nothing is mapped there. */
+/*
+ * The first run of mappings in [begin, end) contiguous in both virtual and
+ * data space with equal shared flag: -ENODATA if nothing is mapped there.
+ */
 int thin_find_mapped_range(struct thin_device *td, thin_block_t begin,
 			   thin_block_t end, thin_block_t *virt_begin,
 			   thin_block_t *virt_end, data_block_t *data_begin,
 			   bool *maybe_shared);
 
-/* Map block -> data_block (the data block's reference is taken over by the
- * mapping: allocate with thin_alloc_data_block first). An overwrite drops
- * the old data block's reference. */
+/*
+ * Map block -> data_block (the data block's reference is taken over by the
+ * mapping: allocate with thin_alloc_data_block first, or take one with
+ * thin_inc_data_range). An overwrite drops the old data block's reference;
+ * remapping a block to where it already is drops the extra one.
+ */
 int thin_insert_block(struct thin_device *td, thin_block_t block,
 		      data_block_t data_block);
 int thin_remove_block(struct thin_device *td, thin_block_t block);	/* -ENODATA */
@@ -131,9 +142,11 @@ int thin_register_metadata_threshold(struct thin_metadata *tmd,
 				     pd_block_t threshold,
 				     void (*fn)(void *context), void *context);
 
-/* Called with the lock held just before a commit writes anything: the pool
+/*
+ * Called with the lock held just before a commit writes anything: the pool
  * flushes the data device here, so data is durable before the metadata that
- * points at it. */
+ * points at it.
+ */
 void thin_metadata_register_pre_commit(struct thin_metadata *tmd,
 				       int (*fn)(void *context), void *context);
 
