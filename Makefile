@@ -33,6 +33,8 @@ include persistent-data/user.mk
 include tools/tools.mk
 include tests/tests.mk
 include qemu/qemu.mk
+include fuzz/fuzz.mk
+include tests/stress/stress.mk
 include bench/bench.mk
 
 # Host (no VM) tests: each area adds a fragment tests/host/<area>.mk that appends
