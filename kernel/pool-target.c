@@ -14,6 +14,7 @@
 
 #include "ctpool.h"
 #include "pool.h"
+#include "dm-internal.h"
 
 #define DM_MSG_PREFIX "ctpool"
 
@@ -21,11 +22,6 @@
 #define METADATA_MAX_SECTORS 33292800ULL
 #define METADATA_MAX_SECTORS_WARNING (16ULL * (1024 * 1024 * 1024 >> 9))
 
-/* dm.h is not shipped with the headers: what we use of it. */
-void dm_internal_suspend_noflush(struct mapped_device *md);
-void dm_internal_resume(struct mapped_device *md);
-/* status_flags bit set by "dmsetup status --noflush" (drivers/md/dm.h). */
-#define DM_STATUS_NOFLUSH_FLAG (1 << 0)
 
 static pd_block_t metadata_dev_blocks(struct block_device *bdev)
 {

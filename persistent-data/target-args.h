@@ -49,8 +49,10 @@ int ctpool_parse_low_water(const char *arg, u64 *result, const char **error);
 /* A thin device id: decimal, at most CTPOOL_MAX_DEV_ID. */
 int ctpool_parse_dev_id(const char *arg, u64 *result);
 
-/* Strict unsigned decimal (an optional '+' and one trailing newline, like
- * the kernel's kstrtoull). 0 or -EINVAL (also on overflow). */
+/*
+ * Strict unsigned decimal (an optional '+' and one trailing newline, like
+ * the kernel's kstrtoull). 0 or -EINVAL (also on overflow).
+ */
 int ctpool_parse_u64(const char *arg, u64 *result);
 
 /*
