@@ -148,12 +148,14 @@ static void iter_init(struct leaf_iter *it, struct pd_transaction_manager *tm,
 /* Choose the next child of an internal node; false when there is none. */
 static bool iter_step(struct leaf_iter *it, const struct pd_btree_node *n)
 {
-	int first = pd_node_lower_bound(n, it->key);
 	typeof(it->path[0]) *f = &it->path[it->top];
 
 	if (!f->entered) {
 		f->entered = true;
-		f->i = (it->reverse || first >= 0) ? first : 0;
+		f->i = pd_node_lower_bound(n, it->key);
+		/* Forwards, keys below the first child's start there. */
+		if (f->i < 0 && !it->reverse)
+			f->i = 0;
 	} else {
 		f->i += it->reverse ? -1 : 1;
 	}

@@ -66,7 +66,8 @@ int pd_btree_remove_range(struct pd_btree_info *info, pd_block_t root,
 			  const u64 *keys, u64 end_key, pd_block_t *new_root,
 			  u64 *nr_removed);
 
-/* -ENODATA for an empty tree. Single-level trees only. */
+/* -ENODATA for an empty tree. Single-level trees; on a multi-level tree
+ * these and pd_btree_walk see its top level (keys[0], subtree roots). */
 int pd_btree_find_lowest_key(struct pd_btree_info *info, pd_block_t root,
 			     u64 *result);
 int pd_btree_find_highest_key(struct pd_btree_info *info, pd_block_t root,
@@ -79,7 +80,8 @@ int pd_btree_walk(struct pd_btree_info *info, pd_block_t root,
 		  pd_btree_walk_fn fn, void *context);
 
 /* The value type for trees whose values are roots of other trees (8-byte
- * block numbers counted in the metadata space map). */
+ * block numbers counted in the metadata space map). @info describes those
+ * other trees and must outlive @vt: dec deletes a subtree through it. */
 void pd_btree_init_subtree_value_type(struct pd_btree_info *info,
 				      struct pd_btree_value_type *vt);
 
