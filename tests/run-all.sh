@@ -11,6 +11,9 @@
 # exits non-zero when anything failed.
 #
 # usage: tests/run-all.sh [--host-only|--vm-only] [NAME_REGEX]
+
+# The Makefile runs "sh tests/run-all.sh": switch to bash before any bash syntax.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -eu -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

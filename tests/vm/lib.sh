@@ -27,7 +27,7 @@ fail() { _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1)); echo "not ok 
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1 # SKIP ${2:-}"; }
 note() { echo "# $*"; }
 # bail MSG: a failure after which the test cannot go on.
-bail() { fail "$*"; exit 1; }
+bail() { fail "$*"; _err_line=""; exit 1; }
 
 _tap_finish() {
 	local status=$?
