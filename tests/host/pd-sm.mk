@@ -2,7 +2,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer as sm-<name>-asan-test (the
 # library is recompiled for that, under build/tests/host/sm-asan/).
 
-SM_TEST_NAMES := sm-bitmap sm-image
+SM_TEST_NAMES := sm-bitmap sm-image sm-model sm-crash
 SM_TEST_OUT := $(BUILD)/tests/host
 SM_TEST_UTIL := tests/host/sm-test-util.c
 SM_TEST_DEPS := tests/host/sm-test.h $(SM_TEST_UTIL)
@@ -23,6 +23,8 @@ $(SM_TESTS): $(SM_TEST_OUT)/%-test: tests/host/%.c $(SM_TEST_DEPS) $(PD_LIB)
 
 SM_ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
+# The sanitized test binaries run a lighter sweep (see sm-test.h).
+SM_ASAN_TEST_FLAGS := $(SM_ASAN_FLAGS) -DSM_TEST_SANITIZED
 SM_ASAN_DIR := $(SM_TEST_OUT)/sm-asan
 SM_ASAN_LIB := $(SM_ASAN_DIR)/libpersistent-data.a
 SM_ASAN_OBJS := $(addprefix $(SM_ASAN_DIR)/,$(PD_OBJS) $(PD_USER_ONLY_OBJS))
@@ -38,5 +40,5 @@ $(SM_ASAN_LIB): $(SM_ASAN_OBJS)
 $(SM_ASAN_TESTS): $(SM_TEST_OUT)/%-asan-test: tests/host/%.c $(SM_TEST_DEPS) \
 		$(SM_ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(SM_ASAN_FLAGS) -Itests/host -o $@ $< \
+	$(CC) $(USER_CFLAGS) $(SM_ASAN_TEST_FLAGS) -Itests/host -o $@ $< \
 		$(SM_TEST_UTIL) $(SM_ASAN_LIB) $(SM_TEST_LDLIBS)

@@ -211,141 +211,10 @@ static void test_index_entry_pack(void **state)
 
 #define META_BLOCKS 2048
 
-struct decoded_sm {
-	u64 nr_blocks;
-	u64 nr_allocated;	/* as the root says */
-	u32 *counts;
-	u32 nr_ref_entries;
-};
-
-struct ref_fill {
-	struct decoded_sm *sm;
-};
-
-static void take_ref_count(void *ctx, u64 key, const void *value)
-{
-	struct decoded_sm *sm = ctx;
-	u32 count = get_unaligned_le32(value);
-
-	assert_true(key < sm->nr_blocks);
-	/* Every tree entry is for a bitmap "3" and holds the full count. */
-	assert_int_equal(sm->counts[key], 3);
-	assert_true(count >= 3);
-	sm->counts[key] = count;
-	sm->nr_ref_entries++;
-}
-
-/* Decode one bitmap into counts, checking it and its index entry. */
-static void decode_bitmap(const struct sm_image *img, struct decoded_sm *sm,
-			  u64 index, const struct disk_index_entry *d,
-			  bool exact_hints)
-{
-	struct pd_sm_index_entry ie;
-	const void *bitmap;
-	u32 e, span, nr_free = 0, first = EPB;
-
-	pd_sm_index_entry_unpack(d, &ie);
-	bitmap = sm_image_block(img, ie.blocknr);
-	assert_int_equal(pd_sm_bitmap_validator.check(&pd_sm_bitmap_validator,
-						      bitmap, ie.blocknr), 0);
-
-	span = min_t(u64, EPB, sm->nr_blocks - index * EPB);
-	for (e = 0; e < span; e++) {
-		sm->counts[index * EPB + e] = pd_sm_bitmap_get(bitmap, e);
-		if (!sm->counts[index * EPB + e]) {
-			nr_free++;
-			first = min(first, e);
-		}
-	}
-	/*
-	 * Hints: exact, or 16320 for a kernel-written partial last bitmap.
-	 * thin_restore 0.9 leaves the metadata bitmap's hints stale for a
-	 * block it frees at the end (nr_free one short, none_free_before
-	 * past it): only plausibility can be asked of those.
-	 */
-	assert_true(ie.nr_free <= EPB && ie.none_free_before <= EPB);
-	if (!exact_hints)
-		return;
-	if ((ie.nr_free != nr_free && ie.nr_free != EPB) ||
-	    ie.none_free_before > first)
-		fail_msg("bitmap %llu: nr_free %u (counted %u), none_free_before %u (first free %u)",
-			 (unsigned long long)index, ie.nr_free, nr_free,
-			 ie.none_free_before, first);
-}
-
-static void decode_root(const struct thin_disk_superblock *sb, bool data,
-			struct decoded_sm *sm, struct disk_sm_root *root)
-{
-	memcpy(root, data ? sb->data_space_map_root :
-	       sb->metadata_space_map_root, sizeof(*root));
-	sm->nr_blocks = le64_to_cpu(root->nr_blocks);
-	sm->nr_allocated = le64_to_cpu(root->nr_allocated);
-	sm->counts = calloc(sm->nr_blocks, sizeof(u32));
-	assert_non_null(sm->counts);
-	sm->nr_ref_entries = 0;
-}
-
-static void decode_metadata_sm(const struct sm_image *img,
-			       struct decoded_sm *sm)
-{
-	const struct disk_metadata_index *mi;
-	struct disk_sm_root root;
-	u64 i, index_block;
-
-	decode_root(sm_image_block(img, 0), false, sm, &root);
-	index_block = le64_to_cpu(root.bitmap_root);
-	mi = sm_image_block(img, index_block);
-	assert_int_equal(pd_sm_index_validator.check(&pd_sm_index_validator,
-						     mi, index_block), 0);
-
-	for (i = 0; i < pd_sm_nr_bitmaps(sm->nr_blocks); i++)
-		decode_bitmap(img, sm, i, &mi->index[i], false);
-	sm_image_walk(img, le64_to_cpu(root.ref_count_root), NULL,
-		      take_ref_count, sm);
-}
-
-struct data_decode {
-	const struct sm_image *img;
-	struct decoded_sm *sm;
-	u64 next_index;
-};
-
-static void take_index_entry(void *ctx, u64 key, const void *value)
-{
-	struct data_decode *dd = ctx;
-
-	/* Keys are the bitmap numbers, all present, in order. */
-	assert_int_equal(key, dd->next_index);
-	dd->next_index++;
-	decode_bitmap(dd->img, dd->sm, key, value, true);
-}
-
-static void decode_data_sm(const struct sm_image *img, struct decoded_sm *sm)
-{
-	struct data_decode dd = { img, sm, 0 };
-	struct disk_sm_root root;
-
-	decode_root(sm_image_block(img, 0), true, sm, &root);
-	sm_image_walk(img, le64_to_cpu(root.bitmap_root), NULL,
-		      take_index_entry, &dd);
-	assert_int_equal(dd.next_index, pd_sm_nr_bitmaps(sm->nr_blocks));
-	sm_image_walk(img, le64_to_cpu(root.ref_count_root), NULL,
-		      take_ref_count, sm);
-}
-
-static u64 count_used(const struct decoded_sm *sm)
-{
-	u64 b, n = 0;
-
-	for (b = 0; b < sm->nr_blocks; b++)
-		n += sm->counts[b] != 0;
-	return n;
-}
-
 struct restored {
 	struct sm_image img;
 	struct sm_restore_expect expect;
-	struct decoded_sm meta, data;
+	struct sm_decoded meta, data;
 };
 
 static bool restore_and_decode(struct restored *r)
@@ -355,15 +224,15 @@ static bool restore_and_decode(struct restored *r)
 	if (!sm_restore_image(path, META_BLOCKS, &r->expect))
 		return false;
 	sm_image_load(&r->img, path);
-	decode_metadata_sm(&r->img, &r->meta);
-	decode_data_sm(&r->img, &r->data);
+	sm_image_decode(&r->img, false, false, &r->meta);
+	sm_image_decode(&r->img, true, true, &r->data);
 	return true;
 }
 
 static void restored_free(struct restored *r)
 {
-	free(r->meta.counts);
-	free(r->data.counts);
+	sm_decoded_free(&r->meta);
+	sm_decoded_free(&r->data);
 	sm_restore_expect_free(&r->expect);
 	sm_image_free(&r->img);
 }
@@ -390,7 +259,7 @@ static void test_restore_image_counts(void **state)
 	assert_true(r.data.nr_ref_entries > 336);	/* several leaves */
 	assert_int_equal(r.data.counts[45000], 130);
 	assert_int_equal(r.data.counts[0], 5);
-	assert_int_equal(r.data.nr_allocated, count_used(&r.data));
+	assert_int_equal(r.data.nr_allocated, sm_decoded_used(&r.data));
 
 	/* Metadata: exactly the references found by walking the image. */
 	assert_int_equal(r.meta.nr_blocks, META_BLOCKS);
@@ -406,7 +275,7 @@ static void test_restore_image_counts(void **state)
 	 * thin_restore 0.9 may count a block it freed in nr_allocated:
 	 * the root is a hint the library must not rely on.
 	 */
-	assert_true(r.meta.nr_allocated >= count_used(&r.meta));
+	assert_true(r.meta.nr_allocated >= sm_decoded_used(&r.meta));
 	free(refs);
 	restored_free(&r);
 }

@@ -18,6 +18,13 @@
 #include "space-map-metadata.h"
 #include "bm-file.h"
 
+/* Sanitized builds run several times slower: they sweep more sparsely. */
+#ifdef SM_TEST_SANITIZED
+#define SM_TEST_STRIDE 3
+#else
+#define SM_TEST_STRIDE 1
+#endif
+
 /* Run a cmocka group and print the summary line; the exit status. */
 #define SM_RUN_TESTS(tests) \
 	sm_test_summary(ARRAY_SIZE(tests), cmocka_run_group_tests(tests, \
@@ -48,6 +55,24 @@ typedef void (*sm_node_fn)(void *ctx, u64 block);
 typedef void (*sm_leaf_fn)(void *ctx, u64 key, const void *value);
 void sm_image_walk(const struct sm_image *img, u64 root, sm_node_fn node_fn,
 		   sm_leaf_fn leaf_fn, void *ctx);
+
+/*
+ * A space map decoded straight from an image (no library I/O): the count of
+ * every block, bitmaps and index blocks checked with the validators, tree
+ * entries checked to be for bitmap "3"s and >= 3. With exact_hints, index
+ * hints must be exact (nr_free) and correct (none_free_before).
+ */
+struct sm_decoded {
+	u64 nr_blocks;
+	u64 nr_allocated;	/* as the root says */
+	u32 *counts;
+	u32 nr_ref_entries;
+};
+
+void sm_image_decode(const struct sm_image *img, bool data, bool exact_hints,
+		     struct sm_decoded *sm);
+void sm_decoded_free(struct sm_decoded *sm);
+u64 sm_decoded_used(const struct sm_decoded *sm);
 
 /* ---- thin_restore images ---- */
 
@@ -89,8 +114,26 @@ extern const struct pd_block_validator sm_test_sb_validator;
 /* Format nr_meta_blocks of path; data space map of nr_data_blocks. */
 void sm_pool_create(struct sm_pool *pool, const char *path,
 		    u64 nr_meta_blocks, u64 nr_data_blocks);
+/*
+ * The same on a file of file_blocks whose metadata space map covers only
+ * meta_blocks (room to extend it), with a block cache of cache_blocks.
+ */
+void sm_pool_create_ex(struct sm_pool *pool, const char *path,
+		       u64 file_blocks, u64 meta_blocks, u64 nr_data_blocks,
+		       unsigned int cache_blocks);
 /* 0 or the first error; on error the pool is closed. */
 int sm_pool_open(struct sm_pool *pool, const char *path);
+int sm_pool_open_ex(struct sm_pool *pool, const char *path,
+		    unsigned int cache_blocks);
+
+/*
+ * Decode the committed image at path and check it exactly: data counts
+ * (data_counts[nr_data_blocks], NULL to skip), metadata counts = the
+ * references its structures make + meta_user[] (NULL: none), both roots'
+ * nr_allocated, all hints. Returns the metadata counts decoded (free it).
+ */
+u32 *sm_pool_verify_image(const char *path, const u32 *data_counts,
+			  u64 nr_data_blocks, const u32 *meta_user);
 int sm_pool_commit(struct sm_pool *pool);
 void sm_pool_close(struct sm_pool *pool);
 
