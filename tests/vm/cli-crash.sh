@@ -26,7 +26,7 @@ expect_eq "one device" "$(pool_ids)" "1 "
 for point in after-txn-record after-message after-record; do
 	expect_status 99 "create killed at $point" -- env CTPOOL_CRASH_AT=$point "$CTPOOL" create v-$point --size 8M
 	ctpool list >/dev/null   # any command recovers
-	expect_eq "$point: no record left" "$(ctpool list --json | json 'len([v for v in d if v["name"]=="v-'$point'"])')" 0
+	expect_eq "$point: no record left" "$(ctpool list --json | jsel "v-$point" | wc -l)" 0
 	expect_eq "$point: no device left in the pool" "$(pool_ids)" "1 "
 	expect_eq "$point: store and pool agree on the transaction id" "$(store_txid)" "$(pool_field transaction_id)"
 	[ ! -e "$CTPOOL_STATE_DIR/pools/tp.txn" ] || fail "$point: open transaction left"
@@ -54,7 +54,7 @@ expect_eq "snapshot rolled back" "$(pool_ids)" "1 $(vol_field late dev_id) "
 ctpool deactivate base
 expect_status 99 "delete killed after the message" -- env CTPOOL_CRASH_AT=after-message "$CTPOOL" delete late
 ctpool list >/dev/null
-expect_eq "deletion completed" "$(ctpool list --json | json 'len([v for v in d if v["name"]=="late"])')" 0
+expect_eq "deletion completed" "$(ctpool list --json | jsel "late" | wc -l)" 0
 expect_eq "device gone" "$(pool_ids)" "1 "
 expect_eq "store and pool agree" "$(store_txid)" "$(pool_field transaction_id)"
 

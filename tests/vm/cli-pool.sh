@@ -14,7 +14,7 @@ expect_status 1 "creating a volume without a pool is an error" -- ctpool create 
 expect_eq "empty list without a pool" "$(ctpool list --json)" "[]"
 
 ctpool pool create tp --metadata "$M" --data "$D" --size 256M --block-size 64k
-expect_eq "pool target recorded" "$(ctpool pool status tp --json | json 'd["pool_target"]')" "$POOL_TARGET"
+expect_eq "pool target recorded" "$(ctpool pool status tp --json | jget pool_target)" "$POOL_TARGET"
 expect_eq "data blocks = 256M/64k" "$(pool_field data_total)" 4096
 expect_eq "fresh pool uses no data" "$(pool_field data_used)" 0
 expect_eq "fresh transaction id" "$(pool_field transaction_id)" 0

@@ -16,12 +16,12 @@ make_busybox_tar "$T_WORK/bb.tar.gz"
 expect_status 99 "import killed after unpacking" -- env CTPOOL_CRASH_AT=import-after-unpack "$CTPOOL" image import broken "$T_WORK/bb.tar.gz" --size 16M
 umount "$CTPOOL_STATE_DIR/run/import-broken" 2>/dev/null || true
 ctpool image list >/dev/null
-expect_eq "partial image removed by the next command" "$(ctpool list --json | json 'len(d)')" 0
+expect_eq "partial image removed by the next command" "$(ctpool list --json | jcount)" 0
 expect_eq "its blocks are back" "$(pool_field data_used)" 0
 
 # --- image
 ctpool image import bb "$T_WORK/bb.tar.gz" --size 16M
-expect_eq "image ready" "$(ctpool image list --json | json '[i for i in d if i["name"]=="bb"][0]["state"]')" ready
+expect_eq "image ready" "$(ctpool image list --json | jsel bb | jget state)" ready
 image_used=$(pool_field data_used)
 ok "image uses $image_used data blocks"
 
@@ -80,7 +80,7 @@ expect_ge "3MiB of direct writes at 1MiB/s take >= 2s" "$(echo "$out" | tail -1)
 ctpool container run c1 -- sleep 300 &
 runner=$!
 for i in $(seq 50); do
-	[ "$(ctpool container list --json | json '[c for c in d if c["name"]=="c1"][0]["running"]')" = true ] && break
+	[ "$(ctpool container list --json | jsel c1 | jget running)" = true ] && break
 	sleep 0.2
 done
 expect_eq "exec joins the running container" "$(ctpool container exec c1 -- sh -c 'hostname; cat /proc/1/cmdline | tr "\0" " " | cut -d" " -f1-4; cat /proc/self/cgroup')" "$(printf 'c1\n%s\n0::/' "$CTPOOL container run c1")"
@@ -108,7 +108,7 @@ ok "container wrote to the hot-plugged block device"
 ctpool container stop c1 --timeout 5
 st=0; wait $runner || st=$?
 expect_eq "run returns 128+SIGTERM after stop" "$st" 143
-expect_eq "stopped" "$(ctpool container list --json | json '[c for c in d if c["name"]=="c1"][0]["running"]')" false
+expect_eq "stopped" "$(ctpool container list --json | jsel c1 | jget running)" false
 expect_eq "attached volumes released on stop" "$(dmsetup ls | grep -c -E 'tp-(vol|raw)' || true)" 0
 rdev=$(ctpool activate raw)
 expect_eq "block write reached the volume" "$(head -c 7 "$rdev")" rawdata
