@@ -2,7 +2,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer as sm-<name>-asan-test (the
 # library is recompiled for that, under build/tests/host/sm-asan/).
 
-SM_TEST_NAMES := sm-bitmap sm-image sm-model sm-crash
+SM_TEST_NAMES := sm-bitmap sm-image sm-model sm-crash sm-corrupt
 SM_TEST_OUT := $(BUILD)/tests/host
 SM_TEST_UTIL := tests/host/sm-test-util.c
 SM_TEST_DEPS := tests/host/sm-test.h $(SM_TEST_UTIL)
@@ -31,7 +31,9 @@ SM_ASAN_OBJS := $(addprefix $(SM_ASAN_DIR)/,$(PD_OBJS) $(PD_USER_ONLY_OBJS))
 
 $(SM_ASAN_DIR)/%.o: persistent-data/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(SM_ASAN_FLAGS) -c -o $@ $<
+	$(CC) $(USER_CFLAGS) $(SM_ASAN_FLAGS) -MMD -MP -c -o $@ $<
+
+-include $(SM_ASAN_OBJS:.o=.d)
 
 $(SM_ASAN_LIB): $(SM_ASAN_OBJS)
 	rm -f $@
