@@ -9,26 +9,39 @@
  */
 #include "space-map-metadata.h"
 
+/*
+ * On failure both results are NULL, never left pointing at freed objects:
+ * callers commonly clean up whatever they hold.
+ */
 static int tm_with_bare_sm(struct pd_block_manager *bm,
 			   struct pd_transaction_manager **tm,
 			   struct pd_space_map **sm)
 {
+	struct pd_space_map *bare;
 	int r;
 
-	*sm = pd_sm_metadata_init();
-	if (IS_ERR_OR_NULL(*sm))
-		return *sm ? PTR_ERR(*sm) : -ENOMEM;
+	*tm = NULL;
+	*sm = NULL;
+	bare = pd_sm_metadata_init();
+	if (IS_ERR_OR_NULL(bare))
+		return bare ? PTR_ERR(bare) : -ENOMEM;
 
-	r = pd_tm_create(bm, *sm, tm);
-	if (r)
-		pd_sm_destroy(*sm);
-	return r;
+	r = pd_tm_create(bm, bare, tm);
+	if (r) {
+		*tm = NULL;
+		pd_sm_destroy(bare);
+		return r;
+	}
+	*sm = bare;
+	return 0;
 }
 
-static void undo(struct pd_transaction_manager *tm, struct pd_space_map *sm)
+static void undo(struct pd_transaction_manager **tm, struct pd_space_map **sm)
 {
-	pd_tm_destroy(tm);
-	pd_sm_destroy(sm);
+	pd_tm_destroy(*tm);
+	pd_sm_destroy(*sm);
+	*tm = NULL;
+	*sm = NULL;
 }
 
 int pd_tm_create_with_sm(struct pd_block_manager *bm, pd_block_t sb_location,
@@ -42,7 +55,7 @@ int pd_tm_create_with_sm(struct pd_block_manager *bm, pd_block_t sb_location,
 		return r;
 	r = pd_sm_metadata_create(*sm, *tm, pd_bm_nr_blocks(bm), sb_location);
 	if (r)
-		undo(*tm, *sm);
+		undo(tm, sm);
 	return r;
 }
 
@@ -58,6 +71,6 @@ int pd_tm_open_with_sm(struct pd_block_manager *bm, pd_block_t sb_location,
 		return r;
 	r = pd_sm_metadata_open(*sm, *tm, sm_root, root_len);
 	if (r)
-		undo(*tm, *sm);
+		undo(tm, sm);
 	return r;
 }

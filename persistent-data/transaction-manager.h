@@ -28,7 +28,8 @@ int pd_tm_create_with_sm(struct pd_block_manager *bm, pd_block_t sb_location,
 			 struct pd_transaction_manager **tm,
 			 struct pd_space_map **sm);
 
-/* Open: the metadata space map from its root as stored in the superblock. */
+/* Open: the metadata space map from its root as stored in the superblock.
+ * On failure of either, *tm and *sm are NULL. */
 int pd_tm_open_with_sm(struct pd_block_manager *bm, pd_block_t sb_location,
 		       const void *sm_root, size_t root_len,
 		       struct pd_transaction_manager **tm,

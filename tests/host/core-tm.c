@@ -153,6 +153,24 @@ static void test_read_only_and_clone(void **state)
 	core_env_exit(&env);
 }
 
+/* A failed open leaves nothing behind for the caller to free twice. */
+static void test_open_with_sm_failure(void **state)
+{
+	struct pd_transaction_manager *tm = (void *)1;
+	struct pd_space_map *sm = (void *)1;
+	u8 root[PD_SM_ROOT_SIZE] = { 0 };
+	struct core_env env;
+
+	core_env_init_real(&env, "badroot.img", 256, 16);
+	core_env_commit(&env, NULL, 0);
+	memset(root, 0xa5, 32);
+	assert_true(pd_tm_open_with_sm(env.bm, 0, root, sizeof(root), &tm,
+				       &sm) < 0);
+	assert_null(tm);
+	assert_null(sm);
+	core_env_exit(&env);
+}
+
 /* ---- crash consistency ---- */
 
 #define CRASH_BLOCKS 2048
@@ -341,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shadowing),
 		cmocka_unit_test(test_read_only_and_clone),
+		cmocka_unit_test(test_open_with_sm_failure),
 		cmocka_unit_test(test_crash_power_loss),
 		cmocka_unit_test(test_crash_write_errors),
 	};
