@@ -54,6 +54,7 @@ struct thin_metadata {
 	u64 trans_id;
 	u32 flags;
 	u32 data_block_size;
+	struct thin_disk_superblock committed_sb;	/* for abort */
 
 	pd_block_t metadata_reserve;
 	bool read_only;
@@ -80,6 +81,8 @@ int thin_sb_check_features(const struct thin_disk_superblock *sb,
 			   bool read_only);
 int thin_sb_write_initial(struct thin_metadata *tmd);
 int thin_sb_commit(struct thin_metadata *tmd);
+int thin_sb_remember(struct thin_metadata *tmd);
+int thin_sb_restore_committed(struct thin_metadata *tmd);
 
 /* thin-mapping.c */
 void thin_init_btree_infos(struct thin_metadata *tmd);

@@ -169,6 +169,21 @@ static int open_existing(struct thin_metadata *tmd)
 	return r;
 }
 
+/* The in-core objects are built; finish what depends on them. */
+static int finish_open(struct thin_metadata *tmd)
+{
+	int r;
+
+	r = thin_sb_remember(tmd);
+	if (!r) {
+		set_metadata_reserve(tmd);
+		r = register_threshold(tmd);
+	}
+	if (r)
+		destroy_objects(tmd);
+	return r;
+}
+
 static int open_or_format(struct thin_metadata *tmd)
 {
 	bool zeroes;
@@ -186,11 +201,23 @@ static int open_or_format(struct thin_metadata *tmd)
 		destroy_objects(tmd);
 		return r;
 	}
-	set_metadata_reserve(tmd);
-	r = register_threshold(tmd);
-	if (r)
+	return finish_open(tmd);
+}
+
+/*
+ * After an abort: from the superblock as last committed, kept in core, since
+ * block 0 in the cache may hold a commit that failed half way.
+ */
+static int reopen(struct thin_metadata *tmd)
+{
+	int r;
+
+	r = open_from_sb(tmd, &tmd->committed_sb);
+	if (r) {
 		destroy_objects(tmd);
-	return r;
+		return r;
+	}
+	return finish_open(tmd);
 }
 
 int thin_metadata_open(struct pd_block_manager *bm, u32 data_block_size,
@@ -272,7 +299,7 @@ int thin_commit_locked(struct thin_metadata *tmd)
 	if (r)
 		return r;
 	tmd->dirty = false;
-	return 0;
+	return thin_sb_remember(tmd);
 }
 
 int thin_metadata_commit(struct thin_metadata *tmd)
@@ -293,8 +320,14 @@ static int abort_locked(struct thin_metadata *tmd)
 		return -EINVAL;
 
 	destroy_objects(tmd);
+	r = thin_sb_restore_committed(tmd);
+	/* Read-only: nothing can write the cached copy out anyway. */
+	if (r && r != -EPERM) {
+		tmd->fail_io = true;
+		return r;
+	}
 	pd_bm_invalidate(tmd->bm);
-	r = open_or_format(tmd);
+	r = reopen(tmd);
 	if (!r)
 		r = thin_reload_devices_after_abort(tmd);
 	if (r) {
@@ -402,6 +435,7 @@ static int set_needs_check_locked(struct thin_metadata *tmd)
 		return r;
 	sb = pd_block_data(sblock);
 	sb->flags = cpu_to_le32(le32_to_cpu(sb->flags) | THIN_NEEDS_CHECK_FLAG);
+	tmd->committed_sb.flags = sb->flags;
 	pd_bm_unlock(sblock);
 	return pd_bm_flush(tmd->bm);
 }

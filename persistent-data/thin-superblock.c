@@ -207,3 +207,51 @@ int thin_sb_commit(struct thin_metadata *tmd)
 {
 	return write_sb(tmd, false);
 }
+
+/* Keep the superblock as last committed: an abort may need it back. */
+int thin_sb_remember(struct thin_metadata *tmd)
+{
+	struct pd_block *sblock;
+	int r;
+
+	r = pd_bm_read_lock(tmd->bm, THIN_SUPERBLOCK_LOCATION,
+			    &thin_sb_validator, &sblock);
+	if (r)
+		return r;
+	memcpy(&tmd->committed_sb, pd_block_data(sblock),
+	       sizeof(tmd->committed_sb));
+	pd_bm_unlock(sblock);
+	return 0;
+}
+
+/*
+ * A commit that failed after updating block 0 in the cache leaves it dirty
+ * with roots that never became durable; reopening from it (or writing it
+ * later) would expose them. Put the committed contents back first.
+ */
+int thin_sb_restore_committed(struct thin_metadata *tmd)
+{
+	struct pd_block *sblock;
+	bool same;
+	int r;
+
+	r = pd_bm_read_lock(tmd->bm, THIN_SUPERBLOCK_LOCATION,
+			    &thin_sb_validator, &sblock);
+	if (r)
+		return r;
+	same = !memcmp(pd_block_data(sblock), &tmd->committed_sb,
+		       sizeof(tmd->committed_sb));
+	pd_bm_unlock(sblock);
+	if (same)
+		return 0;
+
+	pr_warn(THIN_MSG "restoring the superblock of the last commit\n");
+	r = pd_bm_write_lock(tmd->bm, THIN_SUPERBLOCK_LOCATION,
+			     &thin_sb_validator, &sblock);
+	if (r)
+		return r;
+	memcpy(pd_block_data(sblock), &tmd->committed_sb,
+	       sizeof(tmd->committed_sb));
+	pd_bm_unlock(sblock);
+	return 0;
+}

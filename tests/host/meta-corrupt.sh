@@ -8,7 +8,7 @@
 # be reported by number; whatever thin_check rejects, we must reject too.
 # Damaged XML must not crash restore either.
 #
-# CORRUPT_CASES (default 100) scales it.
+# CORRUPT_CASES (default 80) scales it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 . "$(dirname "$0")/meta-lib.bash"
@@ -98,7 +98,7 @@ PY
 	pass
 }
 
-cases=${CORRUPT_CASES:-100}
+cases=${CORRUPT_CASES:-80}
 i=1
 while [ $i -le "$cases" ]; do
 	set -- "$WORK"/base/*.img
@@ -107,7 +107,7 @@ while [ $i -le "$cases" ]; do
 	i=$((i + 1))
 done
 i=1
-while [ $i -le $((cases / 3)) ]; do
+while [ $i -le $((cases / 4)) ]; do
 	spawn "xml-$i" xml_case "$i" "$WORK/base/x$((i % 3 + 1)).xml"
 	i=$((i + 1))
 done

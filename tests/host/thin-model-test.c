@@ -410,11 +410,99 @@ static void test_crash(void **state)
 		crash_run(seed, ops);
 }
 
+/* op_insert that gives up on the first error (writes are failing). */
+static int try_insert(struct run *r)
+{
+	struct model_device *d = pick_device(r);
+	struct thin_device *td;
+	u64 vb, n, i;
+	data_block_t b;
+	int ret;
+
+	if (!d)
+		return 0;
+	ret = thin_open_device(r->env.tmd, d->id, &td);
+	if (ret)
+		return ret;
+	vb = pick_vblock(d);
+	n = 1 + thin_rand_below(50);
+	for (i = 0; i < n && !ret; i++) {
+		ret = thin_alloc_data_block(r->env.tmd, &b);
+		if (ret == -ENOSPC) {
+			ret = 0;
+			break;
+		}
+		if (!ret)
+			ret = thin_insert_block(td, vb + i, b);
+		if (!ret)
+			model_insert(d, vb + i, b, r->m.time);
+	}
+	thin_close_device(td);
+	return ret;
+}
+
+/*
+ * Writes start failing (-EIO) at a random point: the first operation that
+ * fails is followed by an abort, which must bring back exactly the last
+ * commit even if the failed commit had already updated block 0 in the
+ * cache; once the device heals the pool carries on.
+ */
+static void failure_run(unsigned long seed, unsigned long ops)
+{
+	bool failed = false;
+	unsigned long k;
+	struct run r;
+	int ret = 0;
+
+	thin_srand(seed);
+	start(&r, "fail", 2 * META_BLOCKS);
+	for (k = 0; k < ops / 2; k++)
+		random_op(&r);
+	op_commit(&r);
+
+	pd_bm_file_set_write_limit(r.env.bm, thin_rand_below(300),
+				   PD_BM_WRITES_FAIL);
+	for (k = 0; k < ops && !failed; k++) {
+		unsigned int x = (unsigned int)thin_rand_below(4);
+
+		if (x < 3) {
+			ret = try_insert(&r);
+		} else {
+			ret = thin_metadata_commit(r.env.tmd);
+			if (!ret)
+				remember_commit(&r);
+		}
+		failed = ret != 0;
+	}
+	pd_bm_file_set_write_limit(r.env.bm, U64_MAX, PD_BM_WRITES_FAIL);
+	if (failed) {
+		assert_int_equal(thin_metadata_abort(r.env.tmd), 0);
+		back_to_commit(&r);
+	}
+	model_verify(&r.m, r.env.tmd);
+	for (k = 0; k < 40; k++)
+		random_op(&r);
+	model_verify(&r.m, r.env.tmd);
+	op_reopen(&r);
+	finish(&r);
+}
+
+static void test_commit_failure(void **state)
+{
+	unsigned long seeds = env_number("THIN_MODEL_SEEDS", 12) * 2;
+	unsigned long ops = env_number("THIN_MODEL_OPS", 400) / 2;
+	unsigned long seed;
+
+	for (seed = 2000; seed < 2000 + seeds; seed++)
+		failure_run(seed, ops);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_ops),
 		cmocka_unit_test(test_crash),
+		cmocka_unit_test(test_commit_failure),
 	};
 
 	return THIN_RUN_TESTS(tests);
