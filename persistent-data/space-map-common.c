@@ -303,10 +303,12 @@ static int edit_set(struct pd_sm_ll *ll, struct bitmap_edit *ed, u32 e,
 
 	if (!old) {
 		ll->nr_allocated++;
-		if (was_committed)
+		if (was_committed && ll->nr_held)
 			ll->nr_held--;
 	} else {
-		ll->nr_allocated--;
+		/* Saturate: a data root's nr_allocated is taken on trust. */
+		if (ll->nr_allocated)
+			ll->nr_allocated--;
 		if (was_committed)
 			ll->nr_held++;
 	}

@@ -134,10 +134,12 @@ int pd_sm_ll_set(struct pd_sm_ll *ll, pd_block_t b, u32 count);
  */
 int pd_sm_ll_extend(struct pd_sm_ll *ll, pd_block_t extra);
 
-/* Blocks that can be allocated now. */
+/* Blocks that can be allocated now (a root may lie: never below 0). */
 static inline pd_block_t pd_sm_ll_nr_free(const struct pd_sm_ll *ll)
 {
-	return ll->nr_blocks - ll->nr_allocated - ll->nr_held;
+	pd_block_t used = ll->nr_allocated + ll->nr_held;
+
+	return used < ll->nr_blocks ? ll->nr_blocks - used : 0;
 }
 
 /* Fill a struct disk_sm_root. */

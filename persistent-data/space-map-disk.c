@@ -13,6 +13,8 @@
 #include "space-map-common.h"
 
 #define IE_CACHE_SIZE 64
+/* Mappings hold 40-bit data block numbers: a bigger map is corrupt. */
+#define PD_SM_DISK_MAX_BLOCKS (1ULL << 40)
 
 struct ie_slot {
 	u64 index;
@@ -275,6 +277,11 @@ static int sm_disk_extend(struct pd_space_map *sm, pd_block_t extra)
 	struct sm_disk *smd = to_smd(sm);
 	int r;
 
+	if (extra > PD_SM_DISK_MAX_BLOCKS - smd->ll.nr_blocks) {
+		pr_err("data space map: cannot grow beyond %llu blocks\n",
+		       PD_SM_DISK_MAX_BLOCKS);
+		return -ENOSPC;
+	}
 	r = pd_sm_ll_extend(&smd->ll, extra);
 	check_threshold(smd);
 	return r;
@@ -364,9 +371,12 @@ static struct sm_disk *sm_disk_alloc(struct pd_transaction_manager *tm)
 int pd_sm_disk_create(struct pd_transaction_manager *tm, pd_block_t nr_blocks,
 		      struct pd_space_map **result)
 {
-	struct sm_disk *smd = sm_disk_alloc(tm);
+	struct sm_disk *smd;
 	int r;
 
+	if (nr_blocks > PD_SM_DISK_MAX_BLOCKS)
+		return -EINVAL;
+	smd = sm_disk_alloc(tm);
 	if (!smd)
 		return -ENOMEM;
 
@@ -392,8 +402,10 @@ static int check_root(struct sm_disk *smd)
 	struct pd_sm_ll *ll = &smd->ll;
 
 	if (!ll->bitmap_root || ll->bitmap_root >= dev_blocks ||
-	    !ll->ref_count_root || ll->ref_count_root >= dev_blocks) {
-		pr_err("data space map: bad root: index %llu, ref-count root %llu (device %llu blocks)\n",
+	    !ll->ref_count_root || ll->ref_count_root >= dev_blocks ||
+	    ll->nr_blocks > PD_SM_DISK_MAX_BLOCKS) {
+		pr_err("data space map: bad root: %llu blocks, index %llu, ref-count root %llu (device %llu blocks)\n",
+		       (unsigned long long)ll->nr_blocks,
 		       (unsigned long long)ll->bitmap_root,
 		       (unsigned long long)ll->ref_count_root,
 		       (unsigned long long)dev_blocks);

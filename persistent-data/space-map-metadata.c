@@ -302,6 +302,13 @@ static int change_range(struct sm_metadata *smm, pd_block_t begin,
 {
 	int r;
 
+	/* Checked now: a queued op failing later would blame its host. */
+	if (begin > end || (smm->ll_ready && end > smm->ll.nr_blocks)) {
+		pr_err("metadata space map: range [%llu, %llu) outside %llu blocks\n",
+		       (unsigned long long)begin, (unsigned long long)end,
+		       (unsigned long long)smm->ll.nr_blocks);
+		return -EINVAL;
+	}
 	if (smm->bootstrap || smm->depth)
 		return ring_push(smm, delta, begin, end);
 

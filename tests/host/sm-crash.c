@@ -258,7 +258,7 @@ static void test_write_errors(void **state)
 {
 	u64 seed = 0xbadd15c, total = dry_run_writes(seed);
 
-	sweep(seed, total, 2 * SM_TEST_STRIDE, PD_BM_WRITES_FAIL);
+	sweep(seed, total, 4 * SM_TEST_STRIDE, PD_BM_WRITES_FAIL);
 }
 
 int main(void)
