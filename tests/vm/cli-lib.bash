@@ -23,8 +23,12 @@ T_WORK=$(mktemp -d /tmp/ctpool-test.XXXXXX)
 
 [ -x "$CTPOOL" ] || { echo "FAIL: $CTPOOL not built (make userspace)"; exit 1; }
 
+# Output follows tests/vm/lib.sh: "ok N - ...", "not ok N - ...", and a last
+# line "N passed, N failed". A failed check ends the test (later steps build
+# on earlier ones).
 log() { echo "# $*"; }
-fail() { echo "FAIL: $T_NAME: $*"; exit 1; }
+T_FAILED=0
+fail() { T_CHECKS=$((T_CHECKS + 1)); T_FAILED=1; echo "not ok $T_CHECKS - $T_NAME: $*"; exit 1; }
 ok() { T_CHECKS=$((T_CHECKS + 1)); echo "ok $T_CHECKS - $* [${SECONDS}s]"; }
 
 # expect_eq WHAT GOT WANT
@@ -57,10 +61,16 @@ pool_field() { ctpool pool status "${2:-tp}" --json | jget "$1"; }
 vol_field() { ctpool list --json | jsel "$1" | jget "$2"; }
 
 load_targets() {
+	# crc32c_generic before libcrc32c, or dm-persistent-data has unknown symbols
+	modprobe crc32c_generic && modprobe libcrc32c
 	if [ "$POOL_TARGET" = thin-pool ]; then
 		modprobe dm-thin-pool
-	else
-		grep -q '^dm_ctpool ' /proc/modules || insmod "$ROOT/dm-ctpool.ko"
+	elif ! grep -q '^dm_ctpool ' /proc/modules; then
+		local ko=$ROOT/dm-ctpool.ko deps
+		[ -f "$ko" ] || fail "$ko not built (make module)"
+		deps=$(modinfo -F depends "$ko" | tr , ' ')
+		[ -z "$deps" ] || modprobe -a $deps
+		insmod "$ko"
 	fi
 	modprobe loop 2>/dev/null || true
 	modprobe ext4 2>/dev/null || true
@@ -77,9 +87,12 @@ t_cleanup() {
 		"$CTPOOL" -q pool remove "$p" --force >/dev/null 2>&1
 	done
 	rm -rf "$T_WORK"
-	if [ $st -eq 0 ]; then
-		echo "PASS: $T_NAME ($T_CHECKS checks, targets $POOL_TARGET/$THIN_TARGET)"
+	if [ $st -ne 0 ] && [ $T_FAILED -eq 0 ]; then
+		T_CHECKS=$((T_CHECKS + 1)); T_FAILED=1
+		echo "not ok $T_CHECKS - $T_NAME: aborted with status $st (an unchecked command failed)"
 	fi
+	echo "# targets $POOL_TARGET/$THIN_TARGET"
+	echo "$((T_CHECKS - T_FAILED)) passed, $T_FAILED failed"
 	exit $st
 }
 trap t_cleanup EXIT
