@@ -68,7 +68,7 @@ static int register_threshold(struct thin_metadata *tmd)
 					tmd->threshold_context);
 }
 
-static int format(struct thin_metadata *tmd)
+static int format_metadata(struct thin_metadata *tmd)
 {
 	int r;
 
@@ -170,7 +170,7 @@ static int open_existing(struct thin_metadata *tmd)
 }
 
 /* The in-core objects are built; finish what depends on them. */
-static int finish_open(struct thin_metadata *tmd)
+static int finish_opening(struct thin_metadata *tmd)
 {
 	int r;
 
@@ -196,19 +196,19 @@ static int open_or_format(struct thin_metadata *tmd)
 		pr_err(THIN_MSG "no metadata to open read-only\n");
 		return -EPERM;
 	}
-	r = zeroes ? format(tmd) : open_existing(tmd);
+	r = zeroes ? format_metadata(tmd) : open_existing(tmd);
 	if (r) {
 		destroy_objects(tmd);
 		return r;
 	}
-	return finish_open(tmd);
+	return finish_opening(tmd);
 }
 
 /*
  * After an abort: from the superblock as last committed, kept in core, since
  * block 0 in the cache may hold a commit that failed half way.
  */
-static int reopen(struct thin_metadata *tmd)
+static int reopen_committed(struct thin_metadata *tmd)
 {
 	int r;
 
@@ -217,7 +217,7 @@ static int reopen(struct thin_metadata *tmd)
 		destroy_objects(tmd);
 		return r;
 	}
-	return finish_open(tmd);
+	return finish_opening(tmd);
 }
 
 int thin_metadata_open(struct pd_block_manager *bm, u32 data_block_size,
@@ -327,7 +327,7 @@ static int abort_locked(struct thin_metadata *tmd)
 		return r;
 	}
 	pd_bm_invalidate(tmd->bm);
-	r = reopen(tmd);
+	r = reopen_committed(tmd);
 	if (!r)
 		r = thin_reload_devices_after_abort(tmd);
 	if (r) {
