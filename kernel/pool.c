@@ -100,6 +100,8 @@ static void metadata_low_water(void *context)
 
 static void destroy_pool(struct pool *pool)
 {
+	cancel_delayed_work_sync(&pool->waker);
+	cancel_delayed_work_sync(&pool->no_space_timeout);
 	if (pool->wq)
 		destroy_workqueue(pool->wq);
 	if (pool->copier)

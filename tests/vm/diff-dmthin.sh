@@ -54,6 +54,19 @@ done
 compare "fresh pool status" pool_status_of
 compare "fresh thin status" thin_status_of
 
+# queue_limits NAME SIDE: the block limits dm derives from io_hints.
+queue_limits() {
+	local q f
+	q=/sys/block/$(basename "$(readlink -f "/dev/mapper/${2}$1")")/queue
+	for f in discard_granularity discard_max_bytes minimum_io_size \
+		optimal_io_size max_sectors_kb logical_block_size; do
+		printf '%s=%s ' $f "$(cat $q/$f)"
+	done
+}
+compare "pool queue limits" queue_limits pool
+compare "thin queue limits" queue_limits thin
+note "ctpool thin limits: $(queue_limits thin c)"
+
 for s in k c; do
 	must dd if=/tmp/rand8 of=/dev/mapper/${s}thin bs=1M oflag=direct status=none
 	# Partial writes to new blocks (zeroing) and within a block.

@@ -94,3 +94,16 @@ assert_eq "reactivated: transaction id kept" 5 "$(thinctl pool-status pool trans
 assert_eq "reactivated: no data used" 0 "$(thinctl pool-status pool used-data)"
 check "remove pool again" thinctl pool-remove pool
 check "rmmod" unload_ctpool
+
+# compat_names=1: the same targets under dm-thin's names.
+must load_ctpool compat_names=1
+use_kernel_targets
+must thinctl pool-create pool /dev/mapper/tmeta /dev/mapper/tdata 128 0
+must thinctl thin-create pool 1 thin1 16M
+assert_match "compat: pool table" "^0 524288 thin-pool " "$(dmsetup table pool)"
+check "compat: fio write+verify" fio_verify /dev/mapper/thin1 4M
+assert_eq "compat: thin status" "0 32768 thin 8192 8191" "$(dmsetup status thin1)"
+must thinctl thin-remove thin1
+check "compat: delete" thinctl thin-delete pool 1
+check "compat: remove pool" thinctl pool-remove pool
+check "compat: rmmod" unload_ctpool

@@ -119,6 +119,27 @@ must dmsetup resume pool
 check "queued write completed after growing" wait $writer
 assert_eq "rw after growing" rw "$(thinctl pool-status pool mode)"
 
+# Shrinking the data device is refused at resume; a reload puts it right.
+dmesg -C
+must dmsetup suspend pool
+must dmsetup reload pool --table "0 131072 ctpool $M $D 128 0 0"
+check_fails "resume with a smaller data device fails" dmsetup resume pool
+assert_match "too small logged" "pool target \(1024 blocks\) too small: expected 2560" "$(dmesg)"
+must dmsetup reload pool --table "0 327680 ctpool $M $D 128 0 0"
+must dmsetup resume pool
+
+# Growing the metadata device.
+must dmsetup suspend tmeta
+must dmsetup reload tmeta --table "0 40960 linear ${DISKS[0]} 0"
+must dmsetup resume tmeta
+must dmsetup suspend pool
+must dmsetup reload pool --table "0 327680 ctpool $M $D 128 0 0"
+must dmsetup resume pool
+assert_eq "metadata grown to 20 MiB" 5120 "$(thinctl pool-status pool total-meta)"
+must blkdiscard -o 0 -l 4M /dev/mapper/thin1
+check "provisioning after growing the metadata" \
+	dd if=/dev/zero of=/dev/mapper/thin1 bs=1M count=4 oflag=direct status=none
+
 check_fails "delete of the open thin is refused" dmsetup message pool 0 "delete 1"
 must dmsetup remove thin1
 check "delete thin" dmsetup message pool 0 "delete 1"
