@@ -25,6 +25,17 @@ expect_eq "image ready" "$(ctpool image list --json | jsel bb | jget state)" rea
 image_used=$(pool_field data_used)
 ok "image uses $image_used data blocks"
 
+# a child image: a snapshot of bb with another tarball on top
+mkdir -p "$T_WORK/layer/etc" && echo layer2 > "$T_WORK/layer/etc/layer"
+tar -C "$T_WORK/layer" -cf "$T_WORK/layer.tar" .
+ctpool image import bb2 "$T_WORK/layer.tar" --parent bb
+ctpool container create c3 --image bb2
+expect_eq "child image has both layers" "$(ctpool container run c3 -- cat /etc/image-release /etc/layer | tr '\n' ' ')" "image-v1 layer2 "
+expect_status 1 "parent image in use by a child image" -- ctpool image rm bb
+ctpool container rm c3
+ctpool image rm bb2
+expect_eq "child image removed: back to the image's usage" "$(pool_field data_used)" "$image_used"
+
 ctpool container create c1 --image bb
 ctpool container create c2 --image bb
 expect_eq "containers share the image's blocks" "$(pool_field data_used)" "$image_used"
@@ -113,6 +124,21 @@ expect_eq "attached volumes released on stop" "$(dmsetup ls | grep -c -E 'tp-(vo
 rdev=$(ctpool activate raw)
 expect_eq "block write reached the volume" "$(head -c 7 "$rdev")" rawdata
 ctpool deactivate raw
+
+# --- the runner (ctpool container run) killed -9: the container keeps running,
+# stop still tears everything down
+ctpool container run c2 -- sleep 300 &
+runner=$!
+for i in $(seq 50); do
+	[ "$(ctpool container list --json | jsel c2 | jget running)" = true ] && break
+	sleep 0.2
+done
+kill -9 $runner; wait $runner 2>/dev/null || true
+expect_eq "container survives its runner" "$(ctpool container list --json | jsel c2 | jget running)" true
+ctpool container stop c2 --timeout 2
+expect_eq "stop after a dead runner: volume deactivated" "$(dmsetup ls | grep -c tp-c2 || true)" 0
+expect_eq "stop after a dead runner: cgroup removed" "$(test -d /sys/fs/cgroup/ctpool/c2 && echo yes || echo no)" no
+expect_eq "and it runs again" "$(ctpool container run c2 -- cat /data/who)" from-c2
 
 # --- cleanup gives the space back
 expect_status 1 "image in use cannot be removed" -- ctpool image rm bb
