@@ -11,7 +11,10 @@ import sys
 
 
 def load(path):
-    text = open(path, encoding="utf-8", errors="replace").read()
+    try:
+        text = open(path, encoding="utf-8", errors="replace").read()
+    except OSError as e:
+        sys.exit("fio-metric: %s" % e)
     # fio may put warnings before the JSON document.
     start = text.find("{")
     if start < 0:

@@ -37,6 +37,7 @@ class Run:
         self.begun = set()      # (group, target, rep) over all boots
         self.ended = False      # last boot printed "end"
         self.crashed = None     # (target, group, rep) of the last boot
+        self.paused = False     # the last boot ran out of time between groups
 
     def parse(self, logs):
         for n, path in enumerate(logs):
@@ -61,7 +62,14 @@ class Run:
                     self.defs[wid] = dict(group=f[2], unit=f[3], better=f[4],
                                           raw=f[5], label=" ".join(f[6:]))
                 elif kind == "meta" and len(f) >= 2:
-                    self.meta.setdefault(f[1], " ".join(f[2:]))
+                    # Per boot; "date" is when the run started; the rest
+                    # should not change between boots: show it if it did.
+                    val = " ".join(f[2:])
+                    old = self.meta.get(f[1])
+                    if old is None:
+                        self.meta[f[1]] = val
+                    elif f[1] != "date" and val not in old.split(" / then "):
+                        self.meta[f[1]] = old + " / then " + val
                 elif kind == "begin" and len(f) == 4:
                     inst = (f[1], f[2], int(f[3]))
                     self.begun.add(inst)
@@ -76,6 +84,8 @@ class Run:
                     self.notes.append(" ".join(f[1:]))
                 elif kind == "end":
                     self.ended = True
+                elif kind == "pause":
+                    self.paused = last
             # A group the guest began but never finished: the VM died or was
             # killed inside it. Its cells without a result are errors.
             for (group, target, rep) in open_inst:
@@ -285,6 +295,8 @@ def main():
                 fh.write("%s %s %d\n" % (g, t, r))
         if run.ended:
             print("end")
+        elif run.paused:
+            print("pause")
         elif run.crashed:
             print("crashed %s %s %d" % run.crashed)
         else:

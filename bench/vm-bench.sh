@@ -9,6 +9,7 @@
 #   targets="raw kernel ours"
 #   groups="main64 ..." subset of workload groups (default: all)
 #   skipfile=PATH      lines "GROUP TARGET REP" already done in an earlier boot
+#   ko=PATH            the ctpool module to load (default: the tree's dm-ctpool.ko)
 # Disks (VM_DISKS from the harness): first = pool metadata, second = data.
 #
 # Output: lines starting with "@@BENCH " are the machine-readable results the
@@ -356,8 +357,18 @@ g_big() {
 	# Delete thin 1 while the probe reads thin 3: the probe runs from a
 	# little before the delete until it returns, then is stopped.
 	need dmsetup remove "$P-t1"
+	# Start the probe and make sure it is doing I/O (fio can take seconds to
+	# start under TCG) before the delete; killed while starting it reports nothing.
+	local stat reads0 i
+	stat=/sys/block/dm-$(dmsetup info -c --noheadings -o minor "$P-t3" | tr -d ' ')/stat
+	[ -r "$stat" ] || need false "no $stat"
+	reads0=$(awk '{ print $1 }' "$stat")
 	probe_start "$c" 300
-	sleep 1.5
+	for ((i = 0; i < 600; i++)); do
+		[ "$(awk '{ print $1 }' "$stat")" -le $((reads0 + 50)) ] || break
+		sleep 0.1
+	done
+	sleep 1
 	t0=$(now_us)
 	if dmsetup message "$P-pool" 0 "delete 1"; then v=$(elapsed_ms "$t0"); else v=error; fi
 	sleep 0.2
@@ -366,9 +377,11 @@ g_big() {
 	kill -TERM "$PROBE_PID" 2> /dev/null
 	wait "$PROBE_PID"
 	res delete_ms "$v"
-	if v=$(python3 "$HERE/fio-metric.py" "$WORK/probe.json" read_p99_us read_max_ms); then
+	if v=$(python3 "$HERE/fio-metric.py" "$WORK/probe.json" read_p99_us read_max_ms 2>&1); then
 		res delete_p99 "${v% *}"
 		res delete_max "${v#* }"
+	else
+		note "$TGT: no probe result: $(echo $v $(tail -n 3 "$WORK/probe.err"))"
 	fi
 }
 
@@ -390,6 +403,7 @@ fi
 
 # ---- main ------------------------------------------------------------------------
 
+START=$(now_us)
 REPS=3 QUICK=0 TARGETS="raw kernel ours" BGROUPS=$ALL_GROUPS SKIPFILE=""
 for a; do
 	case $a in
@@ -398,11 +412,12 @@ for a; do
 	targets=*) TARGETS=${a#*=} ;;
 	groups=*) [ -z "${a#*=}" ] || BGROUPS=${a#*=} ;;
 	skipfile=*) SKIPFILE=${a#*=} ;;
+	ko=*) KO=${a#*=} ;;
 	*) echo "vm-bench: unknown argument $a" >&2; exit 2 ;;
 	esac
 done
 if [ "$QUICK" = 1 ]; then
-	SIZE=256M BIG=512M RT=3
+	SIZE=128M BIG=256M RT=3
 else
 	SIZE=512M BIG=2G RT=8
 fi
@@ -411,6 +426,7 @@ read -r -a DISKS <<< "${VM_DISKS:-}"
 [ ${#DISKS[@]} -ge 2 ] || { echo "vm-bench: needs 2 scratch disks" >&2; exit 2; }
 META=${DISKS[0]} DATA=${DISKS[1]}
 export SIZE BIG RT PROBE META DATA
+WORK=$(mktemp -d /tmp/bench-main.XXXXXX)
 
 for id in "${WL_IDS[@]}"; do
 	d=${WL_DEF[$id]}
@@ -438,19 +454,39 @@ for t in $TARGETS; do
 			{ [ -z "$deps" ] || modprobe -a $deps; } && insmod "$KO" ||
 				BROKEN[ours]="insmod $KO failed"
 		fi
-		[ -z "${BROKEN[ours]:-}" ] && out "meta ctpool $(modinfo -F version "$KO" 2>/dev/null) $(dmsetup targets | awk '$1 == "ctpool" { print $2 }') srcversion $(modinfo -F srcversion "$KO")"
+		[ -z "${BROKEN[ours]:-}" ] && out "meta ctpool target $(dmsetup targets | awk '$1 == "ctpool" { print $2 }'), dm-ctpool.ko of $(date -u -r "$KO" +%Y-%m-%dT%H:%MZ) md5 $(md5sum < "$KO" | cut -c1-12)"
 		[ -z "${BROKEN[ours]:-}" ] || note "ours disabled: ${BROKEN[ours]}" ;;
 	esac
 done
 
 # The scratch disks are sparse files on the host: the first write to any
 # region costs the host an allocation. Write them once so that whoever runs
-# first is not penalised.
+# first is not penalised. Not with zeros: the harness's drives have
+# detect-zeroes=unmap, which turns zero writes into hole punches. (For the
+# same reason block zeroing and discards punch holes again during the run;
+# both pool targets see that alike.)
 log "pre-writing the scratch disks ($(( $(blockdev --getsize64 "$META") >> 20 )) + $(( $(blockdev --getsize64 "$DATA") >> 20 )) MiB)"
-for d in "$META" "$DATA"; do
-	dd if=/dev/zero of="$d" bs=1M count=$(( $(blockdev --getsize64 "$d") >> 20 )) \
-		oflag=direct status=none || note "pre-write of $d failed"
-done
+fill "$META" "$DATA" 2> /dev/null || note "pre-write of the scratch disks failed"
+
+# The harness runs this script under `timeout N` (guest-run.sh). Stop
+# cleanly before N, between two groups, and let the host resume in a new guest
+# (@@BENCH pause). Estimates: the longest instance of each group seen so far.
+BUDGET_END=""
+if [ "$(cat /proc/$PPID/comm 2> /dev/null)" = timeout ]; then
+	# "timeout [OPTION...] DURATION bash SCRIPT...": the number before "bash".
+	lim=$(tr '\0' '\n' < /proc/$PPID/cmdline |
+		awk '/^[0-9]+$/ { n = $0 } $0 == "bash" { print n; exit }')
+	[ -z "$lim" ] || BUDGET_END=$(( START / 1000000 + lim - 45 ))
+	[ -z "$lim" ] || log "time limit of this guest: ${lim}s"
+fi
+declare -A EST
+est_default() {
+	case $1 in
+	big) echo $(( QUICK == 1 ? 90 : 240 )) ;;
+	*) echo $(( QUICK == 1 ? 45 : 100 )) ;;
+	esac
+}
+ran=0
 
 declare -A SKIP
 if [ -n "$SKIPFILE" ] && [ -f "$SKIPFILE" ]; then
@@ -475,14 +511,30 @@ for g in $BGROUPS; do
 				for c in $cells; do out "result $c $t $rep error"; done
 				continue
 			fi
+			glimit=$limit
+			if [ -n "$BUDGET_END" ]; then
+				now=$(( $(now_us) / 1000000 ))
+				if [ $ran -gt 0 ] && [ $(( now + ${EST[$g]:-$(est_default "$g")} )) -gt "$BUDGET_END" ]; then
+					log "out of time in this guest: pausing before $g $t $rep"
+					out pause
+					exit 0
+				fi
+				[ $(( BUDGET_END + 30 - now )) -ge "$glimit" ] || glimit=$(( BUDGET_END + 30 - now ))
+			fi
 			out "begin $g $t $rep"
 			: > "$DONE_FILE"
-			timeout -k 15 "$limit" bash "$SELF" --group "$g" "$t" "$rep"
+			t0=$(now_us)
+			timeout -k 15 "$glimit" bash "$SELF" --group "$g" "$t" "$rep"
 			rc=$?
+			ran=$((ran + 1))
+			d=$(( ($(now_us) - t0) / 1000000 + 5 ))
+			[ "$d" -le "${EST[$g]:-0}" ] || EST[$g]=$d
 			for c in $cells; do
 				grep -qx "$c" "$DONE_FILE" || out "result $c $t $rep error"
 			done
-			if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+			if { [ $rc -eq 124 ] || [ $rc -eq 137 ]; } && [ "$glimit" -lt "$limit" ]; then
+				note "group $g on $t (rep $rep) ran out of this guest's time (${glimit}s)"
+			elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 				BROKEN[$t]="group $g hung (rep $rep, killed after ${limit}s)"
 				note "$t disabled: ${BROKEN[$t]}"
 			elif [ $rc -ne 0 ]; then

@@ -26,7 +26,7 @@ TARGETS=${BENCH_TARGETS:-raw kernel ours}
 BGROUPS=${BENCH_GROUPS:-}
 if [ "$QUICK" = 1 ]; then
 	OUT=${BENCH_OUT:-bench/results/quick}
-	data_mb=1024     # BIG 512M + SIZE 256M + probe 64M, rounded up
+	data_mb=512      # BIG 256M + SIZE 128M + probe 64M, rounded up
 	per_rep=600
 else
 	OUT=${BENCH_OUT:-bench/results/latest}
@@ -49,23 +49,30 @@ mkdir -p "$RUN" "$(dirname "$OUT")"
 rm -f "$RUN"/boot*.log "$RUN/skip"
 : > "$RUN/skip"
 
-[ -f dm-ctpool.ko ] || case " $TARGETS " in *" ours "*)
-	echo "bench: dm-ctpool.ko is not built: the ctpool column will be errors" >&2 ;; esac
+# The module is rebuilt often by others: every guest of this run loads the
+# same copy, taken now.
+rm -f "$RUN/dm-ctpool.ko"
+if [ -f dm-ctpool.ko ]; then
+	cp -p dm-ctpool.ko "$RUN/dm-ctpool.ko"
+else
+	case " $TARGETS " in *" ours "*)
+		echo "bench: dm-ctpool.ko is not built: the ctpool column will be errors" >&2 ;; esac
+fi
 
 echo "bench: reps=$REPS quick=$QUICK targets='$TARGETS' disks 128M+${data_mb}M, VM limit ${timeout}s"
 start=$(date +%s)
 vm="" tailer=""
 # Interrupted: stop our guest (run-vm.sh kills its QEMU on TERM) and tailer.
 trap '[ -z "$vm" ] || kill "$vm" 2> /dev/null; [ -z "$tailer" ] || kill "$tailer" 2> /dev/null; exit 130' INT TERM
-boot=0 ours_losses=0 targets=$TARGETS
+boot=0 losses=0 ours_losses=0 targets=$TARGETS
 while :; do
 	boot=$((boot + 1))
 	log=$RUN/boot$boot.log
-	[ $boot -eq 1 ] || echo "bench: starting guest #$boot, resuming after the lost group"
+	[ $boot -eq 1 ] || echo "bench: starting guest #$boot"
 	qemu/run-vm.sh --disk 128M --disk "${data_mb}M" --timeout "$timeout" \
 		--test-timeout $((timeout - 30)) bench/vm-bench.sh \
 		"reps=$REPS" "quick=$QUICK" "targets=$targets" "groups=$BGROUPS" \
-		"skipfile=$RUN/skip" > "$log" 2>&1 &
+		"skipfile=$RUN/skip" "ko=$RUN/dm-ctpool.ko" > "$log" 2>&1 &
 	vm=$!
 	tail -n +1 -f --pid=$vm "$log" 2> /dev/null &
 	tailer=$!
@@ -90,6 +97,7 @@ while :; do
 		break ;;
 	crashed*)
 		read -r _ t g r <<< "$state"
+		losses=$((losses + 1))
 		echo "bench: the guest was lost during group $g on $t (rep $r): recorded as error"
 		if [ "$t" = ours ]; then
 			ours_losses=$((ours_losses + 1))
@@ -98,13 +106,17 @@ while :; do
 				echo "bench: ctpool lost the guest twice: its remaining cells are errors"
 			fi
 		fi ;;
+	pause)
+		echo "bench: the guest's time limit is near: continuing in a new guest" ;;
 	*)
+		losses=$((losses + 1))
 		echo "bench: the guest stopped outside any measurement (status $vm_status)" ;;
 	esac
 	giveup=""
-	[ $boot -lt 4 ] || giveup=1
+	[ $losses -lt 4 ] || giveup=1
+	[ $boot -lt 40 ] || giveup=1
 	[ -n "$targets" ] || giveup=1
-	[ "$state" != incomplete ] || [ $boot -lt 2 ] || giveup=1
+	[ "$state" != incomplete ] || [ $losses -lt 2 ] || giveup=1
 	if [ -n "$giveup" ]; then
 		echo "bench: giving up after $boot guest(s); missing cells are errors"
 		break
