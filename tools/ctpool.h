@@ -80,6 +80,7 @@ int dm_message(const char *name, const char *msg); /* returns 0 or -errno */
 int dm_status(const char *name, char *target_type, size_t tlen, uint64_t *len, char *params, size_t plen);
 int dm_status_noflush(const char *name, char *params, size_t plen);
 const char *dm_last_error(void);
+int dm_target_exists(const char *name);
 const char *dm_dev_path(const char *name, char *buf, size_t len);
 
 /* ---- loop.c ---- */

@@ -219,3 +219,26 @@ const char *dm_dev_path(const char *name, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", dm_dir(), name);
 	return buf;
 }
+
+/* Is a target type registered in the kernel? 1 yes, 0 no, -1 cannot tell. */
+int dm_target_exists(const char *name)
+{
+	struct dm_task *t = dm_task_create(DM_DEVICE_LIST_VERSIONS);
+	int found = -1;
+	if (!t)
+		return -1;
+	if (dm_task_run(t)) {
+		struct dm_versions *v = dm_task_get_versions(t), *last;
+		found = 0;
+		if (v) {
+			do {
+				last = v;
+				if (!strcmp(v->name, name))
+					found = 1;
+				v = (struct dm_versions *)((char *)v + v->next);
+			} while (last != v);
+		}
+	}
+	dm_task_destroy(t);
+	return found;
+}

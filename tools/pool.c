@@ -65,7 +65,7 @@ static void pool_table(struct pool *p, const char *meta, const char *data, char 
 
 static void target_hint(const char *target)
 {
-	if (strstr(dm_last_error(), "nknown target") || strstr(dm_last_error(), "get target type"))
+	if (dm_target_exists(target) == 0)
 		err("the kernel has no '%s' target: load its module (modprobe %s), or choose the "
 		    "target with --pool-target/--thin-target",
 		    target, !strcmp(target, "thin-pool") || !strcmp(target, "thin") ? "dm-thin-pool" :
@@ -274,6 +274,8 @@ static int pool_create(int argc, char **argv)
 		err("pool %s already exists (see 'ctpool pool status %s')", name, name);
 		return EXIT_ERR;
 	}
+	const char *pt = G.pool_target ? G.pool_target : "ctpool";
+	const char *tt = G.thin_target ? G.thin_target : "ctthin";
 	struct dm_dev_info di;
 	if (dm_info(name, &di)) {
 		err("cannot talk to device-mapper: %s", dm_last_error());
@@ -302,8 +304,6 @@ static int pool_create(int argc, char **argv)
 	kv_setu(&p.kv, "metadata_file", is_regular(meta));
 	kv_setu(&p.kv, "data_file", is_regular(data));
 	kv_setu(&p.kv, "block_sectors", bs / 512);
-	const char *pt = G.pool_target ? G.pool_target : "ctpool";
-	const char *tt = G.thin_target ? G.thin_target : "ctthin";
 	kv_set(&p.kv, "pool_target", pt);
 	kv_set(&p.kv, "thin_target", tt);
 	char feats[128] = "";
