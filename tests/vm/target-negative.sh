@@ -62,11 +62,14 @@ done
 # Fill the 64 MiB (1024 blocks) pool from a 128 MiB thin: error_if_no_space.
 must dmsetup create thin1 --table "0 262144 ctthin /dev/mapper/pool 1"
 dmesg -C
+events=$(dmsetup info -c --noheadings -o events pool)
 check_fails "writing past the data space fails" \
 	dd if=/dev/zero of=/dev/mapper/thin1 bs=1M count=80 oflag=direct status=none
 assert_eq "pool out of data space" out_of_data_space "$(thinctl pool-status pool mode)"
 assert_eq "every block used" 1024 "$(thinctl pool-status pool used-data)"
 assert_match "mode switch logged" "switching pool to out-of-data-space mode" "$(dmesg)"
+assert_match "low water mark logged" "reached low water mark for data device" "$(dmesg)"
+check "table events sent" test "$(dmsetup info -c --noheadings -o events pool)" -gt "$events"
 check "reads still work" dd if=/dev/mapper/thin1 of=/dev/null bs=1M count=64 iflag=direct status=none
 check "overwrites of mapped blocks still work" \
 	dd if=/dev/zero of=/dev/mapper/thin1 bs=1M count=8 oflag=direct status=none
