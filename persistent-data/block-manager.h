@@ -36,8 +36,10 @@ struct pd_block_validator {
 	/* Stamp location and checksum just before the block is written. */
 	void (*prepare_for_write)(const struct pd_block_validator *v,
 				  void *data, pd_block_t location);
-	/* 0, or a negative errno (-EILSEQ bad checksum/format, -ENOTBLK
-	 * wrong location). Must report what is wrong with pr_err. */
+	/*
+	 * 0, or a negative errno (-EILSEQ bad checksum/format, -ENOTBLK
+	 * wrong location). Must report what is wrong with pr_err.
+	 */
 	int (*check)(const struct pd_block_validator *v, const void *data,
 		     pd_block_t location);
 };
@@ -75,14 +77,18 @@ bool pd_bm_is_read_only(struct pd_block_manager *bm);
 /* Forget every clean cached block so the next read comes from disk. */
 void pd_bm_invalidate(struct pd_block_manager *bm);
 
-/* Implementation-specific constructors live in their own headers:
- * kernel/block-manager-bufio.h and user/include/bm-file.h. */
+/*
+ * Implementation-specific constructors live in their own headers:
+ * kernel/block-manager-bufio.h and user/include/bm-file.h.
+ */
 void pd_bm_destroy(struct pd_block_manager *bm);
 
-/* Checksum as every dm-thin metadata block uses: crc32c seeded with ~0 over
+/*
+ * Checksum as every dm-thin metadata block uses: crc32c seeded with ~0 over
  * the block after its first 4 bytes, no final inversion, XOR a per-type
  * constant. Like the kernel's dm_bm_checksum(), it covers exactly [data,
- * data + len): callers pass the block + 4 and PD_BLOCK_SIZE - 4. */
+ * data + len): callers pass the block + 4 and PD_BLOCK_SIZE - 4.
+ */
 u32 pd_block_checksum(const void *data, size_t len, u32 xor_value);
 
 #endif

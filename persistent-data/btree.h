@@ -38,20 +38,26 @@ struct pd_btree_info {
 /* A new empty tree: one leaf with no entries. */
 int pd_btree_empty(struct pd_btree_info *info, pd_block_t *root);
 
-/* Drop this reference to the tree: nodes no longer referenced are freed and
- * their values dec'd; nodes still shared only lose a reference. */
+/*
+ * Drop this reference to the tree: nodes no longer referenced are freed and
+ * their values dec'd; nodes still shared only lose a reference.
+ */
 int pd_btree_del(struct pd_btree_info *info, pd_block_t root);
 
 /* -ENODATA if absent. */
 int pd_btree_lookup(struct pd_btree_info *info, pd_block_t root,
 		    const u64 *keys, void *value);
-/* The entry with the smallest key >= keys[last level] (other levels exact);
- * -ENODATA if none. */
+/*
+ * The entry with the smallest key >= keys[last level] (other levels exact);
+ * -ENODATA if none.
+ */
 int pd_btree_lookup_next(struct pd_btree_info *info, pd_block_t root,
 			 const u64 *keys, u64 *found_key, void *value);
 
-/* Insert or overwrite. *inserted (may be NULL) is 1 for a new key, 0 for an
- * overwrite. Missing lower-level trees are created. */
+/*
+ * Insert or overwrite. *inserted (may be NULL) is 1 for a new key, 0 for an
+ * overwrite. Missing lower-level trees are created.
+ */
 int pd_btree_insert(struct pd_btree_info *info, pd_block_t root,
 		    const u64 *keys, const void *value, pd_block_t *new_root,
 		    int *inserted);
@@ -60,28 +66,36 @@ int pd_btree_insert(struct pd_btree_info *info, pd_block_t root,
 int pd_btree_remove(struct pd_btree_info *info, pd_block_t root,
 		    const u64 *keys, pd_block_t *new_root);
 
-/* Remove every entry of the last level with key in [keys[last], end_key);
- * the other levels' keys select the subtree. */
+/*
+ * Remove every entry of the last level with key in [keys[last], end_key);
+ * the other levels' keys select the subtree.
+ */
 int pd_btree_remove_range(struct pd_btree_info *info, pd_block_t root,
 			  const u64 *keys, u64 end_key, pd_block_t *new_root,
 			  u64 *nr_removed);
 
-/* -ENODATA for an empty tree. Single-level trees; on a multi-level tree
- * these and pd_btree_walk see its top level (keys[0], subtree roots). */
+/*
+ * -ENODATA for an empty tree. Single-level trees; on a multi-level tree
+ * these and pd_btree_walk see its top level (keys[0], subtree roots).
+ */
 int pd_btree_find_lowest_key(struct pd_btree_info *info, pd_block_t root,
 			     u64 *result);
 int pd_btree_find_highest_key(struct pd_btree_info *info, pd_block_t root,
 			      u64 *result);
 
-/* Visit every entry of a single-level tree in ascending key order; a non-zero
- * return from fn stops the walk and is returned. */
+/*
+ * Visit every entry of a single-level tree in ascending key order; a non-zero
+ * return from fn stops the walk and is returned.
+ */
 typedef int (*pd_btree_walk_fn)(void *context, u64 key, void *value);
 int pd_btree_walk(struct pd_btree_info *info, pd_block_t root,
 		  pd_btree_walk_fn fn, void *context);
 
-/* The value type for trees whose values are roots of other trees (8-byte
+/*
+ * The value type for trees whose values are roots of other trees (8-byte
  * block numbers counted in the metadata space map). @info describes those
- * other trees and must outlive @vt: dec deletes a subtree through it. */
+ * other trees and must outlive @vt: dec deletes a subtree through it.
+ */
 void pd_btree_init_subtree_value_type(struct pd_btree_info *info,
 				      struct pd_btree_value_type *vt);
 

@@ -12,8 +12,10 @@
 
 #include "transaction-manager.h"
 
-/* An empty object whose ops allocate linearly (bootstrap) until
- * create/open is called. */
+/*
+ * An empty object whose ops allocate linearly (bootstrap) until
+ * create/open is called.
+ */
 struct pd_space_map *pd_sm_metadata_init(void);
 
 /* Build a fresh map over nr_blocks, with [0, superblock] already in use. */

@@ -22,14 +22,18 @@
 
 struct pd_transaction_manager;
 
-/* Format: a fresh metadata space map covering the whole device, with blocks
- * [0, sb_location] reserved (the superblock is the caller's). */
+/*
+ * Format: a fresh metadata space map covering the whole device, with blocks
+ * [0, sb_location] reserved (the superblock is the caller's).
+ */
 int pd_tm_create_with_sm(struct pd_block_manager *bm, pd_block_t sb_location,
 			 struct pd_transaction_manager **tm,
 			 struct pd_space_map **sm);
 
-/* Open: the metadata space map from its root as stored in the superblock.
- * On failure of either, *tm and *sm are NULL. */
+/*
+ * Open: the metadata space map from its root as stored in the superblock.
+ * On failure of either, *tm and *sm are NULL.
+ */
 int pd_tm_open_with_sm(struct pd_block_manager *bm, pd_block_t sb_location,
 		       const void *sm_root, size_t root_len,
 		       struct pd_transaction_manager **tm,
@@ -43,8 +47,10 @@ int pd_tm_open_with_sm(struct pd_block_manager *bm, pd_block_t sb_location,
 int pd_tm_create(struct pd_block_manager *bm, struct pd_space_map *sm,
 		 struct pd_transaction_manager **result);
 
-/* Frees the manager (or a clone) only: the space map and the block manager
- * belong to the caller. */
+/*
+ * Frees the manager (or a clone) only: the space map and the block manager
+ * belong to the caller.
+ */
 void pd_tm_destroy(struct pd_transaction_manager *tm);
 
 /*
@@ -54,13 +60,17 @@ void pd_tm_destroy(struct pd_transaction_manager *tm);
 struct pd_transaction_manager *
 pd_tm_create_non_blocking_clone(struct pd_transaction_manager *real);
 
-/* A clone remembers (up to 128) blocks its read locks could not get; this
- * starts reading them, from a context that may block. */
+/*
+ * A clone remembers (up to 128) blocks its read locks could not get; this
+ * starts reading them, from a context that may block.
+ */
 void pd_tm_issue_prefetches(struct pd_transaction_manager *tm);
 
-/* Commit in two steps: pre_commit commits the space map and writes and
+/*
+ * Commit in two steps: pre_commit commits the space map and writes and
  * flushes every dirty block except the superblock; commit then unlocks (and
- * so dirties) the superblock and flushes it. */
+ * so dirties) the superblock and flushes it.
+ */
 int pd_tm_pre_commit(struct pd_transaction_manager *tm);
 int pd_tm_commit(struct pd_transaction_manager *tm, struct pd_block *superblock);
 
@@ -82,8 +92,10 @@ int pd_tm_read_lock(struct pd_transaction_manager *tm, pd_block_t b,
 		    struct pd_block **result);
 void pd_tm_unlock(struct pd_transaction_manager *tm, struct pd_block *b);
 
-/* Reference counts of metadata blocks. Errors from the space map are
- * returned: callers must propagate them. */
+/*
+ * Reference counts of metadata blocks. Errors from the space map are
+ * returned: callers must propagate them.
+ */
 int pd_tm_inc(struct pd_transaction_manager *tm, pd_block_t b);
 int pd_tm_inc_range(struct pd_transaction_manager *tm, pd_block_t b,
 		    pd_block_t e);
