@@ -88,3 +88,8 @@ echo "$out" | grep -q "changed outside ctpool" || fail "no warning about a forei
 ok "foreign transaction id reported"
 ctpool create after-foreign --size 8M
 expect_eq "transactions continue from the pool's id" "$(pool_field transaction_id)" 1001
+
+# after all these crashes the pool's metadata is consistent
+ctpool pool deactivate tp
+thin_check -q "$MDEV" || fail "thin_check finds the metadata inconsistent after the crashes"
+ok "thin_check passes after every crash and recovery"

@@ -73,6 +73,8 @@ echo "persisted" | dd of="$kdev" conv=sync bs=4k oflag=direct status=none
 ctpool pool deactivate tp
 expect_eq "pool device gone" "$(dmsetup info tp >/dev/null 2>&1 && echo yes || echo no)" no
 expect_eq "loops released" "$(losetup -a | grep -c "$T_WORK" || true)" 0
+thin_check -q "$M" || fail "thin_check finds the metadata inconsistent"
+ok "thin_check passes on the deactivated pool's metadata"
 kdev=$(ctpool activate keep)   # reactivates the pool from its stored config
 expect_eq "data survived pool deactivation" "$(head -c 9 "$kdev")" persisted
 ctpool deactivate keep
@@ -82,6 +84,25 @@ ctpool delete keep
 ctpool pool remove tp
 expect_eq "no dm devices left" "$(dmsetup ls | grep -c '^tp' || true)" 0
 expect_eq "no loops left" "$(losetup -a | grep -c "$T_WORK" || true)" 0
+
+# a full pool says so (error_if_no_space: writes fail at once instead of queueing)
+ctpool pool create small --metadata "$T_WORK/sm.img" --data "$T_WORK/sd.img" --size 1M --error-if-no-space --low-water 2
+expect_eq "no-space policy from --error-if-no-space" "$(pool_field no_space_policy small)" error_if_no_space
+ctpool create big --size 4M --pool small
+bdev=$(ctpool activate big)
+expect_status 1 "writing past the pool's space fails" -- dd if=/dev/zero of="$bdev" bs=64k count=32 oflag=direct status=none
+expect_eq "status shows the pool is full" "$(pool_field mode small)" out_of_data_space
+expect_eq "all 16 blocks used" "$(pool_field data_used small)" 16
+ctpool pool resize small --data-size 4M
+expect_eq "growing the pool makes it writable again" "$(pool_field mode small)" rw
+ctpool pool remove small --force
+
+# a missing target is reported with what to do; files it created are removed
+out=$(ctpool --pool-target no-such-target pool create bad --metadata "$T_WORK/bm.img" --data "$T_WORK/bd.img" --size 8M 2>&1 || true)
+echo "$out" | grep -q "modprobe" || fail "no hint for a missing target: $out"
+ok "missing target: error says which module to load"
+[ ! -e "$T_WORK/bd.img" ] && [ ! -e "$CTPOOL_STATE_DIR/pools/bad.conf" ] || fail "failed create left files behind"
+ok "failed create leaves no files or records"
 
 # re-adopting existing metadata needs --reuse
 expect_status 1 "existing metadata is not silently reformatted" -- ctpool pool create tp2 --metadata "$M" --data "$D"

@@ -81,6 +81,7 @@ out=$(ctpool container run c1 --pids 8 -- sh -c '(i=0; while [ $i -lt 30 ]; do s
 log "pids: $(echo $out)"
 expect_le "fork loop stops at pids.max" "$(echo "$out" | head -1)" 8
 expect_ge "pids.max was hit" "$(echo "$out" | tail -1)" 1
+expect_eq "io.weight from --io-weight 50" "$(ctpool container run c1 --io-weight 50 -- head -1 /sys/fs/cgroup/io.weight)" "default 50"
 expect_eq "cpu.max from --cpus 0.5" "$(ctpool container run c1 --cpus 0.5 -- cat /sys/fs/cgroup/cpu.max)" "50000 100000"
 out=$(ctpool container run c1 --io-max "wbps=1048576" -- sh -c 'cat /sys/fs/cgroup/io.max; s=$(date +%s); dd if=/dev/zero of=/data/f bs=1M count=3 oflag=direct 2>/dev/null; e=$(date +%s); echo $((e-s)); rm /data/f')
 echo "$out" | head -1 | grep -q "wbps=1048576" || fail "io.max not set: $out"
