@@ -79,6 +79,8 @@ src, dst, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rnd = random.Random(seed)
 d = bytearray(open(src, 'rb').read())
 for _ in range(rnd.randint(1, 6)):
+    if not d:
+        break
     i = rnd.randrange(len(d))
     op = rnd.randrange(4)
     if op == 0:
