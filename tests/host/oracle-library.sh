@@ -6,7 +6,7 @@
 # exactly what thin_dump prints (also with --metadata-snap). Our own
 # checker must agree that it is clean.
 #
-# ORACLE_CASES (default 120 small) and ORACLE_LARGE (default 3) scale it.
+# ORACLE_CASES (default 200 small) and ORACLE_LARGE (default 3) scale it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 . "$(dirname "$0")/meta-lib.bash"
@@ -46,7 +46,7 @@ one() {
 	pass
 }
 
-cases=${ORACLE_CASES:-120}
+cases=${ORACLE_CASES:-200}
 large=${ORACLE_LARGE:-3}
 seed=1
 while [ "$seed" -le "$cases" ]; do

@@ -6,7 +6,7 @@
 #  (c) `ctpool meta restore` -> thin_check clean, thin_dump == the input,
 #      and `ctpool meta check` clean.
 #
-# ORACLE_CASES (default 120 small) and ORACLE_LARGE (default 3) scale it.
+# ORACLE_CASES (default 200 small) and ORACLE_LARGE (default 3) scale it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 . "$(dirname "$0")/meta-lib.bash"
@@ -58,7 +58,7 @@ ours() {
 	pass
 }
 
-cases=${ORACLE_CASES:-120}
+cases=${ORACLE_CASES:-200}
 large=${ORACLE_LARGE:-3}
 mkdir -p "$WORK/xml"
 $GEN_XML --batch 1 "$cases" "$WORK/xml" small
