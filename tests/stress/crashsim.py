@@ -261,8 +261,8 @@ class Model:
                 self.dev[e["dev"]]["flushes"].append(i)
 
     def window(self, last_mark, next_mark):
-        lo = self.mark_idx.get(last_mark, -1) if last_mark else -1
-        hi = self.mark_idx.get(next_mark, len(self.j)) if next_mark else len(self.j)
+        lo = self.mark_idx.get(last_mark, -1) if last_mark is not None else -1
+        hi = self.mark_idx.get(next_mark, len(self.j)) if next_mark is not None else len(self.j)
         return lo, hi
 
     def expect_exists(self, dev, lo, hi):

@@ -1,0 +1,63 @@
+#!/bin/bash
+# Guest side of tests/stress/powercut.sh, one boot: check the pool as the
+# last power cut left it, then run a write-heavy workload until the power is
+# cut again (sysrq b at a random moment).
+# usage: powercut-guest.sh CTL ITERATION kernel|ctpool SEED MAX_DELAY
+set -u
+CTL=$1 IT=$2 TARGETS=$3 SEED=$4 MAXD=${5:-12}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+export DM_DISABLE_UDEV=1
+STATE=$CTL/state
+LOG=$CTL/iter-$IT.log
+mkdir -p "$STATE"
+exec >> "$LOG" 2>&1
+echo "=== boot $IT ($TARGETS, seed $SEED)"
+modprobe crc32c_generic && modprobe libcrc32c
+if [ "$TARGETS" = kernel ]; then
+	export POOL_TARGET=thin-pool THIN_TARGET=thin
+	modprobe dm-thin-pool
+else
+	export POOL_TARGET=ctpool THIN_TARGET=ctthin
+	deps=$(modinfo -F depends "$ROOT/dm-ctpool.ko" | tr , ' ')
+	[ -z "$deps" ] || modprobe -a $deps
+	insmod "$ROOT/dm-ctpool.ko"
+fi
+result() { echo "$1" > "$CTL/iter-$IT.result"; sync; }
+sectors() { echo $(( $1 * 2048 )); }
+dmsetup create pc-meta --table "0 $(sectors 16) linear /dev/vda 0"
+dmsetup create pc-data --table "0 $(sectors 256) linear /dev/vda $(sectors 32)"
+table="0 $(sectors 256) $POOL_TARGET /dev/mapper/pc-meta /dev/mapper/pc-data 128 0 0"
+if [ "$IT" -eq 1 ]; then
+	dd if=/dev/zero of=/dev/mapper/pc-meta bs=4096 count=1 oflag=direct status=none
+	rm -f "$STATE"/*
+else
+	if ! out=$(thin_check /dev/mapper/pc-meta 2>&1); then
+		result "FAIL thin_check after the power cut: $(echo "$out" | tail -3 | tr '\n' ' ')"
+		echo o > /proc/sysrq-trigger
+	fi
+fi
+if ! dmsetup create pc-pool --table "$table"; then
+	result "FAIL the pool does not activate after the power cut"
+	echo o > /proc/sysrq-trigger
+fi
+st=$(dmsetup status pc-pool)
+echo "pool: $st"
+case $st in
+*" rw "*" - "[0-9]*) ;;
+*) result "FAIL pool status after the power cut: $st"; echo o > /proc/sysrq-trigger ;;
+esac
+if ! v=$(/usr/bin/python3 "$ROOT/tests/stress/powercut.py" verify --state "$STATE" --pool pc-pool); then
+	result "FAIL verify: $v"
+	echo o > /proc/sysrq-trigger
+fi
+if dmesg | grep -Eq '(^|[^[:alnum:]_])(BUG|WARNING)([^[:alnum:]_]|$)|Oops|Call Trace|blocked for more than'; then
+	result "FAIL kernel log: $(dmesg | grep -E -m3 'BUG|WARNING|Oops|blocked' | tr '\n' ' ')"
+	echo o > /proc/sysrq-trigger
+fi
+result "OK $v"
+# The cut comes at a random moment of the workload.
+delay=$(( (RANDOM % (MAXD * 10)) + 20 ))
+( sleep "$(( delay / 10 )).$(( delay % 10 ))"; echo b > /proc/sysrq-trigger ) &
+/usr/bin/python3 "$ROOT/tests/stress/powercut.py" run --state "$STATE" --pool pc-pool --seed "$SEED$IT"
+echo "workload ended before the cut: $?"
+sleep 60
