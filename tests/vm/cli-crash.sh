@@ -1,4 +1,5 @@
 #!/bin/bash
+# vm-options: --disk 64M --disk 512M
 # Crash safety: ctpool killed at each step of a create or delete
 # (CTPOOL_CRASH_AT=<point> makes it _exit(99) there, like a kill -9) and the
 # next command, whatever it is, repairs the state: no leaked thin device, no

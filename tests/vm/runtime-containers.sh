@@ -1,4 +1,5 @@
 #!/bin/bash
+# vm-options: --disk 64M --disk 512M
 # Containers on thin snapshots, end to end, as a user would drive them:
 # import a busybox rootfs as an image, two containers from it, their writes
 # stay their own and the image never changes; namespaces, cgroup limits
