@@ -57,7 +57,13 @@ fi
 result "OK $v"
 # The cut comes at a random moment of the workload.
 delay=$(( (RANDOM % (MAXD * 10)) + 20 ))
-( sleep "$(( delay / 10 )).$(( delay % 10 ))"; echo b > /proc/sysrq-trigger ) &
+# (counted from when the workload has its devices open: python starts slowly)
+rm -f /tmp/pc-started
+(
+	for _ in $(seq 600); do [ -e /tmp/pc-started ] && break; sleep 0.1; done
+	sleep "$(( delay / 10 )).$(( delay % 10 ))"
+	echo b > /proc/sysrq-trigger
+) &
 /usr/bin/python3 "$ROOT/tests/stress/powercut.py" run --state "$STATE" --pool pc-pool --seed "$SEED$IT"
 echo "workload ended before the cut: $?"
 sleep 60

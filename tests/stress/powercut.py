@@ -173,6 +173,7 @@ class Runner:
     def run(self):
         for d in self.devs:
             self.open(d)
+        open("/tmp/pc-started", "w").close()
         while True:
             r = self.rng.random()
             live = sorted(self.fds)

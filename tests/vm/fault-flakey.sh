@@ -44,7 +44,11 @@ set_dev() {
 pool_up() { thinctl pool-activate ff-pool /dev/mapper/ff-meta /dev/mapper/ff-data 128 0 error_if_no_space; }
 thin_up() { thinctl thin-activate ff-pool 1 ff-thin 16M; }
 put() { dd if="$1" of=/dev/mapper/ff-thin bs=64K count=32 seek="$2" oflag=direct conv=fsync status=none 2>/dev/null; }
-same() { cmp -s "$1" <(dd if=/dev/mapper/ff-thin bs=64K count=32 skip="$2" iflag=direct status=none); }
+# (no process substitution: the guest's devtmpfs has no /dev/fd)
+same() {
+	dd if=/dev/mapper/ff-thin of=readback bs=64K count=32 skip="$2" iflag=direct status=none &&
+		cmp -s "$1" readback
+}
 
 # recover WHAT: fault gone; the metadata must check clean (or be repaired),
 # the pool must come up read-write and pattern A (flushed before the fault)
