@@ -349,6 +349,8 @@ int cmd_image(int argc, char **argv)
 	if (!strcmp(argv[0], "rm") || !strcmp(argv[0], "remove"))
 		return image_rm(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls")) {
+		if (argc > 1 && is_help(argv[1]))
+			return image_usage(stdout);
 		if ((g_lock = lock_state()) < 0)
 			return EXIT_ERR;
 		return list_kind("image", argc > 1 && !strcmp(argv[1], "--json"));
@@ -1509,6 +1511,8 @@ int cmd_container(int argc, char **argv)
 	if (!strcmp(s, "detach"))
 		return ctr_detach(argc, argv);
 	if (!strcmp(s, "list") || !strcmp(s, "ls")) {
+		if (argc > 0 && is_help(argv[0]))
+			return ctr_usage(stdout);
 		if ((g_lock = lock_state()) < 0)
 			return EXIT_ERR;
 		return list_kind("container", argc > 0 && !strcmp(argv[0], "--json"));
