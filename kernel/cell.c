@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Cells: the range lock of a pool (see cell.h). One spinlock and one rbtree
- * of non-overlapping ranges per pool, ordered by (device, begin).
+ * Cells: the range lock of a pool (see cell.h). Each bucket has a spinlock
+ * and an rbtree of non-overlapping ranges ordered by (device, begin); a
+ * (device, region) pair always maps to the same bucket.
  */
 #include <linux/slab.h>
+#include <linux/hash.h>
 
 #include "cell.h"
 
@@ -11,6 +13,7 @@
 
 struct ct_cell {
 	struct rb_node node;
+	struct ct_cell_bucket *bucket;
 	u64 dev;
 	u64 begin;
 	u64 end;
@@ -28,7 +31,7 @@ int ct_cells_init(struct ct_cells *cells,
 		  void (*wake)(void *context, struct bio_list *bios),
 		  void *context)
 {
-	int r;
+	int i, r;
 
 	mutex_lock(&cell_cache_lock);
 	if (!cell_cache) {
@@ -46,8 +49,10 @@ int ct_cells_init(struct ct_cells *cells,
 		ct_cells_exit(cells);
 		return r;
 	}
-	spin_lock_init(&cells->lock);
-	cells->root = RB_ROOT;
+	for (i = 0; i < ARRAY_SIZE(cells->buckets); i++) {
+		spin_lock_init(&cells->buckets[i].lock);
+		cells->buckets[i].root = RB_ROOT;
+	}
 	cells->wake = wake;
 	cells->context = context;
 	return 0;
@@ -55,7 +60,10 @@ int ct_cells_init(struct ct_cells *cells,
 
 void ct_cells_exit(struct ct_cells *cells)
 {
-	WARN_ON(!RB_EMPTY_ROOT(&cells->root));
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(cells->buckets); i++)
+		WARN_ON(!RB_EMPTY_ROOT(&cells->buckets[i].root));
 	mempool_exit(&cells->pool);
 
 	mutex_lock(&cell_cache_lock);
@@ -75,12 +83,12 @@ static bool key_before(u64 dev_a, u64 block_a, u64 dev_b, u64 block_b)
  * The first cell of dev overlapping [begin, end), or NULL. *link and
  * *parent receive the insertion point for a cell starting at begin.
  */
-static struct ct_cell *find_overlap(struct ct_cells *cells, u64 dev,
+static struct ct_cell *find_overlap(struct ct_cell_bucket *bucket, u64 dev,
 				    u64 begin, u64 end,
 				    struct rb_node ***link,
 				    struct rb_node **parent)
 {
-	struct rb_node **p = &cells->root.rb_node, *prev = NULL;
+	struct rb_node **p = &bucket->root.rb_node, *prev = NULL;
 	struct ct_cell *below = NULL;	/* last cell starting <= begin */
 	struct ct_cell *above = NULL;	/* first cell starting > begin */
 
@@ -115,21 +123,33 @@ static void park(struct ct_cell *c, struct bio *waiter, bool exclusive)
 		c->writer_waiting = true;
 }
 
+static struct ct_cell_bucket *bucket_of(struct ct_cells *cells, u64 dev,
+					u64 block)
+{
+	u64 key = (dev << 40) ^ (block >> CT_CELL_REGION_SHIFT);
+
+	return &cells->buckets[hash_64(key, CT_CELL_BUCKET_BITS)];
+}
+
 struct ct_cell *ct_cell_get(struct ct_cells *cells, u64 dev, u64 begin,
 			    u64 end, bool exclusive, struct bio *waiter,
 			    gfp_t gfp)
 {
+	struct ct_cell_bucket *bucket = bucket_of(cells, dev, begin);
 	struct rb_node **link, *parent;
 	struct ct_cell *c, *fresh;
 	unsigned long flags;
+
+	if (WARN_ON_ONCE(end > ct_cell_region_end(begin)))
+		end = ct_cell_region_end(begin);
 
 	/* Allocate outside the lock; mempool_alloc may sleep with GFP_NOIO. */
 	fresh = mempool_alloc(&cells->pool, gfp);
 	if (!fresh)
 		return NULL;
 
-	spin_lock_irqsave(&cells->lock, flags);
-	c = find_overlap(cells, dev, begin, end, &link, &parent);
+	spin_lock_irqsave(&bucket->lock, flags);
+	c = find_overlap(bucket, dev, begin, end, &link, &parent);
 	if (c) {
 		if (!exclusive && !c->exclusive && !c->writer_waiting &&
 		    c->begin == begin && c->end == end) {
@@ -138,12 +158,13 @@ struct ct_cell *ct_cell_get(struct ct_cells *cells, u64 dev, u64 begin,
 			park(c, waiter, exclusive);
 			c = NULL;
 		}
-		spin_unlock_irqrestore(&cells->lock, flags);
+		spin_unlock_irqrestore(&bucket->lock, flags);
 		mempool_free(fresh, &cells->pool);
 		return c;
 	}
 
 	c = fresh;
+	c->bucket = bucket;
 	c->dev = dev;
 	c->begin = begin;
 	c->end = end;
@@ -152,18 +173,17 @@ struct ct_cell *ct_cell_get(struct ct_cells *cells, u64 dev, u64 begin,
 	c->writer_waiting = false;
 	bio_list_init(&c->waiters);
 	rb_link_node(&c->node, parent, link);
-	rb_insert_color(&c->node, &cells->root);
-	spin_unlock_irqrestore(&cells->lock, flags);
+	rb_insert_color(&c->node, &bucket->root);
+	spin_unlock_irqrestore(&bucket->lock, flags);
 	return c;
 }
 
 /* Called with the lock held; returns true if the cell is to be freed. */
-static bool drop_hold(struct ct_cells *cells, struct ct_cell *c,
-		      struct bio_list *woken)
+static bool drop_hold(struct ct_cell *c, struct bio_list *woken)
 {
 	if (--c->holders)
 		return false;
-	rb_erase(&c->node, &cells->root);
+	rb_erase(&c->node, &c->bucket->root);
 	bio_list_merge(woken, &c->waiters);
 	return true;
 }
@@ -173,28 +193,29 @@ bool ct_cell_upgrade(struct ct_cells *cells, struct ct_cell *c,
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&cells->lock, flags);
+	spin_lock_irqsave(&c->bucket->lock, flags);
 	if (c->holders == 1) {
 		c->exclusive = true;
-		spin_unlock_irqrestore(&cells->lock, flags);
+		spin_unlock_irqrestore(&c->bucket->lock, flags);
 		return true;
 	}
 	/* Others hold it, so dropping ours cannot free it. */
 	c->holders--;
 	park(c, waiter, true);
-	spin_unlock_irqrestore(&cells->lock, flags);
+	spin_unlock_irqrestore(&c->bucket->lock, flags);
 	return false;
 }
 
 void ct_cell_put(struct ct_cells *cells, struct ct_cell *c)
 {
+	struct ct_cell_bucket *bucket = c->bucket;
 	struct bio_list woken = BIO_EMPTY_LIST;
 	unsigned long flags;
 	bool freed;
 
-	spin_lock_irqsave(&cells->lock, flags);
-	freed = drop_hold(cells, c, &woken);
-	spin_unlock_irqrestore(&cells->lock, flags);
+	spin_lock_irqsave(&bucket->lock, flags);
+	freed = drop_hold(c, &woken);
+	spin_unlock_irqrestore(&bucket->lock, flags);
 
 	if (!freed)
 		return;

@@ -12,6 +12,11 @@
  * A parked exclusive request closes the cell to new shared holders, so a
  * stream of reads cannot starve a write.
  *
+ * A cell never crosses a region of CT_CELL_REGION_BLOCKS blocks, so that
+ * cells can be spread over independently locked buckets by (device, region):
+ * plain I/O to different regions never contends on one lock. Callers split
+ * larger ranges (discards) at region boundaries.
+ *
  * All functions may be called from any context (bio completion included).
  */
 #ifndef CTPOOL_CELL_H
@@ -24,9 +29,23 @@
 
 struct ct_cell;
 
-struct ct_cells {
+#define CT_CELL_REGION_SHIFT 10
+#define CT_CELL_REGION_BLOCKS (1ULL << CT_CELL_REGION_SHIFT)
+#define CT_CELL_BUCKET_BITS 6
+
+/* The end of the region holding block b. */
+static inline u64 ct_cell_region_end(u64 b)
+{
+	return ((b >> CT_CELL_REGION_SHIFT) + 1) << CT_CELL_REGION_SHIFT;
+}
+
+struct ct_cell_bucket {
 	spinlock_t lock;
 	struct rb_root root;
+} ____cacheline_aligned_in_smp;
+
+struct ct_cells {
+	struct ct_cell_bucket buckets[1 << CT_CELL_BUCKET_BITS];
 	mempool_t pool;
 	void (*wake)(void *context, struct bio_list *bios);
 	void *context;
@@ -38,7 +57,7 @@ int ct_cells_init(struct ct_cells *cells,
 void ct_cells_exit(struct ct_cells *cells);
 
 /*
- * Take a hold on [begin, end) of device dev. Returns the cell, or NULL if
+ * Take a hold on [begin, end) of device dev, within one region. Returns the cell, or NULL if
  * it is busy (or no memory without blocking): then, if waiter is not NULL,
  * the bio is parked and handed to the wake callback later. gfp decides if
  * allocating may block (GFP_NOWAIT from the map path).

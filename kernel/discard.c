@@ -4,8 +4,8 @@
  *
  * Only whole blocks are unmapped; the partial blocks at either end of a
  * discard are left alone (so a thin device never claims that discarded data
- * reads back as zeroes). The cell over the whole range is taken
- * exclusively, which waits for I/O in flight to those blocks.
+ * reads back as zeroes). Cells over the range are taken exclusively, one
+ * region at a time, which waits for I/O in flight to those blocks.
  *
  * With passdown, a data block whose last reference went away is discarded
  * on the data device too. Blocks that may be shared with a snapshot are
@@ -116,21 +116,31 @@ void ctpool_process_discard(struct thin_c *tc, struct bio *bio)
 		return;
 	}
 
-	if (!io->hold) {
-		io->hold = ct_cell_get(&pool->cells, tc->dev_id, begin, end,
-				       true, bio, GFP_NOIO);
+	/*
+	 * One region at a time: cells do not cross regions. A busy cell
+	 * parks the bio; the retry goes on where it stopped.
+	 */
+	begin = max(begin, io->discard_done);
+	while (begin < end) {
+		thin_block_t chunk_end = min(end, ct_cell_region_end(begin));
+
+		io->hold = ct_cell_get(&pool->cells, tc->dev_id, begin,
+				       chunk_end, true, bio, GFP_NOIO);
 		if (!io->hold)
 			return;		/* parked; retried when free */
-	}
 
-	if (pool->pf.discard_passdown)
-		r = unmap_with_passdown(tc, begin, end);
-	else
-		r = thin_remove_range(tc->td, begin, end);
-	if (r) {
-		ctpool_metadata_failed(pool, "discard", r);
-		bio_io_error(bio);
-		return;
+		if (pool->pf.discard_passdown)
+			r = unmap_with_passdown(tc, begin, chunk_end);
+		else
+			r = thin_remove_range(tc->td, begin, chunk_end);
+		ctpool_release_hold(pool, bio);
+		if (r) {
+			ctpool_metadata_failed(pool, "discard", r);
+			bio_io_error(bio);
+			return;
+		}
+		begin = chunk_end;
+		io->discard_done = begin;
 	}
 	bio_endio(bio);
 }

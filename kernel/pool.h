@@ -106,6 +106,7 @@ struct thin_c {
 struct thin_io {
 	struct thin_c *tc;
 	struct ct_cell *hold;		/* released when the bio ends */
+	u64 discard_done;		/* discards: blocks below are unmapped */
 };
 
 static inline struct thin_io *thin_io_of(struct bio *bio)

@@ -177,6 +177,7 @@ static int thin_map(struct dm_target *ti, struct bio *bio)
 
 	io->tc = tc;
 	io->hold = NULL;
+	io->discard_done = 0;
 
 	if (tc->requeue_mode)
 		return DM_MAPIO_REQUEUE;
