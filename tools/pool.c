@@ -142,34 +142,50 @@ static int pool_usage(FILE *f)
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
-static int check_superblock(const char *dev, int *has_magic)
+/*
+ * Both use O_DIRECT: the kernel target reads and writes the metadata device
+ * with bios, bypassing the page cache, so a buffered read could return a
+ * stale copy (e.g. our own earlier zeroing) and miss an existing pool.
+ */
+static int meta_block_io(const char *dev, int write, unsigned char *b)
 {
-	unsigned char b[4096];
-	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	int fd = open(dev, (write ? O_WRONLY : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 && errno == EINVAL) /* no O_DIRECT here: flush and go buffered */
+		fd = open(dev, (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ssize_t r = pread(fd, b, sizeof(b), 0);
+	ioctl(fd, BLKFLSBUF, 0);
+	ssize_t r = write ? pwrite(fd, b, 4096, 0) : pread(fd, b, 4096, 0);
+	int rc = r == 4096 ? 0 : -1;
+	if (write && fsync(fd))
+		rc = -1;
 	close(fd);
-	if (r != (ssize_t)sizeof(b))
+	return rc;
+}
+
+static int check_superblock(const char *dev, int *has_magic)
+{
+	unsigned char *b = aligned_alloc(4096, 4096);
+	if (!b || meta_block_io(dev, 0, b)) {
+		free(b);
 		return -1;
+	}
 	uint64_t magic = 0;
 	for (int i = 7; i >= 0; i--)
 		magic = (magic << 8) | b[32 + i];
 	*has_magic = magic == THIN_MAGIC;
+	free(b);
 	return 0;
 }
 
 static int zero_first_block(const char *dev)
 {
-	char z[4096];
-	memset(z, 0, sizeof(z));
-	int fd = open(dev, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
+	unsigned char *b = aligned_alloc(4096, 4096);
+	if (!b)
 		return -1;
-	int r = pwrite(fd, z, sizeof(z), 0) == (ssize_t)sizeof(z) ? 0 : -1;
-	if (fsync(fd))
-		r = -1;
-	close(fd);
+	memset(b, 0, 4096);
+	int r = meta_block_io(dev, 1, b);
+	free(b);
 	return r;
 }
 

@@ -820,9 +820,12 @@ static int ctr_run(int argc, char **argv)
 		snprintf(val, sizeof(val), "default %llu", (unsigned long long)ioweight);
 		if (cg_set(cg, "io.weight", val))
 			goto fail_cg;
+		/* per-device weight needs iocost enabled on the device: optional */
+		char wp[PATH_MAX + 16];
+		snprintf(wp, sizeof(wp), "%s/io.weight", cg);
 		snprintf(val, sizeof(val), "%u:%u %llu", maj, min, (unsigned long long)ioweight);
-		if (cg_set(cg, "io.weight", val))
-			dbg("per-device io.weight not supported here (iocost off?)");
+		if (write_str(wp, val))
+			dbg("per-device io.weight on %u:%u not supported: %s", maj, min, strerror(errno));
 	}
 	if (iomax) {
 		snprintf(val, sizeof(val), "%u:%u %s", maj, min, iomax);

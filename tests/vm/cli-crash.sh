@@ -10,7 +10,7 @@ load_targets
 
 # pool on two scratch disks (block devices, no loops)
 read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
-ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k
+ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe  # scratch disks: earlier tests may have left a pool
 
 # ids of thin devices in the pool, from the kernel's metadata (not our store)
 pool_ids() {
@@ -94,3 +94,7 @@ expect_eq "transactions continue from the pool's id" "$(pool_field transaction_i
 ctpool pool deactivate tp
 thin_check -q "$MDEV" || fail "thin_check finds the metadata inconsistent after the crashes"
 ok "thin_check passes after every crash and recovery"
+
+# the disk now holds a pool: a new pool on it needs --wipe (or --reuse)
+ctpool pool remove tp --force
+expect_status 1 "a disk holding a pool is not reformatted silently" -- ctpool pool create tp --metadata "$MDEV" --data "$DDEV"

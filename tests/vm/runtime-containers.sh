@@ -10,7 +10,7 @@
 load_targets
 
 read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
-ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k
+ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe  # scratch disks: earlier tests may have left a pool
 make_busybox_tar "$T_WORK/bb.tar.gz"
 
 # --- an import killed half-way leaves nothing behind
