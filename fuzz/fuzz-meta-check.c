@@ -11,7 +11,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[64];
-	int fd = fuzz_image_fd(data, size, 1);
+	int fd = fuzz_meta_image_fd(data, size, 1);
 
 	fuzz_quiet_stdout();
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);

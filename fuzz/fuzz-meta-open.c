@@ -9,7 +9,6 @@
 #include "fuzz-common.h"
 
 #include "bm-file.h"
-#include "on-disk-format.h"
 #include "thin-metadata.h"
 
 static void exercise_device(struct thin_metadata *tmd, thin_dev_t dev)
@@ -42,41 +41,6 @@ out:
 	thin_close_device(td);
 }
 
-/*
- * Random bytes almost never carry valid checksums, so most inputs would stop
- * at the validators. When the input's last byte is odd, every block gets the
- * checksum (and block number) its apparent type should have, so the fuzzer
- * reaches the code that trusts validated blocks: that is where corruption
- * must be caught by sanity checks rather than by checksums.
- */
-static void fix_checksums(uint8_t *img, size_t blocks)
-{
-	u64 mindex = 0;
-	size_t b;
-
-	if (blocks == 0)
-		return;
-	memcpy(&mindex, img + 192 + 16, 8);	/* metadata SM index block */
-	for (b = 0; b < blocks; b++) {
-		uint8_t *blk = img + b * FUZZ_BLOCK;
-		u32 flags, xor, csum;
-		u64 nr = b;
-
-		memcpy(&flags, blk + 4, 4);
-		if (b == 0)
-			xor = SUPERBLOCK_CSUM_XOR;
-		else if (b == mindex)
-			xor = INDEX_CSUM_XOR;
-		else if (flags == 1 || flags == 2 || flags == 3)
-			xor = BTREE_CSUM_XOR;
-		else
-			xor = BITMAP_CSUM_XOR;
-		memcpy(blk + 8, &nr, 8);
-		csum = pd_block_checksum(blk + 4, FUZZ_BLOCK - 4, xor);
-		memcpy(blk, &csum, 4);
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pd_block_manager *bm;
@@ -97,17 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (v >= 128 && v <= 2097152 && !(v & 127))
 			bs = v;
 	}
-	if (size && (data[size - 1] & 1)) {
-		size_t blocks = (size + FUZZ_BLOCK - 1) / FUZZ_BLOCK;
-		uint8_t *img = calloc(blocks, FUZZ_BLOCK);
-
-		memcpy(img, data, size);
-		fix_checksums(img, blocks);
-		fd = fuzz_image_fd(img, blocks * FUZZ_BLOCK, 16);
-		free(img);
-	} else {
-		fd = fuzz_image_fd(data, size, 16);
-	}
+	fd = fuzz_meta_image_fd(data, size, 16);
 	if (pd_bm_fd_create(fd, false, 64, &bm)) {
 		close(fd);
 		return 0;

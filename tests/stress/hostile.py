@@ -377,6 +377,9 @@ def modload(a):
                    if mine.search(k) and late.get(k, 0) - v >= n), reverse=True)
     noise = sorted(((late.get(k, 0) - v, k) for k, v in (early or {}).items()
                     if not mine.search(k) and late.get(k, 0) - v >= n), reverse=True)
+    top = sorted(((late.get(k, 0) - v, k) for k, v in (early or {}).items()
+                  if mine.search(k)), reverse=True)[:4]
+    print("# largest growth in counted caches: %s" % ", ".join("%s %+d" % (k, d) for d, k in top))
     for d, k in noise[:5]:
         print("# (not counted) slab %s grew by %d" % (k, d))
     print("# %d load/unload cycles in %.0fs; slab caches compared over the last %d"
