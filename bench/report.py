@@ -131,10 +131,44 @@ def cell(run, wid, target, reps):
     return med, text, vals
 
 
-def ratio(a, b):
+def num(v):
+    try:
+        return float(v)
+    except ValueError:
+        return None
+
+
+def ratio(run, wid, num_t, den_t, reps, cells):
+    """ours/other for one row: (value, low, high, how).
+
+    When both targets ran the row's own workload (same group), each
+    repetition ran them back to back, so drift of the host cancels in the
+    per-repetition ratio: the value is the median of those ratios and low/high
+    their range ("paired"). Otherwise (the raw figure borrowed from another
+    row) it is the ratio of the medians ("medians")."""
+    a, b = cells[num_t][0], cells[den_t][0]
     if a is None or b is None or b == 0:
         return None
-    return a / b
+    d = run.defs[wid]
+    if den_t == "raw" and d["raw"] != "run":
+        return (a / b, None, None, "medians")
+    rs = []
+    for r in range(1, reps + 1):
+        x = num(run.results.get((wid, num_t, r), "error"))
+        y = num(run.results.get((wid, den_t, r), "error"))
+        if x is not None and y:
+            rs.append(x / y)
+    if not rs:
+        return (a / b, None, None, "medians")
+    return (statistics.median(rs), min(rs), max(rs), "paired")
+
+
+def rtext(x, spread=True):
+    if x is None:
+        return ""
+    if x[1] is None or not spread or x[1] == x[2]:
+        return "%.2f" % x[0]
+    return "%.2f (%.2f–%.2f)" % x[:3]
 
 
 def report(run, args):
@@ -149,37 +183,47 @@ def report(run, args):
         cells = {t: cell(run, wid, t, reps) if t in targets else (None, "not run", [])
                  for t in ("raw", "kernel", "ours")}
         rows.append(dict(id=wid, d=d, cells=cells,
-                         ok=ratio(cells["ours"][0], cells["kernel"][0]),
-                         orr=ratio(cells["ours"][0], cells["raw"][0])))
+                         ok=ratio(run, wid, "ours", "kernel", reps, cells),
+                         orr=ratio(run, wid, "ours", "raw", reps, cells)))
 
     # CSV
     with open(args.out + ".csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["workload", "label", "unit", "better", "raw", "kernel", "ours",
-                    "ours_kernel", "ours_raw", "raw_reps", "kernel_reps", "ours_reps"])
+                    "ours_kernel", "ours_raw", "raw_reps", "kernel_reps", "ours_reps",
+                    "ours_kernel_min", "ours_kernel_max"])
         for r in rows:
             c = r["cells"]
             w.writerow([r["id"], r["d"]["label"], r["d"]["unit"], r["d"]["better"]]
                        + [c[t][1] if c[t][0] is None else "%.1f" % c[t][0]
                           for t in ("raw", "kernel", "ours")]
-                       + ["" if r["ok"] is None else "%.3f" % r["ok"],
-                          "" if r["orr"] is None else "%.3f" % r["orr"]]
-                       + [";".join(c[t][2]) for t in ("raw", "kernel", "ours")])
+                       + ["" if r["ok"] is None else "%.3f" % r["ok"][0],
+                          "" if r["orr"] is None else "%.3f" % r["orr"][0]]
+                       + [";".join(c[t][2]) for t in ("raw", "kernel", "ours")]
+                       + (["", ""] if r["ok"] is None or r["ok"][1] is None
+                          else ["%.3f" % r["ok"][1], "%.3f" % r["ok"][2]]))
 
     # Markdown
     m = run.meta
     arrow = {"higher": "↑", "lower": "↓"}
     lines = ["# ctpool benchmark: raw disk vs kernel dm-thin vs ctpool", ""]
-    lines.append("Emulated guest (QEMU TCG): absolute figures are meaningless; only the "
-                 "ratios within this one run mean anything. Median of %d repetition(s); "
+    lines.append("Emulated guest (QEMU TCG) on a shared, loaded host: absolute figures are "
+                 "meaningless; only the ratios within this one run mean anything, and those "
+                 "only roughly (see the ranges). Figures: median of %d repetition(s). "
                  "↑ higher is better, ↓ lower is better. ours/kernel > 1 means ctpool's "
-                 "figure is larger (better for ↑ rows, worse for ↓ rows)." % reps)
+                 "figure is larger (better for ↑ rows, worse for ↓ rows). Each repetition "
+                 "runs the three targets back to back (order rotated per repetition); a "
+                 "ratio is the median of the per-repetition ratios, with their range in "
+                 "parentheses, except where the raw figure is borrowed from another row "
+                 "(ratio of the medians)." % reps)
     lines.append("")
     for key, label in (("date", "date"), ("kernel", "guest kernel"), ("fio", "fio"),
                        ("ctpool", "ctpool module"), ("guest", "guest"), ("params", "parameters")):
         if key in m:
             lines.append("- %s: %s" % (label, m[key]))
     lines.append("- command: `%s`" % args.command)
+    if args.info:
+        lines.append("- run: %s" % args.info)
     if args.commit:
         lines.append("- source: %s" % args.commit)
     lines.append("")
@@ -190,8 +234,7 @@ def report(run, args):
         lines.append("| %s (`%s`) | %s %s | %s | %s | %s | %s | %s |" % (
             r["d"]["label"], r["id"], r["d"]["unit"], arrow.get(r["d"]["better"], ""),
             c["raw"][1], c["kernel"][1], c["ours"][1],
-            "" if r["ok"] is None else "%.2f" % r["ok"],
-            "" if r["orr"] is None else "%.2f" % r["orr"]))
+            rtext(r["ok"]), rtext(r["orr"])))
     lines.append("")
     lines.append("Raw rows marked n/a have no raw equivalent (snapshots, deletes). "
                  "Rows whose raw workload is the same as another row's show that row's raw figure "
@@ -216,8 +259,7 @@ def report(run, args):
         print("%-12s %-7s %10s %10s %10s %8s %8s" % (
             r["id"], r["d"]["unit"] + arrow.get(r["d"]["better"], ""),
             c["raw"][1][:10], c["kernel"][1][:10], c["ours"][1][:10],
-            "" if r["ok"] is None else "%.2f" % r["ok"],
-            "" if r["orr"] is None else "%.2f" % r["orr"]))
+            rtext(r["ok"], False), rtext(r["orr"], False)))
     errs = [(r["id"], t) for r in rows for t in ("raw", "kernel", "ours")
             if "error" in r["cells"][t][1] or "ok)" in r["cells"][t][1]]
     if errs:
@@ -228,6 +270,7 @@ def report(run, args):
 
 def chart(rows, path, meta, reps):
     data = [r for r in rows if r["ok"] is not None]
+    vals = [v for r in data for v in r["ok"][:3] if v is not None]
     if not data:
         print("report: no ours/kernel ratio to plot", file=sys.stderr)
         return
@@ -235,19 +278,22 @@ def chart(rows, path, meta, reps):
         dat = os.path.join(tmp, "ratios.dat")
         with open(dat, "w") as fh:
             for i, r in enumerate(rows):
-                v = r["ok"]
+                v = r["ok"] and r["ok"][0]
                 color = 0x3b75af if r["d"]["better"] == "higher" else 0xe08a2c
                 if v is None:
-                    fh.write('%d 1 1 1 %d "%s" "%s"\n' % (i, 0x999999, r["id"],
-                                                           r["cells"]["ours"][1].split()[0]))
+                    fh.write('%d 1 1 1 %d "%s" "%s" 1 1\n' % (i, 0x999999, r["id"],
+                                                               r["cells"]["ours"][1].split()[0]))
                 else:
-                    fh.write('%d %g %g %g %d "%s" "%.2f"\n' % (i, v, min(v, 1), max(v, 1), color,
-                                                            r["id"], v))
-        lo = min(min(r["ok"] for r in data), 1) / 1.6
-        hi = max(max(r["ok"] for r in data), 1) * 1.6
+                    lo_, hi_ = r["ok"][1], r["ok"][2]
+                    if lo_ is None:
+                        lo_ = hi_ = v
+                    fh.write('%d %g %g %g %d "%s" "%.2f" %g %g\n' % (
+                        i, v, min(v, 1), max(v, 1), color, r["id"], v, lo_, hi_))
+        lo = min(min(vals), 1) / 1.6
+        hi = max(max(vals), 1) * 1.6
         gp = os.path.join(tmp, "chart.gp")
-        title = ("ctpool / kernel dm-thin, median of %d rep(s), %s (TCG guest: ratios only)"
-                 % (reps, meta.get("date", "")))
+        title = ("ctpool / kernel dm-thin: median of %d per-repetition ratio(s), bars = their range; "
+                 "%s (TCG guest: ratios only)" % (reps, meta.get("date", "")))
         with open(gp, "w") as fh:
             fh.write("""
 set terminal pngcairo size 1400,700 font ",10" noenhanced
@@ -265,7 +311,8 @@ set style fill solid 0.85 border -1
 plot "%s" using 1:2:($1-0.38):($1+0.38):3:4:5:xtic(6) with boxxyerror lc rgb variable notitle, \\
      "" using 1:(1/0):(0):(0):(1):(1) with boxxyerror lc rgb "#3b75af" title "throughput/IOPS (higher is better)", \\
      "" using 1:(1/0):(0):(0):(1):(1) with boxxyerror lc rgb "#e08a2c" title "time/latency (lower is better)", \\
-     "" using 1:($2 >= 1 ? $2*1.06 : $2/1.06):7 with labels font ",8" notitle
+     "" using 1:2:8:9 with yerrorbars lc rgb "#333333" pt 7 ps 0 notitle, \\
+     "" using ($1+0.2):($2 >= 1 ? $2*1.06 : $2/1.06):7 with labels font ",8" notitle
 """ % (path, title.replace('"', "'"), lo, hi, len(rows) - 0.2, len(rows) - 0.2, dat))
         try:
             subprocess.run(["gnuplot", gp], check=True, capture_output=True, text=True)
@@ -286,6 +333,7 @@ def main():
     ap.add_argument("--groups", default="", help="groups run (default: all)")
     ap.add_argument("--command", default="make bench")
     ap.add_argument("--commit", default="")
+    ap.add_argument("--info", default="", help="e.g. guests booted and duration")
     args = ap.parse_intermixed_args()
     run = Run()
     run.parse(args.logs)

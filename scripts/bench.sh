@@ -67,7 +67,7 @@ trap '[ -z "$vm" ] || kill "$vm" 2> /dev/null; [ -z "$tailer" ] || kill "$tailer
 boot=0 losses=0 ours_losses=0 targets=$TARGETS
 while :; do
 	boot=$((boot + 1))
-	log=$RUN/boot$boot.log
+	log=$RUN/boot$(printf %02d "$boot").log
 	[ $boot -eq 1 ] || echo "bench: starting guest #$boot"
 	qemu/run-vm.sh --disk 128M --disk "${data_mb}M" --timeout "$timeout" \
 		--test-timeout $((timeout - 30)) bench/vm-bench.sh \
@@ -125,5 +125,6 @@ done
 
 cat "$RUN"/boot*.log > "$OUT.log"
 python3 bench/report.py report --out "$OUT" --targets "$TARGETS" --reps "$REPS" --groups "$BGROUPS" \
-	--command "$command" --commit "$commit" "$RUN"/boot*.log || exit 1
+	--command "$command" --commit "$commit" \
+	--info "$boot guest(s), $(( $(date +%s) - start )) s" "$RUN"/boot*.log || exit 1
 echo "bench: $(( $(date +%s) - start ))s; wrote $OUT.md $OUT.csv $OUT.png"
