@@ -107,8 +107,8 @@ esac
 [ "$mode" = shell ] || echo "VM_TEST_TIMEOUT=$test_timeout" >> "$ctl/env"
 
 # oops=panic + panic=-1 + -no-reboot: a kernel oops ends the run at once
-# no_timer_check: under host load TCG can fail the IO-APIC timer test at boot.
 # instead of leaving a half-dead guest to time out.
+# no_timer_check: under host load TCG can fail the IO-APIC timer test at boot.
 qemu_args=(-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem"
 	-nodefaults -display none -no-reboot
 	-kernel "$KERNEL" -initrd "$initrd"
