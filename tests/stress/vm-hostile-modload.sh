@@ -8,7 +8,7 @@
 # kernel log must stay clean (kmem_cache_destroy complains about leaks).
 #
 # usage (in the VM): hostile-modload.sh [kernel|ctpool] [CYCLES]
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../vm/lib.sh"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
 CYCLES=${2:-100}
