@@ -86,7 +86,8 @@ def expected(kind, what):
         if re.search(r"superblock (magic|incompat_flags|compat_ro_flags|data_block_size) set", what):
             return "refused"
     # (A zeroed superblock is an unformatted device: the pool formats it.)
-    if kind in ("csum", "flip", "blocknr") and re.search(r"block 0 ", what):
+    # Match the damaged block only, not "claims to be block 0" in the text.
+    if kind in ("csum", "flip", "blocknr") and re.search(r"(^|\bin |\bon )block 0 ", what):
         return "refused"          # the superblock itself is unreadable
     return None
 
