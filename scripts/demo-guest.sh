@@ -48,3 +48,41 @@ show thinctl pool-remove pool
 show thin_check /dev/mapper/tmeta
 pass "thin_check clean"
 echo
+show dmsetup remove tmeta tdata
+
+step "3. containers on ctpool: a pool, an image, two containers from snapshots"
+use_ctpool_targets() { export CTPOOL_POOL_TARGET=ctpool CTPOOL_THIN_TARGET=ctthin; }
+use_ctpool_targets
+show load_ctpool
+CTPOOL=$ROOT/build/ctpool
+# A tiny root filesystem: busybox-static and its applet links.
+rootfs=$(mktemp -d) && mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/data"
+cp "$(command -v busybox)" "$rootfs/bin/busybox"
+for a in $(busybox --list); do
+	[ "$a" = busybox ] || ln -s busybox "$rootfs/bin/$a"
+done
+echo "root:x:0:0:root:/:/bin/sh" > "$rootfs/etc/passwd"
+echo "demo-image-v1" > "$rootfs/etc/image-release"
+tar -C "$rootfs" --numeric-owner -czf /tmp/busybox-rootfs.tar.gz .
+show "$CTPOOL" pool create tp --metadata "${DISKS[0]}" --data "${DISKS[1]}" --block-size 64k --wipe
+show "$CTPOOL" image import busybox /tmp/busybox-rootfs.tar.gz --size 32M
+show "$CTPOOL" container create web --image busybox
+show "$CTPOOL" container create db --image busybox
+show "$CTPOOL" container run web --hostname web --memory 64M --pids 32 -- \
+	sh -c 'echo "hello from $(hostname), pid $$" | tee /data/greeting; cat /etc/image-release'
+show "$CTPOOL" container run db --hostname db -- sh -c 'ls /data; hostname'
+assert_eq "web's write stays in web" "hello from web, pid 2" \
+	"$("$CTPOOL" container run web -- cat /data/greeting)"
+check "db does not see web's write" test -z "$("$CTPOOL" container run db -- ls /data)"
+show "$CTPOOL" list
+show "$CTPOOL" pool status tp
+used_with=$("$CTPOOL" pool status tp --json | sed -n 's/.*"data_used":\([0-9]*\).*/\1/p')
+show "$CTPOOL" container rm web
+show "$CTPOOL" container rm db
+show "$CTPOOL" image rm busybox
+show "$CTPOOL" pool status tp
+used_after=$("$CTPOOL" pool status tp --json | sed -n 's/.*"data_used":\([0-9]*\).*/\1/p')
+check "removing containers and the image gives the pool's space back" \
+	test "${used_after:-x}" -lt "${used_with:-0}"
+show "$CTPOOL" pool remove tp
+echo

@@ -800,6 +800,11 @@ int cmd_list(int argc, char **argv)
 			kv_free(&v);
 			if (vol_load(&v, names[i]))
 				continue;
+			vp = kv_get(&v, "pool");	/* the old one was freed */
+			if (!vp || strcmp(vp, cur.name)) {
+				kv_free(&v);
+				continue;
+			}
 		}
 		uint64_t id = kv_get_u64(&v, "id", 0);
 		uint64_t bs = pool_block_sectors(&cur);
