@@ -6,3 +6,5 @@
 bench: deps
 	$(MAKE) all || echo "bench: build failed: the ctpool column may show errors"
 	bash scripts/bench.sh
+	@echo "bench: metadata tools, ctpool meta vs thin-provisioning-tools:"
+	bash scripts/bench-meta.sh
