@@ -1,17 +1,18 @@
 # Shared helpers for tests/vm/cli-*.sh and runtime-*.sh (sourced, not a test:
 # the .bash extension keeps run-vm.sh --tests DIR from running it).
 #
-# The same tests run against the kernel's dm-thin (default, POOL_TARGET=thin-pool
-# THIN_TARGET=thin) and against ours (POOL_TARGET=ctpool THIN_TARGET=ctthin,
-# loads ./dm-ctpool.ko from the build).
+# The same tests run against ours (default, POOL_TARGET=ctpool
+# THIN_TARGET=ctthin, loads ./dm-ctpool.ko from the build) and against the
+# kernel's dm-thin (POOL_TARGET=thin-pool THIN_TARGET=thin: the *-dmthin.sh
+# wrappers).
 set -eu
 set -o pipefail
 
 PY=$(command -v /usr/bin/python3 || command -v python3)   # only for building the rootfs
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CTPOOL=${CTPOOL:-$ROOT/build/ctpool}
-POOL_TARGET=${POOL_TARGET:-thin-pool}
-THIN_TARGET=${THIN_TARGET:-thin}
+POOL_TARGET=${POOL_TARGET:-ctpool}
+THIN_TARGET=${THIN_TARGET:-ctthin}
 export CTPOOL_POOL_TARGET=$POOL_TARGET CTPOOL_THIN_TARGET=$THIN_TARGET
 export DM_DISABLE_UDEV=1
 export CTPOOL_STATE_DIR=${CTPOOL_STATE_DIR:-$(mktemp -d /tmp/ctpool-state.XXXXXX)}
