@@ -13,9 +13,9 @@ set -u
 
 CTL=$1 MODE=$2
 shift 2
-TEST_TIMEOUT=${VM_TEST_TIMEOUT:-600}
 mkdir -p "$CTL/logs"
-[ -f "$CTL/env" ] && . "$CTL/env"   # VM_DISKS etc. written by the host
+[ -f "$CTL/env" ] && . "$CTL/env"   # VM_DISKS, VM_TEST_TIMEOUT written by the host
+TEST_TIMEOUT=${VM_TEST_TIMEOUT:-600}
 export VM_DISKS
 
 dmesg > "$CTL/logs/boot.dmesg"
