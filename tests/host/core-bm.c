@@ -104,7 +104,7 @@ static void test_round_trip_and_validation(void **state)
 	struct pd_block *blk;
 	pd_block_t b;
 
-	core_make_file(path, 100);
+	test_make_file(path, 100);
 	bm = open_bm(path, 8);
 	assert_int_equal(pd_bm_nr_blocks(bm), 100);
 	for (b = 1; b < 100; b++)
@@ -157,7 +157,7 @@ static void test_cache_bound(void **state)
 	pd_block_t b;
 	u64 reads;
 
-	core_make_file(path, 1000);
+	test_make_file(path, 1000);
 	bm = open_bm(path, 16);
 
 	/* Dirty far more than the cache holds: evictions write back. */
@@ -219,7 +219,7 @@ static void test_locks_and_read_only(void **state)
 	struct pd_block_manager *bm;
 	struct pd_block *a, *b;
 
-	core_make_file(path, 10);
+	test_make_file(path, 10);
 	bm = open_bm(path, 4);
 	write_payload(bm, 1, 11);
 
@@ -270,7 +270,7 @@ static void test_write_limit_dropped(void **state)
 	struct pd_block_manager *bm;
 	pd_block_t b;
 
-	core_make_file(path, 20);
+	test_make_file(path, 20);
 	bm = open_bm(path, 64);
 	for (b = 0; b < 20; b++)
 		write_payload(bm, b, 100 + b);
@@ -299,7 +299,7 @@ static void test_write_limit_fails(void **state)
 	struct pd_block_manager *bm;
 	pd_block_t b;
 
-	core_make_file(path, 20);
+	test_make_file(path, 20);
 	bm = open_bm(path, 64);
 	for (b = 0; b < 10; b++)
 		write_payload(bm, b, b);
@@ -328,7 +328,7 @@ static void test_eviction_write_error(void **state)
 	struct pd_block_manager *bm;
 	struct pd_block *blk;
 
-	core_make_file(path, 20);
+	test_make_file(path, 20);
 	bm = open_bm(path, 2);
 	write_payload(bm, 0, 1);
 	write_payload(bm, 1, 2);

@@ -107,7 +107,7 @@ static void test_thin_restore_image(void **state)
 	__le64 le;
 
 	assert_true(write_file(xml, restore_xml));
-	core_make_file(img, 1024);
+	test_make_file(img, 1024);
 	if (!restore_image(xml, img)) {
 		print_message("thin_restore not available: skipped\n");
 		goto out;

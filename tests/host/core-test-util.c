@@ -2,68 +2,16 @@
 /*
  * Helpers for the core host tests (see core-test.h).
  */
-#include <fcntl.h>
-#include <ftw.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "core-test.h"
 
-int core_test_summary(size_t nr_tests, int nr_failed)
-{
-	if (nr_failed < 0 || (size_t)nr_failed > nr_tests)
-		nr_failed = nr_tests;
-	fflush(stderr);
-	printf("%zu passed, %d failed\n", nr_tests - nr_failed, nr_failed);
-	fflush(stdout);
-	return nr_failed ? 1 : 0;
-}
-
-/* ---- scratch files ---- */
-
-static char scratch[256];
-
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-			struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void remove_scratch(void)
-{
-	if (scratch[0])
-		nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
+/* A fresh path in the scratch directory; the caller frees it. */
 char *core_test_path(const char *name)
 {
-	const char *base = getenv("TMPDIR");
 	char *path;
 
-	/* tmpfs when there is one: the tests fdatasync a lot. */
-	if (!base && !access("/dev/shm", W_OK))
-		base = "/dev/shm";
-	if (!scratch[0]) {
-		snprintf(scratch, sizeof(scratch), "%s/core-test-XXXXXX",
-			 base ? base : "/tmp");
-		if (!mkdtemp(scratch)) {
-			perror("mkdtemp");
-			exit(2);
-		}
-		atexit(remove_scratch);
-	}
-	if (asprintf(&path, "%s/%s", scratch, name) < 0)
+	if (asprintf(&path, "%s/%s", test_scratch_dir(), name) < 0)
 		abort();
 	return path;
-}
-
-void core_make_file(const char *path, u64 nr_blocks)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, nr_blocks * PD_BLOCK_SIZE), 0);
-	close(fd);
 }
 
 /* ---- random numbers ---- */
@@ -346,7 +294,7 @@ void core_env_init(struct core_env *env, const char *name,
 	memset(env, 0, sizeof(*env));
 	env->path = core_test_path(name);
 	env->nr_blocks = nr_blocks;
-	core_make_file(env->path, nr_blocks);
+	test_make_file(env->path, nr_blocks);
 	env->sm = test_sm_create(nr_blocks, 0);
 	env_open_bm(env, cache_blocks);
 	assert_int_equal(pd_tm_create(env->bm, env->sm, &env->tm), 0);
@@ -359,7 +307,7 @@ void core_env_init_real(struct core_env *env, const char *name,
 	env->path = core_test_path(name);
 	env->nr_blocks = nr_blocks;
 	env->real_sm = true;
-	core_make_file(env->path, nr_blocks);
+	test_make_file(env->path, nr_blocks);
 	env_open_bm(env, cache_blocks);
 	assert_int_equal(pd_tm_create_with_sm(env->bm, 0, &env->tm, &env->sm),
 			 0);

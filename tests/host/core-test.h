@@ -16,18 +16,15 @@
 #include "bm-file.h"
 #include "btree.h"
 #include "transaction-manager.h"
+#include "test-common.h"
 
 /* Run a cmocka group, print the summary line, return the exit status. */
 #define CORE_RUN_TESTS(tests) \
-	core_test_summary(ARRAY_SIZE(tests), \
-			  cmocka_run_group_tests(tests, NULL, NULL))
-int core_test_summary(size_t nr_tests, int nr_failed);
+	test_summary(ARRAY_SIZE(tests), \
+		     cmocka_run_group_tests(tests, NULL, NULL))
 
-/* A fresh path in this binary's scratch directory (removed at exit);
- * returns a malloc'd string. */
+/* test_scratch_dir()/name as a malloc'd string. */
 char *core_test_path(const char *name);
-/* Create (or truncate) a file of nr_blocks zeroed blocks. */
-void core_make_file(const char *path, u64 nr_blocks);
 
 /* Deterministic pseudo-random numbers (xorshift), seeded per test. */
 void core_srand(u64 seed);

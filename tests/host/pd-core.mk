@@ -1,13 +1,15 @@
 # Core persistent-data host tests (checksum, block manager, transaction
 # manager, btree): build/tests/host/core-<name>-test, and each again with
 # AddressSanitizer + UndefinedBehaviorSanitizer as core-<name>-asan-test
-# (the library is recompiled for that under build/tests/host/core-asan/).
+# (against the sanitized library of asan-lib.mk).
 # `make core-tests` builds and runs them all.
 
 CORE_TEST_NAMES := core-checksum core-bm core-tm core-btree core-btree-multi
 CORE_TEST_OUT := $(BUILD)/tests/host
-CORE_TEST_UTIL := tests/host/core-test-util.c tests/host/core-btree-check.c
-CORE_TEST_DEPS := tests/host/core-test.h tests/host/core-btree-check.h \
+CORE_TEST_UTIL := tests/host/test-common.c tests/host/core-test-util.c \
+	tests/host/core-btree-check.c
+CORE_TEST_DEPS := tests/host/test-common.h tests/host/core-test.h \
+	tests/host/core-btree-check.h \
 	$(CORE_TEST_UTIL)
 CORE_TEST_LDLIBS := -lcmocka -lpthread
 
@@ -25,27 +27,11 @@ $(CORE_TESTS): $(CORE_TEST_OUT)/%-test: tests/host/%.c $(CORE_TEST_DEPS) \
 	$(CC) $(USER_CFLAGS) -Itests/host -o $@ $< $(CORE_TEST_UTIL) \
 		$(PD_LIB) $(CORE_TEST_LDLIBS)
 
-CORE_ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer
-CORE_ASAN_DIR := $(CORE_TEST_OUT)/core-asan
-CORE_ASAN_LIB := $(CORE_ASAN_DIR)/libpersistent-data.a
-CORE_ASAN_OBJS := $(addprefix $(CORE_ASAN_DIR)/,$(PD_OBJS) $(PD_USER_ONLY_OBJS))
-
-$(CORE_ASAN_DIR)/%.o: persistent-data/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(CORE_ASAN_FLAGS) -MMD -MP -c -o $@ $<
-
--include $(CORE_ASAN_OBJS:.o=.d)
-
-$(CORE_ASAN_LIB): $(CORE_ASAN_OBJS)
-	rm -f $@
-	ar rcs $@ $^
-
 $(CORE_ASAN_TESTS): $(CORE_TEST_OUT)/%-asan-test: tests/host/%.c \
-		$(CORE_TEST_DEPS) $(CORE_ASAN_LIB)
+		$(CORE_TEST_DEPS) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(CORE_ASAN_FLAGS) -Itests/host -o $@ $< \
-		$(CORE_TEST_UTIL) $(CORE_ASAN_LIB) $(CORE_TEST_LDLIBS)
+	$(CC) $(USER_CFLAGS) $(ASAN_FLAGS) -Itests/host -o $@ $< \
+		$(CORE_TEST_UTIL) $(ASAN_LIB) $(CORE_TEST_LDLIBS)
 
 .PHONY: core-tests
 core-tests: $(CORE_TESTS) $(CORE_ASAN_TESTS)

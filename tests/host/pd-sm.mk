@@ -1,11 +1,11 @@
 # Space-map host tests: build/tests/host/sm-<name>-test, each also built with
-# AddressSanitizer + UndefinedBehaviorSanitizer as sm-<name>-asan-test (the
-# library is recompiled for that, under build/tests/host/sm-asan/).
+# AddressSanitizer + UndefinedBehaviorSanitizer as sm-<name>-asan-test
+# (against the sanitized library of asan-lib.mk).
 
 SM_TEST_NAMES := sm-bitmap sm-image sm-model sm-crash sm-corrupt
 SM_TEST_OUT := $(BUILD)/tests/host
-SM_TEST_UTIL := tests/host/sm-test-util.c
-SM_TEST_DEPS := tests/host/sm-test.h $(SM_TEST_UTIL)
+SM_TEST_UTIL := tests/host/test-common.c tests/host/sm-test-util.c
+SM_TEST_DEPS := tests/host/test-common.h tests/host/sm-test.h $(SM_TEST_UTIL)
 SM_TEST_LDLIBS := -lcmocka -lpthread
 
 ifeq ($(origin PD_USER_ONLY_OBJS),undefined)
@@ -21,26 +21,11 @@ $(SM_TESTS): $(SM_TEST_OUT)/%-test: tests/host/%.c $(SM_TEST_DEPS) $(PD_LIB)
 	$(CC) $(USER_CFLAGS) -Itests/host -o $@ $< $(SM_TEST_UTIL) \
 		$(PD_LIB) $(SM_TEST_LDLIBS)
 
-SM_ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer
 # The sanitized test binaries run a lighter sweep (see sm-test.h).
-SM_ASAN_TEST_FLAGS := $(SM_ASAN_FLAGS) -DSM_TEST_SANITIZED
-SM_ASAN_DIR := $(SM_TEST_OUT)/sm-asan
-SM_ASAN_LIB := $(SM_ASAN_DIR)/libpersistent-data.a
-SM_ASAN_OBJS := $(addprefix $(SM_ASAN_DIR)/,$(PD_OBJS) $(PD_USER_ONLY_OBJS))
-
-$(SM_ASAN_DIR)/%.o: persistent-data/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(SM_ASAN_FLAGS) -MMD -MP -c -o $@ $<
-
--include $(SM_ASAN_OBJS:.o=.d)
-
-$(SM_ASAN_LIB): $(SM_ASAN_OBJS)
-	rm -f $@
-	ar rcs $@ $^
+SM_ASAN_TEST_FLAGS := $(ASAN_FLAGS) -DSM_TEST_SANITIZED
 
 $(SM_ASAN_TESTS): $(SM_TEST_OUT)/%-asan-test: tests/host/%.c $(SM_TEST_DEPS) \
-		$(SM_ASAN_LIB)
+		$(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) $(SM_ASAN_TEST_FLAGS) -Itests/host -o $@ $< \
-		$(SM_TEST_UTIL) $(SM_ASAN_LIB) $(SM_TEST_LDLIBS)
+		$(SM_TEST_UTIL) $(ASAN_LIB) $(SM_TEST_LDLIBS)

@@ -20,8 +20,10 @@ THIN_TEST_OUT := $(BUILD)/tests/host
 THIN_META_SRCS := $(filter-out tools/meta.c tools/meta-restore.c, \
 	$(wildcard tools/meta-*.c))
 THIN_META_ALL := tools/meta.c tools/meta-restore.c $(THIN_META_SRCS)
-THIN_TEST_SRCS := tests/host/thin-test-util.c $(THIN_META_SRCS)
-THIN_TEST_DEPS := tests/host/thin-test.h $(THIN_TEST_SRCS) \
+THIN_TEST_SRCS := tests/host/test-common.c tests/host/thin-test-util.c \
+	$(THIN_META_SRCS)
+THIN_TEST_DEPS := tests/host/test-common.h tests/host/thin-test.h \
+	$(THIN_TEST_SRCS) \
 	$(wildcard tools/meta*.h)
 THIN_TEST_CFLAGS := $(USER_CFLAGS) -Itests/host -Itools
 THIN_TEST_LDLIBS := -lcmocka
@@ -50,32 +52,16 @@ $(THIN_META): tests/host/ctpool-meta-main.c $(THIN_META_ALL) \
 	@mkdir -p $(dir $@)
 	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_META_ALL) $(PD_LIB)
 
-# ---- sanitizer builds: the library is recompiled for them ----
-
-THIN_ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer
-THIN_ASAN_DIR := $(THIN_TEST_OUT)/thin-asan
-THIN_ASAN_LIB := $(THIN_ASAN_DIR)/libpersistent-data.a
-THIN_ASAN_OBJS := $(addprefix $(THIN_ASAN_DIR)/,$(PD_OBJS) $(PD_USER_ONLY_OBJS))
-
-$(THIN_ASAN_DIR)/%.o: persistent-data/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(THIN_ASAN_FLAGS) -MMD -MP -c -o $@ $<
-
--include $(THIN_ASAN_OBJS:.o=.d)
-
-$(THIN_ASAN_LIB): $(THIN_ASAN_OBJS)
-	rm -f $@
-	ar rcs $@ $^
+# ---- sanitizer builds, against the library of asan-lib.mk ----
 
 $(THIN_ASAN_TESTS): $(THIN_TEST_OUT)/%-asan-test: tests/host/%-test.c \
-		$(THIN_TEST_DEPS) $(THIN_ASAN_LIB)
+		$(THIN_TEST_DEPS) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(THIN_TEST_CFLAGS) $(THIN_ASAN_FLAGS) -o $@ $< \
-		$(THIN_TEST_SRCS) $(THIN_ASAN_LIB) $(THIN_TEST_LDLIBS)
+	$(CC) $(THIN_TEST_CFLAGS) $(ASAN_FLAGS) -o $@ $< \
+		$(THIN_TEST_SRCS) $(ASAN_LIB) $(THIN_TEST_LDLIBS)
 
 $(THIN_META_ASAN): tests/host/ctpool-meta-main.c $(THIN_META_ALL) \
-		$(wildcard tools/meta*.h) $(THIN_ASAN_LIB)
+		$(wildcard tools/meta*.h) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(THIN_TEST_CFLAGS) $(THIN_ASAN_FLAGS) -o $@ $< \
-		$(THIN_META_ALL) $(THIN_ASAN_LIB)
+	$(CC) $(THIN_TEST_CFLAGS) $(ASAN_FLAGS) -o $@ $< \
+		$(THIN_META_ALL) $(ASAN_LIB)

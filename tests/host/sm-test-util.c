@@ -11,77 +11,12 @@
 
 #include "sm-test.h"
 
-int sm_test_summary(size_t nr_tests, int nr_failed)
-{
-	if (nr_failed < 0 || (size_t)nr_failed > nr_tests)
-		nr_failed = nr_tests;
-	fflush(stderr);
-	printf("%zu passed, %d failed\n", nr_tests - nr_failed, nr_failed);
-	fflush(stdout);
-	return nr_failed ? 1 : 0;
-}
-
-static char test_dir[256];
-
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-			struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void remove_test_dir(void)
-{
-	if (test_dir[0])
-		nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/*
- * Images live in memory when possible: the tests flush at every commit,
- * which on a real disk costs far more than everything else.
- */
-static const char *test_base(void)
-{
-	const char *base = getenv("SM_TEST_DIR");
-
-	if (base)
-		return base;
-	if (!access("/dev/shm", W_OK))
-		return "/dev/shm";
-	base = getenv("TMPDIR");
-	return base ? base : "/tmp";
-}
-
-const char *sm_test_dir(void)
-{
-	const char *base = test_base();
-
-	if (test_dir[0])
-		return test_dir;
-
-	snprintf(test_dir, sizeof(test_dir), "%s/sm-test-XXXXXX", base);
-	if (!mkdtemp(test_dir)) {
-		perror("mkdtemp");
-		exit(2);
-	}
-	atexit(remove_test_dir);
-	return test_dir;
-}
-
 char *sm_test_path(const char *name)
 {
 	static char path[512];
 
-	snprintf(path, sizeof(path), "%s/%s", sm_test_dir(), name);
+	snprintf(path, sizeof(path), "%s/%s", test_scratch_dir(), name);
 	return path;
-}
-
-void sm_test_make_file(const char *path, u64 nr_blocks)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, nr_blocks * PD_BLOCK_SIZE), 0);
-	close(fd);
 }
 
 /* ---- raw images ---- */
@@ -290,7 +225,7 @@ bool sm_restore_image(const char *path, u64 nr_meta_blocks,
 	xml_write(&x);
 	fclose(x.f);
 
-	sm_test_make_file(path, nr_meta_blocks);
+	test_make_file(path, nr_meta_blocks);
 	snprintf(cmd, sizeof(cmd), "thin_restore -i '%s' -o '%s' >/dev/null 2>&1",
 		 xml, path);
 	status = system(cmd);
@@ -372,7 +307,7 @@ void sm_pool_create(struct sm_pool *pool, const char *path,
 		    u64 nr_meta_blocks, u64 nr_data_blocks)
 {
 	memset(pool, 0, sizeof(*pool));
-	sm_test_make_file(path, nr_meta_blocks);
+	test_make_file(path, nr_meta_blocks);
 	assert_int_equal(pd_bm_file_open(path, false, 0, &pool->bm), 0);
 	assert_int_equal(pd_tm_create_with_sm(pool->bm, 0, &pool->tm,
 					      &pool->msm), 0);
@@ -384,7 +319,7 @@ void sm_pool_create_ex(struct sm_pool *pool, const char *path,
 		       unsigned int cache_blocks)
 {
 	memset(pool, 0, sizeof(*pool));
-	sm_test_make_file(path, file_blocks);
+	test_make_file(path, file_blocks);
 	assert_int_equal(pd_bm_file_open(path, false, cache_blocks, &pool->bm),
 			 0);
 	pool->msm = pd_sm_metadata_init();

@@ -17,6 +17,7 @@
 #include "space-map-disk.h"
 #include "space-map-metadata.h"
 #include "bm-file.h"
+#include "test-common.h"
 
 /* Sanitized builds run several times slower: they sweep more sparsely. */
 #ifdef SM_TEST_SANITIZED
@@ -27,17 +28,11 @@
 
 /* Run a cmocka group and print the summary line; the exit status. */
 #define SM_RUN_TESTS(tests) \
-	sm_test_summary(ARRAY_SIZE(tests), cmocka_run_group_tests(tests, \
-								  NULL, NULL))
-int sm_test_summary(size_t nr_tests, int nr_failed);
+	test_summary(ARRAY_SIZE(tests), \
+		     cmocka_run_group_tests(tests, NULL, NULL))
 
-/* A scratch directory for this test binary (removed at exit). */
-const char *sm_test_dir(void);
-/* sm_test_dir()/name, in a static buffer per call site (copy it). */
+/* test_scratch_dir()/name, in one static buffer (copy it). */
 char *sm_test_path(const char *name);
-
-/* Create (or truncate) a file of nr_blocks zeroed 4 KiB blocks. */
-void sm_test_make_file(const char *path, u64 nr_blocks);
 
 /* ---- raw images ---- */
 

@@ -19,7 +19,7 @@ static void fresh(const char *name)
 {
 	const char *path = thin_test_path(name);
 
-	thin_test_make_file(path, META_BLOCKS);
+	test_make_file(path, META_BLOCKS);
 	assert_int_equal(thin_env_open(&env, path, BLOCK_SIZE, 256), 0);
 }
 
@@ -84,7 +84,7 @@ static void test_open_checks(void **state)
 	u8 buf[PD_BLOCK_SIZE];
 	int fd;
 
-	thin_test_make_file(path, META_BLOCKS);
+	test_make_file(path, META_BLOCKS);
 	/* Nothing to open read-only on a zeroed device. */
 	assert_int_equal(pd_bm_file_open(path, true, 64, &bm), 0);
 	assert_int_equal(thin_metadata_open(bm, BLOCK_SIZE, true, &tmd), -EPERM);

@@ -270,7 +270,7 @@ static void start(struct run *r, const char *name, unsigned int cache)
 	const char *path = thin_test_path(name);
 
 	memset(r, 0, sizeof(*r));
-	thin_test_make_file(path, META_BLOCKS);
+	test_make_file(path, META_BLOCKS);
 	assert_int_equal(thin_env_open(&r->env, path, BLOCK_SIZE, cache), 0);
 	assert_int_equal(thin_resize_data_dev(r->env.tmd, DATA_BLOCKS), 0);
 	assert_int_equal(thin_metadata_commit(r->env.tmd), 0);

@@ -10,61 +10,14 @@
 #include "thin-test.h"
 #include "meta.h"
 
-int thin_test_summary(size_t nr_tests, int nr_failed)
-{
-	if (nr_failed < 0 || (size_t)nr_failed > nr_tests)
-		nr_failed = (int)nr_tests;
-	fflush(stderr);
-	printf("%zu passed, %d failed\n", nr_tests - nr_failed, nr_failed);
-	fflush(stdout);
-	return nr_failed ? 1 : 0;
-}
-
-static char test_dir[256];
-
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-			struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void remove_test_dir(void)
-{
-	if (test_dir[0] && !getenv("THIN_TEST_KEEP"))
-		nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 const char *thin_test_path(const char *name)
 {
 	static char path[8][512];
 	static unsigned int next;
-	const char *base = getenv("TMPDIR");
-	char *p;
+	char *p = path[next++ % 8];
 
-	/* Commits fsync: on tmpfs the tests do not wait for a disk. */
-	if (!base && !access("/dev/shm", W_OK))
-		base = "/dev/shm";
-	if (!test_dir[0]) {
-		snprintf(test_dir, sizeof(test_dir), "%s/thin-test-XXXXXX",
-			 base ? base : "/tmp");
-		if (!mkdtemp(test_dir)) {
-			perror("mkdtemp");
-			exit(2);
-		}
-		atexit(remove_test_dir);
-	}
-	p = path[next++ % 8];
-	snprintf(p, sizeof(path[0]), "%s/%s", test_dir, name);
+	snprintf(p, sizeof(path[0]), "%s/%s", test_scratch_dir(), name);
 	return p;
-}
-
-void thin_test_make_file(const char *path, u64 nr_blocks)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)(nr_blocks * PD_BLOCK_SIZE)), 0);
-	close(fd);
 }
 
 static u64 rand_state = 88172645463325252ULL;

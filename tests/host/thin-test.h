@@ -15,15 +15,14 @@
 
 #include "bm-file.h"
 #include "thin-metadata.h"
+#include "test-common.h"
 
 #define THIN_RUN_TESTS(tests) \
-	thin_test_summary(ARRAY_SIZE(tests), \
-			  cmocka_run_group_tests(tests, NULL, NULL))
-int thin_test_summary(size_t nr_tests, int nr_failed);
+	test_summary(ARRAY_SIZE(tests), \
+		     cmocka_run_group_tests(tests, NULL, NULL))
 
-/* A path in this binary's scratch directory (removed at exit). */
+/* test_scratch_dir()/name, in one of eight rotating static buffers. */
 const char *thin_test_path(const char *name);
-void thin_test_make_file(const char *path, u64 nr_blocks);
 
 void thin_srand(u64 seed);
 u64 thin_rand(void);
