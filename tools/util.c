@@ -12,49 +12,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-void err(const char *fmt, ...)
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("ctpool: error: ", stderr);
+	fprintf(stderr, "ctpool: %s", prefix);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
-	va_end(ap);
 }
 
-void warnx_(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("ctpool: warning: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
+/* Each wrapper must own its va_list: a va_list cannot be passed as "...". */
+#define DEFINE_MESSAGE(name, prefix, enabled)	\
+	void name(const char *fmt, ...)			\
+	{						\
+		va_list ap;				\
+		if (!(enabled))				\
+			return;				\
+		va_start(ap, fmt);			\
+		vmessage(prefix, fmt, ap);		\
+		va_end(ap);				\
+	}
 
-void info(const char *fmt, ...)
-{
-	va_list ap;
-	if (G.quiet)
-		return;
-	va_start(ap, fmt);
-	fputs("ctpool: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-void dbg(const char *fmt, ...)
-{
-	va_list ap;
-	if (!G.verbose)
-		return;
-	va_start(ap, fmt);
-	fputs("ctpool: debug: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
+DEFINE_MESSAGE(err, "error: ", 1)
+DEFINE_MESSAGE(warnx_, "warning: ", 1)
+DEFINE_MESSAGE(info, "", !G.quiet)
+DEFINE_MESSAGE(dbg, "debug: ", G.verbose)
 
 int is_help(const char *a)
 {
