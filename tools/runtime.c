@@ -604,9 +604,9 @@ static int open_leaf(int rootfd, const char *path)
  * they are global to the host.
  */
 static const char *const masked_paths[] = {
-	"proc/acpi",	    "proc/asound",	 "proc/kcore",	  "proc/keys",
-	"proc/latency_stats", "proc/timer_list", "proc/timer_stats", "proc/sched_debug",
-	"proc/scsi",	    "sys/firmware",	 "sys/devices/virtual/powercap",
+	"proc/acpi", "proc/asound", "proc/kcore", "proc/keys", "proc/latency_stats",
+	"proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi",
+	"sys/firmware", "sys/devices/virtual/powercap",
 };
 static const char *const readonly_paths[] = {
 	"proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
@@ -724,21 +724,14 @@ static void init_forward(int sig)
 		kill(g_main_child, sig);
 }
 
-/* pid 1 of the container: build the root, then run CMD and reap everything. */
-static int container_init(struct run_opts *o)
+/* Mount the thin volume; the runner attaches the device filter after (it would refuse this). */
+static int mount_root(const struct run_opts *o, int efd)
 {
 	char c;
-	if (read(o->sync_fd, &c, 1) != 1)
-		_exit(127);
-	int efd = o->err_fd;
-	/* no ptrace, no /proc/1/exe (the host's ctpool binary) for the container */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
-		child_fail(efd, "making the init non-dumpable");
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
 		child_fail(efd, "making / a slave mount");
 	if (mount(o->dev, o->rootdir, "ext4", MS_NOATIME, NULL))
 		child_fail(efd, "mounting the container's thin volume");
-	/* the device filter would refuse the mount above: the runner attaches it now */
 	errno = EPIPE;
 	if (write(o->ready_fd, "m", 1) != 1 || read(o->sync_fd, &c, 1) != 1)
 		child_fail(efd, "waiting for the device filter");
@@ -747,27 +740,25 @@ static int container_init(struct run_opts *o)
 	int rootfd = open(o->rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		child_fail(efd, "opening the rootfs");
-	if (mount_at(rootfd, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-		child_fail(efd, "mounting /proc");
-	if (mount_at(rootfd, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL))
-		child_fail(efd, "mounting /sys");
-	/* the container's cgroup (the cgroup namespace root), read-only */
-	mount_at(rootfd, "sys/fs/cgroup", "cgroup2", "cgroup2",
-		 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	return rootfd;
+}
+
+/* A tmpfs /dev with the usual nodes and links, devpts and shm. */
+static void make_dev(int rootfd, int efd)
+{
+	static const struct {
+		const char *n;
+		int maj, min;
+	} nodes[] = { { "null", 1, 3 },	   { "zero", 1, 5 },	{ "full", 1, 7 },
+		      { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 } };
 	if (mount_at(rootfd, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"))
 		child_fail(efd, "mounting /dev");
 	int devfd = open_beneath(rootfd, "dev", 0);
 	if (devfd < 0)
 		child_fail(efd, "opening /dev");
-	static const struct {
-		const char *n;
-		int maj, min;
-		mode_t mode;
-	} nodes[] = { { "null", 1, 3, 0666 },	 { "zero", 1, 5, 0666 }, { "full", 1, 7, 0666 },
-		      { "random", 1, 8, 0666 }, { "urandom", 1, 9, 0666 }, { "tty", 5, 0, 0666 } };
 	mode_t um = umask(0);
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
-		if (mknodat(devfd, nodes[i].n, S_IFCHR | nodes[i].mode, makedev(nodes[i].maj, nodes[i].min)))
+		if (mknodat(devfd, nodes[i].n, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)))
 			child_fail(efd, "creating /dev nodes");
 	umask(um);
 	mkdirat(devfd, "pts", 0755);
@@ -784,11 +775,22 @@ static int container_init(struct run_opts *o)
 	if (mount_at(rootfd, "dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		     "mode=1777,size=65536k"))
 		child_fail(efd, "mounting /dev/shm");
-	if (!o->privileged)
-		confine_mounts(rootfd, efd);
-	const char *hn = o->hostname ? o->hostname : o->name;
-	if (sethostname(hn, strlen(hn)))
-		child_fail(efd, "setting the hostname");
+}
+
+/* /proc, /sys (read-only), the container's cgroup (its namespace root, read-only), /dev */
+static void mount_kernel_fs(int rootfd, int efd)
+{
+	if (mount_at(rootfd, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		child_fail(efd, "mounting /proc");
+	if (mount_at(rootfd, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL))
+		child_fail(efd, "mounting /sys");
+	mount_at(rootfd, "sys/fs/cgroup", "cgroup2", "cgroup2",
+		 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	make_dev(rootfd, efd);
+}
+
+static void enter_root(int rootfd, int efd)
+{
 	if (fchdir(rootfd))
 		child_fail(efd, "entering the rootfs");
 	if (sys_pivot_root(".", "."))
@@ -801,19 +803,11 @@ static int container_init(struct run_opts *o)
 	if (chdir("/"))
 		child_fail(efd, "chdir /");
 	close(rootfd);
-	lo_up();
-	const char *what;
-	if (!o->privileged && confine_process(&what))
-		child_fail(efd, what); /* the init too: CMD's parent must not be a way out */
+}
 
-	clearenv();
-	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-	setenv("HOME", "/root", 1);
-	setenv("HOSTNAME", hn, 1);
-	setenv("container", "ctpool", 1);
-	setenv("TERM", "xterm", 0);
-
-	close(efd); /* setup done: the parent stops waiting for errors */
+/* Run CMD as pid 2, forward signals to it, reap orphans; exit with CMD's status. */
+static void __attribute__((noreturn)) run_as_init(char **cmd)
+{
 	signal(SIGTERM, init_forward);
 	signal(SIGINT, init_forward);
 	signal(SIGHUP, init_forward);
@@ -824,8 +818,8 @@ static int container_init(struct run_opts *o)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		execvp(o->cmd[0], o->cmd);
-		fprintf(stderr, "ctpool: container: cannot run %s: %s\n", o->cmd[0], strerror(errno));
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "ctpool: container: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	g_main_child = pid;
@@ -846,6 +840,39 @@ static int container_init(struct run_opts *o)
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	_exit(128 + WTERMSIG(status));
+}
+
+/* pid 1 of the container: build the root, confine, then run CMD and reap everything. */
+static void __attribute__((noreturn)) container_init(struct run_opts *o)
+{
+	char c;
+	if (read(o->sync_fd, &c, 1) != 1)
+		_exit(127);
+	int efd = o->err_fd;
+	/* no ptrace, no /proc/1/exe (the host's ctpool binary) for the container */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		child_fail(efd, "making the init non-dumpable");
+	int rootfd = mount_root(o, efd);
+	mount_kernel_fs(rootfd, efd);
+	if (!o->privileged)
+		confine_mounts(rootfd, efd);
+	const char *hn = o->hostname ? o->hostname : o->name;
+	if (sethostname(hn, strlen(hn)))
+		child_fail(efd, "setting the hostname");
+	enter_root(rootfd, efd);
+	lo_up();
+	const char *what;
+	if (!o->privileged && confine_process(&what))
+		child_fail(efd, what); /* the init too: CMD's parent must not be a way out */
+
+	clearenv();
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("HOME", "/root", 1);
+	setenv("HOSTNAME", hn, 1);
+	setenv("container", "ctpool", 1);
+	setenv("TERM", "xterm", 0);
+	close(efd); /* setup done: the parent stops waiting for errors */
+	run_as_init(o->cmd);
 }
 
 static pid_t g_fwd_pid;
@@ -1062,6 +1089,37 @@ static pid_t clone_init(const char *cg, int *cgfd)
 	return pid;
 }
 
+/* The container runs: its init, the runner (us), and how it was started. */
+static void record_running(struct kv *c, const struct run_args *r, pid_t pid, const char *cg)
+{
+	kv_setu(c, "init_pid", pid);
+	kv_setu(c, "init_start", pid_starttime(pid));
+	kv_setu(c, "runner_pid", getpid());
+	kv_setu(c, "runner_start", pid_starttime(getpid()));
+	kv_set(c, "status", "running");
+	kv_set(c, "cgroup", cg);
+	kv_set(c, "privileged", r->privileged ? "1" : "0"); /* exec confines by it */
+	if (vol_save(c, r->name))
+		warnx_("cannot record container %s as running: 'container stop' may not find it", r->name);
+	kv_free(c);
+}
+
+/* Wait for the init, tear down; CMD's exit status (128+N if killed by signal N). */
+static int wait_and_teardown(const char *name, pid_t pid)
+{
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if ((g_lock = lock_state()) >= 0) {
+		container_teardown(name);
+		unlock_state(g_lock);
+		g_lock = -1;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 static int ctr_run(int argc, char **argv)
 {
 	struct run_args ra;
@@ -1107,21 +1165,12 @@ static int ctr_run(int argc, char **argv)
 				      .cmd = ra.cmd, .privileged = ra.privileged, .sync_fd = syncp[0],
 				      .err_fd = errp[1], .ready_fd = readyp[1] };
 		container_init(&o);
-		_exit(127);
 	}
 	close(syncp[0]);
 	close(errp[1]);
 	close(readyp[1]);
 	close(cgfd);
-	kv_setu(&c, "init_pid", pid);
-	kv_setu(&c, "init_start", pid_starttime(pid));
-	kv_setu(&c, "runner_pid", getpid());
-	kv_setu(&c, "runner_start", pid_starttime(getpid()));
-	kv_set(&c, "status", "running");
-	kv_set(&c, "cgroup", cg);
-	kv_set(&c, "privileged", ra.privileged ? "1" : "0");
-	vol_save(&c, name);
-	kv_free(&c);
+	record_running(&c, &ra, pid, cg);
 	g_fwd_pid = pid;
 	signal(SIGTERM, parent_forward);
 	signal(SIGINT, parent_forward);
@@ -1134,18 +1183,9 @@ static int ctr_run(int argc, char **argv)
 	close(errp[0]);
 	unlock_state(g_lock);
 	g_lock = -1;
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	int code = wait_and_teardown(name, pid);
 	if (en)
 		err("container %s failed to start: %s", name, emsg);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	if ((g_lock = lock_state()) >= 0) {
-		container_teardown(name);
-		unlock_state(g_lock);
-	}
 	return en || filter_failed ? EXIT_ERR : code;
 
 fail:
