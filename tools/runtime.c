@@ -8,6 +8,7 @@
  * docker's "Device is Busy"), with pid/uts/ipc/net/cgroup namespaces and a
  * cgroup v2 leaf under /sys/fs/cgroup/ctpool/NAME.
  */
+#include "confine.h"
 #include "ctpool.h"
 
 #include <dirent.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -434,6 +436,24 @@ static void cg_remove(const char *name)
 	warnx_("cannot remove cgroup %s: %s", cg, strerror(errno));
 }
 
+/* Attach the device filter (the defaults plus blocks) to container name's cgroup. */
+static int cg_attach_devices(const char *name, const struct dev_rule *blocks, int n)
+{
+	char cg[PATH_MAX];
+	cg_path(name, cg, sizeof(cg));
+	int fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || confine_devices(fd, blocks, n)) {
+		err("cannot attach the device filter to %s: %s (a kernel without CONFIG_CGROUP_BPF? "
+		    "'ctpool container run --privileged' runs without one)",
+		    cg, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- containers */
 
 static int ctr_usage(FILE *f)
@@ -441,14 +461,18 @@ static int ctr_usage(FILE *f)
 	fputs("usage: ctpool container create NAME --image IMG\n"
 	      "       ctpool container run NAME [--memory SIZE] [--cpus N] [--pids N]\n"
 	      "                 [--io-weight N] [--io-max 'rbps=N wbps=N riops=N wiops=N']\n"
-	      "                 [--hostname H] -- CMD [ARG...]\n"
+	      "                 [--hostname H] [--privileged] -- CMD [ARG...]\n"
 	      "       ctpool container exec NAME -- CMD [ARG...]\n"
 	      "       ctpool container stop NAME [--timeout SECONDS]\n"
 	      "       ctpool container rm NAME [--force]\n"
 	      "       ctpool container attach NAME VOLUME PATH [--block] [--mkfs] [--ro]\n"
 	      "       ctpool container detach NAME PATH\n"
 	      "       ctpool container list [--json]\n"
-	      "run exits with the command's exit status (128+N if killed by signal N).\n",
+	      "run exits with the command's exit status (128+N if killed by signal N).\n"
+	      "A container is confined as docker's defaults confine one: capabilities dropped,\n"
+	      "no_new_privs, a seccomp filter, a device filter, /proc and /sys paths masked or\n"
+	      "read-only; exec joins with the same. --privileged runs it without all that.\n"
+	      "attach/detach PATH: absolute, no '.' or '..', no symlinks on the way.\n",
 	      f);
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
 }
@@ -491,7 +515,10 @@ static int ctr_create(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* open PATH (relative to rootfd) refusing any symlink; create missing dirs if mk */
+/*
+ * Open directory PATH (relative to rootfd) refusing any symlink and any ".."
+ * (EXDEV); create missing directories if mk.
+ */
 static int open_beneath(int rootfd, const char *path, int mk)
 {
 	char buf[PATH_MAX];
@@ -499,8 +526,13 @@ static int open_beneath(int rootfd, const char *path, int mk)
 	int cur = dup(rootfd);
 	char *save = NULL;
 	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(c, ".") || !strcmp(c, ".."))
+		if (!strcmp(c, "."))
 			continue;
+		if (!strcmp(c, "..")) {
+			close(cur);
+			errno = EXDEV;
+			return -1;
+		}
 		int fd = sys_openat2(cur, c, O_PATH | O_DIRECTORY | O_CLOEXEC,
 				     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 		if (fd < 0 && errno == ENOENT && mk) {
@@ -536,6 +568,122 @@ static int mount_at(int rootfd, const char *path, const char *src, const char *f
 	return r;
 }
 
+/* "a/b/c" -> buf "a/b", returns "c"; "c" -> buf "", returns "c" */
+static const char *split_parent(const char *path, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", path);
+	char *slash = strrchr(buf, '/');
+	if (!slash) {
+		buf[0] = 0;
+		return path;
+	}
+	*slash = 0;
+	return slash + 1;
+}
+
+/* Open file or directory PATH beneath rootfd as O_PATH, no symlink anywhere. */
+static int open_leaf(int rootfd, const char *path)
+{
+	char parent[PATH_MAX];
+	const char *base = split_parent(path, parent, sizeof(parent));
+	int dfd = open_beneath(rootfd, parent, 0);
+	if (dfd < 0)
+		return -1;
+	int fd = sys_openat2(dfd, base, O_PATH | O_CLOEXEC,
+			     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	int e = errno;
+	close(dfd);
+	errno = e;
+	return fd;
+}
+
+/*
+ * What runc masks and makes read-only in a container's /proc and /sys
+ * (docker's defaults): kernel memory, keys, timers and hardware details
+ * hidden; sysctls, sysrq, IRQ affinity, bus and fs settings unwritable, as
+ * they are global to the host.
+ */
+static const char *const masked_paths[] = {
+	"proc/acpi", "proc/asound", "proc/kcore", "proc/keys", "proc/latency_stats",
+	"proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi",
+	"sys/firmware", "sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+	"proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
+};
+
+/* A file gets the container's /dev/null (nullfd) bound over it, a directory an empty ro tmpfs. */
+static int mask_path(int rootfd, const char *path, int nullfd)
+{
+	int fd = open_leaf(rootfd, path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1; /* not in this kernel: nothing to hide */
+	struct stat st;
+	char target[64], src[64];
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", nullfd);
+	int r = fstat(fd, &st);
+	if (r == 0 && S_ISDIR(st.st_mode))
+		r = mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555");
+	else if (r == 0)
+		r = mount(src, target, NULL, MS_BIND, NULL);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/* Bind PATH onto itself, then make that bind mount read-only. */
+static int readonly_path(int rootfd, const char *path)
+{
+	int fd = open_leaf(rootfd, path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	int r = mount(p, p, NULL, MS_BIND | MS_REC, NULL);
+	close(fd);
+	if (r)
+		return -1;
+	fd = open_leaf(rootfd, path); /* now the new bind mount, on top */
+	if (fd < 0)
+		return -1;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	r = mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+static void child_fail(int errfd, const char *what) __attribute__((noreturn));
+
+/* Masked and read-only paths; /proc, /sys and /dev are mounted. Reports via errfd. */
+static void confine_mounts(int rootfd, int errfd)
+{
+	struct stat st;
+	int nullfd = open_leaf(rootfd, "dev/null");
+	if (nullfd < 0 || fstat(nullfd, &st))
+		child_fail(errfd, "opening the container's /dev/null");
+	/* the node we just created in a fresh tmpfs, but check before binding it everywhere */
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		errno = EINVAL;
+		child_fail(errfd, "checking the container's /dev/null");
+	}
+	char what[128];
+	for (size_t i = 0; i < sizeof(masked_paths) / sizeof(masked_paths[0]); i++)
+		if (mask_path(rootfd, masked_paths[i], nullfd)) {
+			snprintf(what, sizeof(what), "masking /%s", masked_paths[i]);
+			child_fail(errfd, what);
+		}
+	for (size_t i = 0; i < sizeof(readonly_paths) / sizeof(readonly_paths[0]); i++)
+		if (readonly_path(rootfd, readonly_paths[i])) {
+			snprintf(what, sizeof(what), "making /%s read-only", readonly_paths[i]);
+			child_fail(errfd, what);
+		}
+	close(nullfd);
+}
+
 static void lo_up(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -554,7 +702,10 @@ static void lo_up(void)
 struct run_opts {
 	const char *name, *hostname, *dev, *rootdir;
 	char **cmd;
-	int sync_fd, err_fd;
+	int privileged;
+	int sync_fd;  /* runner -> init: go; then: the device filter is on */
+	int err_fd;   /* init -> runner: why setup failed; closed when done */
+	int ready_fd; /* init -> runner: the root is mounted */
 };
 
 static void child_fail(int errfd, const char *what)
@@ -573,42 +724,41 @@ static void init_forward(int sig)
 		kill(g_main_child, sig);
 }
 
-/* pid 1 of the container: build the root, then run CMD and reap everything. */
-static int container_init(struct run_opts *o)
+/* Mount the thin volume; the runner attaches the device filter after (it would refuse this). */
+static int mount_root(const struct run_opts *o, int efd)
 {
 	char c;
-	if (read(o->sync_fd, &c, 1) != 1)
-		_exit(127);
-	close(o->sync_fd);
-	int efd = o->err_fd;
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
 		child_fail(efd, "making / a slave mount");
 	if (mount(o->dev, o->rootdir, "ext4", MS_NOATIME, NULL))
 		child_fail(efd, "mounting the container's thin volume");
+	errno = EPIPE;
+	if (write(o->ready_fd, "m", 1) != 1 || read(o->sync_fd, &c, 1) != 1)
+		child_fail(efd, "waiting for the device filter");
+	close(o->ready_fd);
+	close(o->sync_fd);
 	int rootfd = open(o->rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		child_fail(efd, "opening the rootfs");
-	if (mount_at(rootfd, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-		child_fail(efd, "mounting /proc");
-	if (mount_at(rootfd, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL))
-		child_fail(efd, "mounting /sys");
-	/* the container's cgroup (the cgroup namespace root), read-only */
-	mount_at(rootfd, "sys/fs/cgroup", "cgroup2", "cgroup2",
-		 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	return rootfd;
+}
+
+/* A tmpfs /dev with the usual nodes and links, devpts and shm. */
+static void make_dev(int rootfd, int efd)
+{
+	static const struct {
+		const char *n;
+		int maj, min;
+	} nodes[] = { { "null", 1, 3 },	   { "zero", 1, 5 },	{ "full", 1, 7 },
+		      { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 } };
 	if (mount_at(rootfd, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"))
 		child_fail(efd, "mounting /dev");
 	int devfd = open_beneath(rootfd, "dev", 0);
 	if (devfd < 0)
 		child_fail(efd, "opening /dev");
-	static const struct {
-		const char *n;
-		int maj, min;
-		mode_t mode;
-	} nodes[] = { { "null", 1, 3, 0666 },	 { "zero", 1, 5, 0666 }, { "full", 1, 7, 0666 },
-		      { "random", 1, 8, 0666 }, { "urandom", 1, 9, 0666 }, { "tty", 5, 0, 0666 } };
 	mode_t um = umask(0);
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
-		if (mknodat(devfd, nodes[i].n, S_IFCHR | nodes[i].mode, makedev(nodes[i].maj, nodes[i].min)))
+		if (mknodat(devfd, nodes[i].n, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)))
 			child_fail(efd, "creating /dev nodes");
 	umask(um);
 	mkdirat(devfd, "pts", 0755);
@@ -625,9 +775,22 @@ static int container_init(struct run_opts *o)
 	if (mount_at(rootfd, "dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		     "mode=1777,size=65536k"))
 		child_fail(efd, "mounting /dev/shm");
-	const char *hn = o->hostname ? o->hostname : o->name;
-	if (sethostname(hn, strlen(hn)))
-		child_fail(efd, "setting the hostname");
+}
+
+/* /proc, /sys (read-only), the container's cgroup (its namespace root, read-only), /dev */
+static void mount_kernel_fs(int rootfd, int efd)
+{
+	if (mount_at(rootfd, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		child_fail(efd, "mounting /proc");
+	if (mount_at(rootfd, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL))
+		child_fail(efd, "mounting /sys");
+	mount_at(rootfd, "sys/fs/cgroup", "cgroup2", "cgroup2",
+		 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	make_dev(rootfd, efd);
+}
+
+static void enter_root(int rootfd, int efd)
+{
 	if (fchdir(rootfd))
 		child_fail(efd, "entering the rootfs");
 	if (sys_pivot_root(".", "."))
@@ -640,16 +803,11 @@ static int container_init(struct run_opts *o)
 	if (chdir("/"))
 		child_fail(efd, "chdir /");
 	close(rootfd);
-	lo_up();
+}
 
-	clearenv();
-	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-	setenv("HOME", "/root", 1);
-	setenv("HOSTNAME", hn, 1);
-	setenv("container", "ctpool", 1);
-	setenv("TERM", "xterm", 0);
-
-	close(efd); /* setup done: the parent stops waiting for errors */
+/* Run CMD as pid 2, forward signals to it, reap orphans; exit with CMD's status. */
+static void __attribute__((noreturn)) run_as_init(char **cmd)
+{
 	signal(SIGTERM, init_forward);
 	signal(SIGINT, init_forward);
 	signal(SIGHUP, init_forward);
@@ -660,8 +818,8 @@ static int container_init(struct run_opts *o)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		execvp(o->cmd[0], o->cmd);
-		fprintf(stderr, "ctpool: container: cannot run %s: %s\n", o->cmd[0], strerror(errno));
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "ctpool: container: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	g_main_child = pid;
@@ -682,6 +840,39 @@ static int container_init(struct run_opts *o)
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	_exit(128 + WTERMSIG(status));
+}
+
+/* pid 1 of the container: build the root, confine, then run CMD and reap everything. */
+static void __attribute__((noreturn)) container_init(struct run_opts *o)
+{
+	char c;
+	if (read(o->sync_fd, &c, 1) != 1)
+		_exit(127);
+	int efd = o->err_fd;
+	/* no ptrace, no /proc/1/exe (the host's ctpool binary) for the container */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		child_fail(efd, "making the init non-dumpable");
+	int rootfd = mount_root(o, efd);
+	mount_kernel_fs(rootfd, efd);
+	if (!o->privileged)
+		confine_mounts(rootfd, efd);
+	const char *hn = o->hostname ? o->hostname : o->name;
+	if (sethostname(hn, strlen(hn)))
+		child_fail(efd, "setting the hostname");
+	enter_root(rootfd, efd);
+	lo_up();
+	const char *what;
+	if (!o->privileged && confine_process(&what))
+		child_fail(efd, what); /* the init too: CMD's parent must not be a way out */
+
+	clearenv();
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("HOME", "/root", 1);
+	setenv("HOSTNAME", hn, 1);
+	setenv("container", "ctpool", 1);
+	setenv("TERM", "xterm", 0);
+	close(efd); /* setup done: the parent stops waiting for errors */
+	run_as_init(o->cmd);
 }
 
 static pid_t g_fwd_pid;
@@ -724,12 +915,19 @@ static void container_teardown(const char *name)
 	vol_deactivate(name);
 }
 
-static int ctr_run(int argc, char **argv)
+struct run_args {
+	const char *name, *hostname, *iomax;
+	uint64_t mem, pids, ioweight;
+	double cpus;
+	int privileged;
+	char **cmd;
+};
+
+/* Returns -1 when the arguments are complete, else the exit status (usage). */
+static int parse_run(int argc, char **argv, struct run_args *r)
 {
-	const char *name = NULL, *hostname = NULL, *iomax = NULL;
-	uint64_t mem = 0, pids = 0, ioweight = 0;
-	double cpus = 0;
 	int i;
+	memset(r, 0, sizeof(*r));
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		int hv = i + 1 < argc;
@@ -738,37 +936,197 @@ static int ctr_run(int argc, char **argv)
 		if (is_help(a))
 			return ctr_usage(stdout);
 		if (!strcmp(a, "--memory") && hv) {
-			if (parse_size(argv[++i], &mem))
+			if (parse_size(argv[++i], &r->mem))
 				goto bad;
 		} else if (!strcmp(a, "--pids") && hv) {
-			if (parse_u64(argv[++i], &pids))
+			if (parse_u64(argv[++i], &r->pids))
 				goto bad;
 		} else if (!strcmp(a, "--io-weight") && hv) {
-			if (parse_u64(argv[++i], &ioweight) || ioweight < 1 || ioweight > 10000)
+			if (parse_u64(argv[++i], &r->ioweight) || r->ioweight < 1 || r->ioweight > 10000)
 				goto bad;
 		} else if (!strcmp(a, "--io-max") && hv)
-			iomax = argv[++i];
+			r->iomax = argv[++i];
 		else if (!strcmp(a, "--cpus") && hv) {
 			char *end;
-			cpus = strtod(argv[++i], &end);
-			if (*end || cpus <= 0)
+			r->cpus = strtod(argv[++i], &end);
+			if (*end || r->cpus <= 0)
 				goto bad;
 		} else if (!strcmp(a, "--hostname") && hv)
-			hostname = argv[++i];
-		else if (a[0] != '-' && !name)
-			name = a;
+			r->hostname = argv[++i];
+		else if (!strcmp(a, "--privileged"))
+			r->privileged = 1;
+		else if (a[0] != '-' && !r->name)
+			r->name = a;
 		else {
 		bad:
 			err("container run: bad argument '%s'", argv[i]);
 			return ctr_usage(stderr);
 		}
 	}
-	if (!name || i + 1 >= argc) {
+	if (!r->name || i + 1 >= argc) {
 		err("container run needs NAME and '-- CMD...'");
 		return ctr_usage(stderr);
 	}
-	char **cmd = argv + i + 1;
+	r->cmd = argv + i + 1;
+	return -1;
+}
 
+/* memory.max, pids.max, cpu.max, io.weight, io.max (on the thin's maj:min) */
+static int cg_apply_limits(const char *cg, const struct run_args *r, uint32_t maj, uint32_t min)
+{
+	char val[256];
+	if (r->mem) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)r->mem);
+		if (cg_set(cg, "memory.max", val))
+			return -1;
+		char sw[PATH_MAX + 32];
+		snprintf(sw, sizeof(sw), "%s/memory.swap.max", cg);
+		if (access(sw, F_OK) == 0 && cg_set(cg, "memory.swap.max", "0"))
+			return -1;
+	}
+	if (r->pids) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)r->pids);
+		if (cg_set(cg, "pids.max", val))
+			return -1;
+	}
+	if (r->cpus > 0) {
+		snprintf(val, sizeof(val), "%llu 100000", (unsigned long long)(r->cpus * 100000));
+		if (cg_set(cg, "cpu.max", val))
+			return -1;
+	}
+	if (r->ioweight) {
+		snprintf(val, sizeof(val), "default %llu", (unsigned long long)r->ioweight);
+		if (cg_set(cg, "io.weight", val))
+			return -1;
+		/* per-device weight needs iocost enabled on the device: optional */
+		char wp[PATH_MAX + 16];
+		snprintf(wp, sizeof(wp), "%s/io.weight", cg);
+		snprintf(val, sizeof(val), "%u:%u %llu", maj, min, (unsigned long long)r->ioweight);
+		if (write_str(wp, val))
+			dbg("per-device io.weight on %u:%u not supported: %s", maj, min, strerror(errno));
+	}
+	if (r->iomax) {
+		snprintf(val, sizeof(val), "%u:%u %s", maj, min, r->iomax);
+		if (cg_set(cg, "io.max", val))
+			return -1;
+	}
+	return 0;
+}
+
+/* A fresh cgroup for the container (a leftover one could hold anything) with its limits. */
+static int cg_create(const char *name, const struct run_args *r, char *cg, size_t len)
+{
+	uint32_t maj = 0, min = 0;
+	dev_of(name, &maj, &min);
+	if (cg_setup_root())
+		return -1;
+	cg_remove(name);
+	cg_path(name, cg, len);
+	if (mkdir(cg, 0755) && errno != EEXIST) {
+		err("cannot create cgroup %s: %s", cg, strerror(errno));
+		return -1;
+	}
+	if (cg_apply_limits(cg, r, maj, min)) {
+		cg_remove(name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Let the init go; once it has mounted its root, attach the device filter
+ * (it would have refused that mount) and let the init continue. Returns -1
+ * if the filter could not be attached (the init is killed then).
+ */
+static int start_handshake(const struct run_args *r, pid_t pid, int sync_fd, int ready_fd)
+{
+	char m;
+	ssize_t n;
+	if (write(sync_fd, "x", 1) != 1)
+		return 0; /* the init is gone: its exit status says so */
+	while ((n = read(ready_fd, &m, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		return 0; /* failed before mounting: the error pipe says why */
+	if (!r->privileged && cg_attach_devices(r->name, NULL, 0)) {
+		kill(pid, SIGKILL);
+		return -1;
+	}
+	if (write(sync_fd, "g", 1) != 1)
+		return 0;
+	return 0;
+}
+
+/* Everything the init writes on the error pipe until it closes it. */
+static ssize_t read_setup_error(int fd, char *buf, size_t len)
+{
+	ssize_t en = 0, r;
+	while ((r = read(fd, buf + en, len - 1 - en)) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0)
+			en += r;
+	buf[en] = 0;
+	return en;
+}
+
+static pid_t clone_init(const char *cg, int *cgfd)
+{
+	*cgfd = open(cg, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*cgfd < 0) {
+		err("cannot open cgroup %s: %s", cg, strerror(errno));
+		return -1;
+	}
+	struct ctp_clone_args ca;
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+		   CLONE_NEWCGROUP | CLONE_INTO_CGROUP;
+	ca.exit_signal = SIGCHLD;
+	ca.cgroup = (uint64_t)*cgfd;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0)
+		err("cannot start the container (clone3): %s", strerror(errno));
+	return pid;
+}
+
+/* The container runs: its init, the runner (us), and how it was started. */
+static void record_running(struct kv *c, const struct run_args *r, pid_t pid, const char *cg)
+{
+	kv_setu(c, "init_pid", pid);
+	kv_setu(c, "init_start", pid_starttime(pid));
+	kv_setu(c, "runner_pid", getpid());
+	kv_setu(c, "runner_start", pid_starttime(getpid()));
+	kv_set(c, "status", "running");
+	kv_set(c, "cgroup", cg);
+	kv_set(c, "privileged", r->privileged ? "1" : "0"); /* exec confines by it */
+	if (vol_save(c, r->name))
+		warnx_("cannot record container %s as running: 'container stop' may not find it", r->name);
+	kv_free(c);
+}
+
+/* Wait for the init, tear down; CMD's exit status (128+N if killed by signal N). */
+static int wait_and_teardown(const char *name, pid_t pid)
+{
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if ((g_lock = lock_state()) >= 0) {
+		container_teardown(name);
+		unlock_state(g_lock);
+		g_lock = -1;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int ctr_run(int argc, char **argv)
+{
+	struct run_args ra;
+	int usage = parse_run(argc, argv, &ra);
+	if (usage != -1)
+		return usage;
+	const char *name = ra.name;
 	if ((g_lock = lock_state()) < 0)
 		return EXIT_ERR;
 	struct kv c;
@@ -783,128 +1141,55 @@ static int ctr_run(int argc, char **argv)
 	char dev[PATH_MAX], rdir[PATH_MAX], rootdir[PATH_MAX + 16], cg[PATH_MAX];
 	if (vol_activate(name, dev, sizeof(dev)))
 		return EXIT_ERR;
-	uint32_t maj, min;
-	dev_of(name, &maj, &min);
 	run_dir(name, rdir, sizeof(rdir));
 	snprintf(rootdir, sizeof(rootdir), "%s/rootfs", rdir);
 	mkdir_p(rootdir, 0755);
-
-	if (cg_setup_root())
-		goto fail_vol;
-	cg_path(name, cg, sizeof(cg));
-	if (mkdir(cg, 0755) && errno != EEXIST) {
-		err("cannot create cgroup %s: %s", cg, strerror(errno));
-		goto fail_vol;
+	if (cg_create(name, &ra, cg, sizeof(cg))) {
+		vol_deactivate(name);
+		return EXIT_ERR;
 	}
-	char val[256];
-	if (mem) {
-		snprintf(val, sizeof(val), "%llu", (unsigned long long)mem);
-		if (cg_set(cg, "memory.max", val))
-			goto fail_cg;
-		char sw[PATH_MAX + 32];
-		snprintf(sw, sizeof(sw), "%s/memory.swap.max", cg);
-		if (access(sw, F_OK) == 0)
-			cg_set(cg, "memory.swap.max", "0");
-	}
-	if (pids) {
-		snprintf(val, sizeof(val), "%llu", (unsigned long long)pids);
-		if (cg_set(cg, "pids.max", val))
-			goto fail_cg;
-	}
-	if (cpus > 0) {
-		snprintf(val, sizeof(val), "%llu 100000", (unsigned long long)(cpus * 100000));
-		if (cg_set(cg, "cpu.max", val))
-			goto fail_cg;
-	}
-	if (ioweight) {
-		snprintf(val, sizeof(val), "default %llu", (unsigned long long)ioweight);
-		if (cg_set(cg, "io.weight", val))
-			goto fail_cg;
-		/* per-device weight needs iocost enabled on the device: optional */
-		char wp[PATH_MAX + 16];
-		snprintf(wp, sizeof(wp), "%s/io.weight", cg);
-		snprintf(val, sizeof(val), "%u:%u %llu", maj, min, (unsigned long long)ioweight);
-		if (write_str(wp, val))
-			dbg("per-device io.weight on %u:%u not supported: %s", maj, min, strerror(errno));
-	}
-	if (iomax) {
-		snprintf(val, sizeof(val), "%u:%u %s", maj, min, iomax);
-		if (cg_set(cg, "io.max", val))
-			goto fail_cg;
-	}
-
-	int cgfd = open(cg, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int syncp[2], errp[2];
-	if (cgfd < 0 || pipe2(syncp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
+	int cgfd, syncp[2], errp[2], readyp[2];
+	if (pipe2(syncp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(readyp, O_CLOEXEC)) {
 		err("setup: %s", strerror(errno));
-		goto fail_cg;
+		goto fail;
 	}
-	struct ctp_clone_args ca;
-	memset(&ca, 0, sizeof(ca));
-	ca.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-		   CLONE_NEWCGROUP | CLONE_INTO_CGROUP;
-	ca.exit_signal = SIGCHLD;
-	ca.cgroup = (uint64_t)cgfd;
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0) {
-		err("cannot start the container (clone3): %s", strerror(errno));
-		goto fail_cg;
-	}
+	pid_t pid = clone_init(cg, &cgfd);
+	if (pid < 0)
+		goto fail;
 	if (pid == 0) {
 		close(syncp[1]);
 		close(errp[0]);
+		close(readyp[0]);
 		close(g_lock);
-		struct run_opts o = { .name = name, .hostname = hostname, .dev = dev, .rootdir = rootdir,
-				      .cmd = cmd, .sync_fd = syncp[0], .err_fd = errp[1] };
+		struct run_opts o = { .name = name, .hostname = ra.hostname, .dev = dev, .rootdir = rootdir,
+				      .cmd = ra.cmd, .privileged = ra.privileged, .sync_fd = syncp[0],
+				      .err_fd = errp[1], .ready_fd = readyp[1] };
 		container_init(&o);
-		_exit(127);
 	}
 	close(syncp[0]);
 	close(errp[1]);
+	close(readyp[1]);
 	close(cgfd);
-	kv_setu(&c, "init_pid", pid);
-	kv_setu(&c, "init_start", pid_starttime(pid));
-	kv_setu(&c, "runner_pid", getpid());
-	kv_setu(&c, "runner_start", pid_starttime(getpid()));
-	kv_set(&c, "status", "running");
-	kv_set(&c, "cgroup", cg);
-	vol_save(&c, name);
-	kv_free(&c);
+	record_running(&c, &ra, pid, cg);
 	g_fwd_pid = pid;
 	signal(SIGTERM, parent_forward);
 	signal(SIGINT, parent_forward);
 	signal(SIGHUP, parent_forward);
-	if (write(syncp[1], "x", 1) != 1) {
-	}
+	int filter_failed = start_handshake(&ra, pid, syncp[1], readyp[0]);
 	close(syncp[1]);
+	close(readyp[0]);
 	char emsg[512];
-	ssize_t en = 0, r;
-	while ((r = read(errp[0], emsg + en, sizeof(emsg) - 1 - en)) > 0 || (r < 0 && errno == EINTR))
-		if (r > 0)
-			en += r;
+	ssize_t en = read_setup_error(errp[0], emsg, sizeof(emsg));
 	close(errp[0]);
-	emsg[en] = 0;
 	unlock_state(g_lock);
 	g_lock = -1;
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	int code = wait_and_teardown(name, pid);
 	if (en)
 		err("container %s failed to start: %s", name, emsg);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	if ((g_lock = lock_state()) >= 0) {
-		container_teardown(name);
-		unlock_state(g_lock);
-	}
-	return en ? EXIT_ERR : code;
+	return en || filter_failed ? EXIT_ERR : code;
 
-fail_cg:
+fail:
 	cg_remove(name);
-fail_vol:
 	vol_deactivate(name);
 	return EXIT_ERR;
 }
@@ -959,8 +1244,11 @@ static int join_container(const char *name, pid_t pid, int mnt_only)
 		cg_path(name, cg, sizeof(cg));
 		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
 		snprintf(me, sizeof(me), "%d", (int)getpid());
-		if (write_str(procs, me))
-			warnx_("cannot join cgroup %s: %s", cg, strerror(errno));
+		if (write_str(procs, me)) {
+			err("cannot join cgroup %s: %s (its limits and device filter would not apply)", cg,
+			    strerror(errno));
+			return -1;
+		}
 	}
 	for (int i = 0; i < 6; i++) {
 		if (fds[i] < 0)
@@ -1002,8 +1290,10 @@ static int ctr_exec(int argc, char **argv)
 	if (load_running(name, &c))
 		return EXIT_ERR;
 	pid_t ipid = (pid_t)kv_get_u64(&c, "init_pid", 0);
+	int privileged = kv_get_u64(&c, "privileged", 0) != 0;
 	kv_free(&c);
-	if (join_container(name, ipid, 0))
+	/* inherited by the child: the container cannot ptrace it before it execs */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || join_container(name, ipid, 0))
 		return EXIT_ERR;
 	fflush(stdout);
 	fflush(stderr);
@@ -1019,6 +1309,11 @@ static int ctr_exec(int argc, char **argv)
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 		setenv("HOME", "/root", 1);
 		setenv("container", "ctpool", 1);
+		const char *what;
+		if (!privileged && confine_process(&what)) {
+			fprintf(stderr, "ctpool: container: %s: %s\n", what, strerror(errno));
+			_exit(126);
+		}
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "ctpool: container: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
@@ -1173,155 +1468,294 @@ static int ctr_rm(int argc, char **argv)
 
 /* ---------------------------------------------------------------- hot-plug */
 
-static int ctr_attach(int argc, char **argv)
+/*
+ * A PATH inside a container, as attach/detach take it: absolute, no "." or
+ * ".." component, no empty component, not "/" itself. ".." is refused
+ * rather than resolved: it can only mean a path the user did not intend.
+ */
+static int valid_ctr_path(const char *path)
 {
-	const char *a[3] = { NULL, NULL, NULL }, *fstype = "ext4";
-	int na = 0, block = 0, mkfs = 0, ro = 0;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
-			return ctr_usage(stdout);
-		if (!strcmp(argv[i], "--block"))
-			block = 1;
-		else if (!strcmp(argv[i], "--mkfs"))
-			mkfs = 1;
-		else if (!strcmp(argv[i], "--ro"))
-			ro = 1;
-		else if (!strcmp(argv[i], "--fstype") && i + 1 < argc)
-			fstype = argv[++i];
-		else if (argv[i][0] != '-' && na < 3)
-			a[na++] = argv[i];
-		else
-			return ctr_usage(stderr);
+	size_t len = strlen(path);
+	if (path[0] != '/' || len < 2 || len >= PATH_MAX || path[len - 1] == '/')
+		return 0;
+	for (const char *c = path; c; c = strchr(c + 1, '/')) {
+		size_t n = strcspn(c + 1, "/");
+		if (n == 0 || (n == 1 && c[1] == '.') || (n == 2 && !strncmp(c + 1, "..", 2)))
+			return 0;
 	}
-	if (na != 3) {
-		err("attach needs NAME VOLUME PATH");
-		return ctr_usage(stderr);
-	}
-	const char *name = a[0], *vol = a[1], *path = a[2];
-	if (path[0] != '/') {
-		err("PATH must be absolute inside the container");
-		return EXIT_USAGE;
-	}
-	if ((g_lock = lock_state()) < 0)
-		return EXIT_ERR;
-	struct kv c, v;
-	if (load_running(name, &c))
-		return EXIT_ERR;
-	if (load_kind(vol, "volume", &v))
-		return EXIT_ERR;
-	if (kv_get(&v, "attached_to") && *kv_get(&v, "attached_to")) {
-		err("volume %s is already attached to container %s", vol, kv_get(&v, "attached_to"));
-		return EXIT_ERR;
-	}
-	char dev[PATH_MAX];
-	if (vol_activate(vol, dev, sizeof(dev)))
-		return EXIT_ERR;
-	uint32_t maj, min;
-	dev_of(vol, &maj, &min);
-	char dmn[256];
-	vol_dm_name(vol, dmn, sizeof(dmn));
-	struct dm_dev_info di;
-	if (dm_info(dmn, &di) == 0 && di.open_count > 0) {
-		err("volume %s is in use (mounted or open) on the host", vol);
-		return EXIT_ERR;
-	}
-	pid_t ipid = (pid_t)kv_get_u64(&c, "init_pid", 0);
-	int tree = -1;
-	if (!block) {
-		if (mkfs) {
-			info("making an %s filesystem on %s", fstype, dev);
-			char mkfsprog[64];
-			snprintf(mkfsprog, sizeof(mkfsprog), "mkfs.%s", fstype);
-			const char *mk[] = { mkfsprog, "-q", "-F", "-E", "nodiscard", dev, NULL };
-			const char *mk2[] = { mkfsprog, dev, NULL };
-			if (run_cmd(strncmp(fstype, "ext", 3) ? mk2 : mk, 0)) {
-				err("%s failed on %s", mkfsprog, dev);
-				goto fail;
-			}
-		}
-		/* mount in a private staging namespace, then clone the mount as a detached tree */
-		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-			err("cannot make a private mount namespace: %s", strerror(errno));
-			goto fail;
-		}
-		char stage[PATH_MAX];
-		snprintf(stage, sizeof(stage), "%s/run/stage-%s", G.state_dir, vol);
-		mkdir_p(stage, 0700);
-		if (mount(dev, stage, fstype, ro ? MS_RDONLY : 0, NULL)) {
-			err("cannot mount %s (%s): %s (no filesystem on it? use --mkfs, or --block)", vol,
-			    fstype, strerror(errno));
-			rmdir(stage);
-			goto fail;
-		}
-		tree = sys_open_tree(AT_FDCWD, stage, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		int e = errno;
-		umount2(stage, MNT_DETACH);
-		rmdir(stage);
-		if (tree < 0) {
-			err("open_tree(OPEN_TREE_CLONE): %s", strerror(e));
-			goto fail;
-		}
-	}
+	return 1;
+}
+
+typedef int (*at_fn)(int dirfd, const char *base, const void *arg);
+
+/*
+ * The part attach and detach share: in a child process, join container
+ * name's mount namespace and root, open the parent directory of path beneath
+ * that root (every component without following symlinks; created if
+ * mkdirs), and run fn on it and path's last component. Returns 0 if fn
+ * succeeded, -1 otherwise (the child reported why).
+ */
+static int in_container_dir(const char *name, pid_t ipid, const char *path, int mkdirs, at_fn fn,
+			    const void *arg)
+{
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
+	if (pid < 0) {
+		err("fork: %s", strerror(errno));
+		return -1;
+	}
 	if (pid == 0) {
 		if (join_container(name, ipid, 1))
 			_exit(1);
+		char parent[PATH_MAX];
+		const char *base = split_parent(path, parent, sizeof(parent));
 		int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (block) {
-			char parent[PATH_MAX], *base;
-			snprintf(parent, sizeof(parent), "%s", path);
-			base = strrchr(parent, '/');
-			*base++ = 0;
-			int dfd = open_beneath(rootfd, parent, 1);
-			if (dfd < 0) {
-				err("cannot resolve %s inside %s (symlinks are refused): %s", path, name,
-				    strerror(errno));
-				_exit(1);
-			}
-			/*
-			 * cgroup v2 has no devices.allow: device access is only
-			 * restricted by an attached BPF program, and ctpool
-			 * attaches none, so the node is usable as created.
-			 */
-			if (mknodat(dfd, base, S_IFBLK | 0660, makedev(maj, min))) {
-				err("cannot create %s inside %s: %s", path, name, strerror(errno));
-				_exit(1);
-			}
-			_exit(0);
-		}
-		int tfd = open_beneath(rootfd, path, 1);
-		if (tfd < 0) {
-			err("cannot resolve %s inside %s (symlinks are refused): %s", path, name, strerror(errno));
+		int dfd = rootfd < 0 ? -1 : open_beneath(rootfd, parent, mkdirs);
+		if (dfd < 0) {
+			err("cannot resolve %s inside container %s: %s (symlinks are refused)", path, name,
+			    strerror(errno));
 			_exit(1);
 		}
-		if (sys_move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
-			err("move_mount into %s:%s: %s", name, path, strerror(errno));
-			_exit(1);
-		}
-		_exit(0);
+		_exit(fn(dfd, base, arg) ? 1 : 0);
 	}
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (tree >= 0)
-		close(tree);
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		goto fail;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static int make_block_node(int dfd, const char *base, const void *arg)
+{
+	const dev_t *dev = arg;
+	if (mknodat(dfd, base, S_IFBLK | 0660, *dev)) {
+		err("cannot create the block node %s: %s", base, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int remove_node(int dfd, const char *base, const void *arg)
+{
+	if (unlinkat(dfd, base, 0)) {
+		err("cannot remove the block node %s: %s", base, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int move_tree_onto(int dfd, const char *base, const void *arg)
+{
+	const int *tree = arg;
+	if (mkdirat(dfd, base, 0755) && errno != EEXIST) {
+		err("cannot create the mount point %s: %s", base, strerror(errno));
+		return -1;
+	}
+	int tfd = sys_openat2(dfd, base, O_PATH | O_DIRECTORY | O_CLOEXEC,
+			      RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	if (tfd < 0 || sys_move_mount(*tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
+		err("cannot mount on %s (a directory, not a symlink?): %s", base, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * We are not in the container's pid namespace, so its /proc has no "self"
+ * for us: from the (symlink-free) parent directory, unmount the last
+ * component without following it.
+ */
+static int unmount_leaf(int dfd, const char *base, const void *arg)
+{
+	if (fchdir(dfd) || umount2(base, MNT_DETACH | UMOUNT_NOFOLLOW)) {
+		err("cannot unmount %s: %s", base, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Re-attach container name's device filter: the defaults, its attached
+ * block volumes (record c) except drop, plus add. None if privileged.
+ */
+static int ctr_update_devices(const char *name, const struct kv *c, const char *add, const char *drop)
+{
+	if (kv_get_u64(c, "privileged", 0))
+		return 0;
+	struct dev_rule rules[64];
+	int n = 0;
+	for (int i = 0; i < c->n && n < 63; i++) {
+		const char *vol = c->k[i] + 7;
+		if (strncmp(c->k[i], "attach.", 7) || strncmp(c->v[i], "block:", 6) ||
+		    (drop && !strcmp(vol, drop)))
+			continue;
+		if (dev_of(vol, &rules[n].major, &rules[n].minor) == 0)
+			n++;
+	}
+	if (add && dev_of(add, &rules[n].major, &rules[n].minor) == 0)
+		n++;
+	return cg_attach_devices(name, rules, n);
+}
+
+struct attach_req {
+	const char *name, *vol, *path, *fstype;
+	int block, mkfs, ro;
+};
+
+/* Returns -1 when the request is complete, else the exit status (usage). */
+static int parse_attach(int argc, char **argv, struct attach_req *a)
+{
+	const char *pos[3] = { NULL, NULL, NULL };
+	int npos = 0;
+	memset(a, 0, sizeof(*a));
+	a->fstype = "ext4";
+	for (int i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return ctr_usage(stdout);
+		if (!strcmp(argv[i], "--block"))
+			a->block = 1;
+		else if (!strcmp(argv[i], "--mkfs"))
+			a->mkfs = 1;
+		else if (!strcmp(argv[i], "--ro"))
+			a->ro = 1;
+		else if (!strcmp(argv[i], "--fstype") && i + 1 < argc)
+			a->fstype = argv[++i];
+		else if (argv[i][0] != '-' && npos < 3)
+			pos[npos++] = argv[i];
+		else
+			return ctr_usage(stderr);
+	}
+	if (npos != 3) {
+		err("attach needs NAME VOLUME PATH");
+		return ctr_usage(stderr);
+	}
+	a->name = pos[0];
+	a->vol = pos[1];
+	a->path = pos[2];
+	if (!valid_ctr_path(a->path)) {
+		err("PATH '%s' must be absolute inside the container, without '.' or '..' components "
+		    "or a trailing '/'",
+		    a->path);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int attach_block(const struct attach_req *a, const struct kv *c, pid_t ipid)
+{
+	uint32_t maj, min;
+	if (dev_of(a->vol, &maj, &min)) {
+		err("volume %s has no active device", a->vol);
+		return -1;
+	}
+	/* allowed first, so the node works as soon as it appears */
+	if (ctr_update_devices(a->name, c, a->vol, NULL))
+		return -1;
+	dev_t dev = makedev(maj, min);
+	if (in_container_dir(a->name, ipid, a->path, 1, make_block_node, &dev) == 0)
+		return 0;
+	ctr_update_devices(a->name, c, NULL, NULL);
+	return -1;
+}
+
+/* mkfs if asked, mount in a private staging namespace, clone it as a detached tree */
+static int staged_tree(const struct attach_req *a, const char *dev)
+{
+	if (a->mkfs) {
+		info("making an %s filesystem on %s", a->fstype, dev);
+		char prog[64];
+		snprintf(prog, sizeof(prog), "mkfs.%s", a->fstype);
+		const char *mk[] = { prog, "-q", "-F", "-E", "nodiscard", dev, NULL };
+		const char *mk2[] = { prog, dev, NULL };
+		if (run_cmd(strncmp(a->fstype, "ext", 3) ? mk2 : mk, 0)) {
+			err("%s failed on %s", prog, dev);
+			return -1;
+		}
+	}
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		err("cannot make a private mount namespace: %s", strerror(errno));
+		return -1;
+	}
+	char stage[PATH_MAX];
+	snprintf(stage, sizeof(stage), "%s/run/stage-%s", G.state_dir, a->vol);
+	mkdir_p(stage, 0700);
+	if (mount(dev, stage, a->fstype, a->ro ? MS_RDONLY : 0, NULL)) {
+		err("cannot mount %s (%s): %s (no filesystem on it? use --mkfs, or --block)", a->vol,
+		    a->fstype, strerror(errno));
+		rmdir(stage);
+		return -1;
+	}
+	int tree = sys_open_tree(AT_FDCWD, stage, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	int e = errno;
+	umount2(stage, MNT_DETACH);
+	rmdir(stage);
+	if (tree < 0)
+		err("open_tree(OPEN_TREE_CLONE): %s", strerror(e));
+	return tree;
+}
+
+static int attach_fs(const struct attach_req *a, const char *dev, pid_t ipid)
+{
+	int tree = staged_tree(a, dev);
+	if (tree < 0)
+		return -1;
+	int r = in_container_dir(a->name, ipid, a->path, 1, move_tree_onto, &tree);
+	close(tree);
+	return r;
+}
+
+static int ctr_attach(int argc, char **argv)
+{
+	struct attach_req a;
+	int usage = parse_attach(argc, argv, &a);
+	if (usage != -1)
+		return usage;
+	if ((g_lock = lock_state()) < 0)
+		return EXIT_ERR;
+	struct kv c, v;
+	if (load_running(a.name, &c) || load_kind(a.vol, "volume", &v))
+		return EXIT_ERR;
+	const char *to = kv_get(&v, "attached_to");
+	if (to && *to) {
+		err("volume %s is already attached to container %s", a.vol, to);
+		return EXIT_ERR;
+	}
+	char dev[PATH_MAX], dmn[256];
+	if (vol_activate(a.vol, dev, sizeof(dev)))
+		return EXIT_ERR;
+	struct dm_dev_info di;
+	if (vol_dm_name(a.vol, dmn, sizeof(dmn)) == 0 && dm_info(dmn, &di) == 0 && di.open_count > 0) {
+		err("volume %s is in use (mounted or open) on the host", a.vol);
+		return EXIT_ERR;
+	}
+	pid_t ipid = (pid_t)kv_get_u64(&c, "init_pid", 0);
+	if (a.block ? attach_block(&a, &c, ipid) : attach_fs(&a, dev, ipid)) {
+		wait_unused(a.vol, 2000);
+		vol_deactivate(a.vol);
+		return EXIT_ERR;
+	}
 	char key[128], val[PATH_MAX + 16];
-	snprintf(key, sizeof(key), "attach.%s", vol);
-	snprintf(val, sizeof(val), "%s:%s", block ? "block" : "fs", path);
+	snprintf(key, sizeof(key), "attach.%s", a.vol);
+	snprintf(val, sizeof(val), "%s:%s", a.block ? "block" : "fs", a.path);
 	kv_set(&c, key, val);
-	vol_save(&c, name);
-	kv_set(&v, "attached_to", name);
-	vol_save(&v, vol);
-	info("attached %s to %s at %s (%s)", vol, name, path, block ? "block device" : "filesystem");
+	kv_set(&v, "attached_to", a.name);
+	if (vol_save(&c, a.name) || vol_save(&v, a.vol))
+		return EXIT_ERR;
+	info("attached %s to %s at %s (%s)", a.vol, a.name, a.path, a.block ? "block device" : "filesystem");
 	return EXIT_OK;
-fail:
-	wait_unused(vol, 2000);
-	vol_deactivate(vol);
-	return EXIT_ERR;
+}
+
+/* the volume attached at path in container record c, and whether as a block node */
+static const char *attached_at(const struct kv *c, const char *path, int *block)
+{
+	for (int i = 0; i < c->n; i++) {
+		const char *colon = strchr(c->v[i], ':');
+		if (!strncmp(c->k[i], "attach.", 7) && colon && !strcmp(colon + 1, path)) {
+			*block = !strncmp(c->v[i], "block:", 6);
+			return c->k[i] + 7;
+		}
+	}
+	return NULL;
 }
 
 static int ctr_detach(int argc, char **argv)
@@ -1336,78 +1770,33 @@ static int ctr_detach(int argc, char **argv)
 	struct kv c;
 	if (load_running(name, &c))
 		return EXIT_ERR;
-	const char *vol = NULL, *mode = NULL;
-	for (int i = 0; i < c.n; i++) {
-		if (strncmp(c.k[i], "attach.", 7))
-			continue;
-		const char *colon = strchr(c.v[i], ':');
-		if (colon && !strcmp(colon + 1, path)) {
-			vol = c.k[i] + 7;
-			mode = c.v[i];
-		}
-	}
-	if (!vol) {
-		err("nothing is attached at %s in container %s", path, name);
+	int block = 0;
+	const char *found = attached_at(&c, path, &block);
+	if (!found) {
+		err("nothing is attached at %s in container %s (see 'ctpool container list')", path, name);
 		return EXIT_ERR;
 	}
-	int block = !strncmp(mode, "block:", 6);
+	char vol[NAME_MAX_LEN + 1], key[128];
+	snprintf(vol, sizeof(vol), "%s", found);
 	pid_t ipid = (pid_t)kv_get_u64(&c, "init_pid", 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (join_container(name, ipid, 1))
-			_exit(1);
-		int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (block) {
-			char parent[PATH_MAX], *base;
-			snprintf(parent, sizeof(parent), "%s", path);
-			base = strrchr(parent, '/');
-			*base++ = 0;
-			int dfd = open_beneath(rootfd, parent, 0);
-			if (dfd < 0 || unlinkat(dfd, base, 0)) {
-				err("cannot remove %s inside %s: %s", path, name, strerror(errno));
-				_exit(1);
-			}
-			_exit(0);
-		}
-		/*
-		 * We are not in the container's pid namespace, so its /proc has
-		 * no "self" for us: enter the (symlink-free) parent directory
-		 * and unmount the last component without following it.
-		 */
-		char parent[PATH_MAX], *base;
-		snprintf(parent, sizeof(parent), "%s", path);
-		base = strrchr(parent, '/');
-		*base++ = 0;
-		int pfd = open_beneath(rootfd, parent, 0);
-		if (pfd < 0 || fchdir(pfd) || umount2(base, MNT_DETACH | UMOUNT_NOFOLLOW)) {
-			err("cannot unmount %s inside %s: %s", path, name, strerror(errno));
-			_exit(1);
-		}
-		_exit(0);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
+	/* the device filter first: once it is gone, the node cannot be reopened */
+	if (block && ctr_update_devices(name, &c, NULL, vol))
 		return EXIT_ERR;
-	char key[128];
+	if (in_container_dir(name, ipid, path, 0, block ? remove_node : unmount_leaf, NULL))
+		return EXIT_ERR;
 	snprintf(key, sizeof(key), "attach.%s", vol);
-	char volname[NAME_MAX_LEN + 1];
-	snprintf(volname, sizeof(volname), "%s", vol);
 	kv_del(&c, key);
 	vol_save(&c, name);
 	struct kv v;
-	if (vol_load(&v, volname) == 0) {
+	if (vol_load(&v, vol) == 0) {
 		kv_del(&v, "attached_to");
-		vol_save(&v, volname);
+		vol_save(&v, vol);
 	}
-	if (wait_unused(volname, 5000))
-		warnx_("%s is still open (a process in the container holds it?); left active", volname);
+	if (wait_unused(vol, 5000))
+		warnx_("%s is still open (a process in the container holds it?); left active", vol);
 	else
-		vol_deactivate(volname);
-	info("detached %s from %s", volname, name);
+		vol_deactivate(vol);
+	info("detached %s from %s", vol, name);
 	return EXIT_OK;
 }
 

@@ -9,7 +9,7 @@ CTPOOL_BIN := $(BUILD)/ctpool
 
 USERSPACE_TARGETS += $(CTPOOL_BIN)
 
-$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h)
+$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h tools/*.inc)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -Itools -c -o $@ $<
 

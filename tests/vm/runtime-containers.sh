@@ -6,6 +6,11 @@
 # (memory OOM kill, pids, cpu, io), exec into a running container, hot-plug a
 # volume (filesystem and block node), stop, and removing everything gives the
 # pool's data blocks back. An import killed half-way is cleaned up.
+# Confinement as docker's defaults: docker's capability set, no_new_privs,
+# seccomp, a device filter (the pool's own disk cannot be opened from inside),
+# masked and read-only /proc paths, the same for exec; --privileged keeps none
+# of it. attach/detach PATHs that try to leave the container's root (symlinks,
+# "..") are refused and create nothing anywhere.
 . "$(dirname "$0")/cli-lib.bash"
 load_targets
 
@@ -49,6 +54,35 @@ expect_eq "only loopback network" "$(ctpool container run c1 -- sh -c 'ls /sys/c
 expect_eq "custom hostname" "$(ctpool container run c1 --hostname web1 -- hostname)" web1
 expect_eq "/dev is minimal" "$(ctpool container run c1 -- sh -c 'ls /dev | tr "\n" " "')" "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero "
 expect_status 1 "/sys is read-only" -- ctpool container run c1 -- sh -c 'touch /sys/x 2>/dev/null'
+
+# --- confinement (docker's defaults) and --privileged
+# expect_match WHAT GOT ERE
+expect_match() { echo "$2" | grep -Eq -- "$3" || fail "$1: got '$2', want /$3/"; ok "$1 ($(echo $2))"; }
+STATUS_KEYS='grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status | tr -s "\t" " "'
+CONFINED="CapInh: 0000000000000000 CapPrm: 00000000a80425fb CapEff: 00000000a80425fb CapBnd: 00000000a80425fb CapAmb: 0000000000000000 NoNewPrivs: 1 Seccomp: 2"
+expect_eq "docker's capabilities only, no_new_privs, seccomp filter" "$(echo $(ctpool container run c1 -- sh -c "$STATUS_KEYS"))" "$CONFINED"
+host_capeff=$(sed -n 's/^CapEff:\t//p' /proc/self/status)
+expect_eq "--privileged: the host's capabilities, no seccomp" "$(echo $(ctpool container run c1 --privileged -- sh -c "$STATUS_KEYS" | grep -E 'CapEff|NoNewPrivs|Seccomp'))" "CapEff: $host_capeff NoNewPrivs: 0 Seccomp: 0"
+read -r dmaj dmin <<< "$(stat -L -c '%t %T' "$DDEV")"
+dmaj=$((0x$dmaj)) dmin=$((0x$dmin))
+# prints "made", then for a read and for an open for writing either "not
+# permitted" or "read"/"opened-rw". The open for writing writes nothing (dd
+# from /dev/null), so the probe is safe even where the filter is missing.
+DISK_PROBE="mknod /tmp/disk b $dmaj $dmin && echo made; head -c 512 /tmp/disk 2>&1 >/dev/null | grep -o 'not permitted' || echo read; dd if=/dev/null of=/tmp/disk conv=notrunc 2>&1 | grep -o 'not permitted' || echo opened-rw; rm -f /tmp/disk"
+DISK_DENIED="made not permitted not permitted"
+expect_eq "the pool's data disk ($dmaj:$dmin): a node can be made, as in docker, but not opened" "$(echo $(ctpool container run c1 -- sh -c "$DISK_PROBE"))" "$DISK_DENIED"
+expect_eq "--privileged: the data disk opens" "$(echo $(ctpool container run c1 --privileged -- sh -c "$DISK_PROBE"))" "made read opened-rw"
+expect_match "sysrq-trigger is read-only" "$(ctpool container run c1 -- sh -c ': > /proc/sysrq-trigger && echo WROTE' 2>&1 || true)" "Read-only file system"
+expect_match "/proc/sys is read-only" "$(ctpool container run c1 -- sh -c 'echo 1 > /proc/sys/vm/drop_caches && echo WROTE' 2>&1 || true)" "Read-only file system"
+expect_eq "/proc/kcore, /proc/keys, /sys/firmware masked" "$(echo $(ctpool container run c1 -- sh -c 'stat -c %F /proc/kcore; wc -c < /proc/keys; ls /sys/firmware | wc -l'))" "character special file 0 0"
+expect_eq "--privileged: /proc/kcore not masked" "$(ctpool container run c1 --privileged -- stat -c %F /proc/kcore)" "regular file"
+# syscalls a root process may make without any capability: only seccomp stops them
+expect_match "seccomp: adjtimex refused" "$(ctpool container run c1 -- adjtimex 2>&1 || true)" "Operation not permitted"
+expect_match "seccomp: a user namespace (unshare -U) refused" "$(ctpool container run c1 -- unshare -U true 2>&1 || true)" "Operation not permitted"
+expect_status 0 "--privileged: adjtimex works" -- ctpool container run c1 --privileged -- sh -c 'adjtimex >/dev/null'
+expect_match "mount refused" "$(ctpool container run c1 -- mount -t tmpfs none /tmp 2>&1 || true)" "not permitted|[Pp]ermission denied"
+expect_status 0 "and the container still works: files, fifos, chown, /dev/null" -- ctpool container run c1 -- sh -c 'echo x > /tmp/f && mkfifo /tmp/p && chown 65534 /tmp/f && cat /tmp/f > /dev/null && rm /tmp/f /tmp/p'
+
 expect_status 7 "exit status passes through" -- ctpool container run c1 -- sh -c 'exit 7'
 expect_status 127 "missing command is 127" -- ctpool container run c1 -- /nope
 
@@ -98,6 +132,9 @@ for i in $(seq 50); do
 done
 expect_eq "exec joins the running container" "$(ctpool container exec c1 -- sh -c 'hostname; cat /proc/1/cmdline | tr "\0" " " | cut -d" " -f1-4; cat /proc/self/cgroup')" "$(printf 'c1\n%s\n0::/' "$CTPOOL container run c1")"
 expect_status 1 "run refuses a running container" -- ctpool container run c1 -- true
+expect_eq "exec joins with the same confinement" "$(echo $(ctpool container exec c1 -- sh -c "$STATUS_KEYS"))" "$CONFINED"
+expect_eq "exec: the data disk cannot be opened" "$(echo $(ctpool container exec c1 -- sh -c "$DISK_PROBE"))" "$DISK_DENIED"
+expect_match "exec: sysrq-trigger is read-only" "$(ctpool container exec c1 -- sh -c ': > /proc/sysrq-trigger && echo WROTE' 2>&1 || true)" "Read-only file system"
 
 ctpool create vol --size 16M
 ctpool container attach c1 vol /mnt/vol --mkfs
@@ -105,9 +142,19 @@ expect_eq "attached filesystem is writable inside" "$(ctpool container exec c1 -
 expect_eq "host mount namespace untouched" "$(grep -c tp-vol /proc/mounts || true)" 0
 expect_status 1 "attached volume cannot be deleted" -- ctpool delete vol
 ctpool create raw --size 8M
-ctpool container exec c1 -- ln -s /../../../../ /data/escape
-expect_status 1 "attach through a symlink is refused" -- ctpool container attach c1 raw /data/escape/x --mkfs
-expect_eq "refused attach left the volume inactive" "$(dmsetup ls | grep -c tp-raw || true)" 0
+# escapes: nothing may appear at the host's / (where an absolute symlink
+# resolved on the host side leads), in the state dir, or at the container's /
+escaped() { { ls -d /escaped-* "$CTPOOL_STATE_DIR"/escaped-* "$CTPOOL_STATE_DIR"/run/escaped-* "$CTPOOL_STATE_DIR"/run/c1/escaped-* 2>/dev/null || true; } | wc -l; }
+ctpool container exec c1 -- sh -c 'ln -s /../../../../ /data/escape; ln -s ../../../../../../.. /data/up; ln -s / /data/rootlink'
+expect_status 1 "attach through an absolute symlink is refused" -- ctpool container attach c1 raw /data/escape/escaped-a --mkfs
+expect_status 1 "attach --block through a relative symlink is refused" -- ctpool container attach c1 raw /data/up/escaped-b --block
+expect_status 1 "attach onto a symlink is refused" -- ctpool container attach c1 raw /data/rootlink
+expect_status 2 "attach with '..' in PATH is refused" -- ctpool container attach c1 raw /data/../../../escaped-c
+expect_status 2 "attach --block with '..' in PATH is refused" -- ctpool container attach c1 raw /dev/../../escaped-d --block
+expect_eq "refused attaches created nothing outside the container" "$(escaped)" 0
+expect_eq "nor at the container's root" "$(ctpool container exec c1 -- sh -c 'ls -d /escaped-* 2>/dev/null | wc -l')" 0
+expect_eq "refused attaches left the volume inactive and unattached" "$(dmsetup ls | grep -c tp-raw || true) $(ctpool container list --json | jsel c1 | grep -c '"volume":"raw"' || true)" "0 0"
+expect_status 1 "detach with '..' in PATH is refused" -- ctpool container detach c1 /mnt/../mnt/vol
 ctpool container detach c1 /mnt/vol
 expect_status 1 "detached: gone inside" -- ctpool container exec c1 -- test -e /mnt/vol/f
 ctpool container attach c1 vol /mnt/vol
@@ -117,6 +164,7 @@ ctpool container attach c1 raw /dev/xvdb --block
 expect_eq "block node inside" "$(ctpool container exec c1 -- stat -c %F /dev/xvdb)" "block special file"
 ctpool container exec c1 -- sh -c 'echo rawdata | dd of=/dev/xvdb bs=4k conv=sync 2>/dev/null'
 ok "container wrote to the hot-plugged block device"
+expect_eq "with a block volume attached, the data disk still cannot be opened" "$(echo $(ctpool container exec c1 -- sh -c "$DISK_PROBE"))" "$DISK_DENIED"
 
 ctpool container stop c1 --timeout 5
 st=0; wait $runner || st=$?
@@ -129,12 +177,13 @@ ctpool deactivate raw
 
 # --- the runner (ctpool container run) killed -9: the container keeps running,
 # stop still tears everything down
-ctpool container run c2 -- sleep 300 &
+ctpool container run c2 --privileged -- sleep 300 &
 runner=$!
 for i in $(seq 50); do
 	[ "$(ctpool container list --json | jsel c2 | jget running)" = true ] && break
 	sleep 0.2
 done
+expect_eq "exec into a --privileged container: unconfined too" "$(echo $(ctpool container exec c2 -- sh -c "$STATUS_KEYS" | grep -E 'CapEff|Seccomp'))" "CapEff: $host_capeff Seccomp: 0"
 kill -9 $runner; wait $runner 2>/dev/null || true
 expect_eq "container survives its runner" "$(ctpool container list --json | jsel c2 | jget running)" true
 ctpool container stop c2 --timeout 2
