@@ -173,7 +173,11 @@ static int thin_map(struct dm_target *ti, struct bio *bio)
 	struct thin_io *io = thin_io_of(bio);
 	struct thin_lookup_result lr;
 	thin_block_t vblock;
-	sector_t sector = bio->bi_iter.bi_sector;
+	sector_t sector;
+
+	/* Our blocks count from the start of this target, not of the table. */
+	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	sector = bio->bi_iter.bi_sector;
 
 	io->tc = tc;
 	io->hold = NULL;

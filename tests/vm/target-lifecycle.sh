@@ -83,6 +83,24 @@ must thinctl thin-remove snap1
 must thinctl thin-remove thin1
 check "delete thin" thinctl thin-delete pool 1
 check "delete snapshot" thinctl thin-delete pool 2
+
+# A thin target that does not start at sector 0 of its table (here behind
+# 1 MiB of the error target) addresses the same virtual blocks: bio sectors
+# are taken relative to the target.
+must dmsetup message pool 0 "create_thin 3"
+must dmsetup create offthin --table "0 2048 error
+2048 8192 $THIN_TARGET /dev/mapper/pool 3"
+must dd if=/dev/urandom of=offpat bs=64K count=8 status=none
+must dd if=offpat of=/dev/mapper/offthin bs=64K count=8 seek=16 oflag=direct status=none
+must dmsetup remove offthin
+must dmsetup create offthin --table "0 8192 $THIN_TARGET /dev/mapper/pool 3"
+must dd if=/dev/mapper/offthin of=offback bs=64K count=8 iflag=direct status=none
+check "thin target at an offset: data lands at its own virtual blocks 0-7" \
+	cmp offpat offback
+assert_eq "thin target at an offset: 8 blocks mapped" "0 8192 $THIN_TARGET 1024 1023" \
+	"$(dmsetup status offthin)"
+must dmsetup remove offthin
+check "delete the offset thin" thinctl thin-delete pool 3
 check_fails "delete of an unknown id fails" thinctl thin-delete pool 3
 assert_eq "all data blocks returned" 0 "$(thinctl pool-status pool used-data)"
 check "remove pool" thinctl pool-remove pool
