@@ -15,7 +15,7 @@
  * while kcopyd zeroes (or copies from the shared block) only the sectors
  * around it; the bio is ended once every piece succeeded and the mapping is
  * inserted. Other writes wait for a whole-block zero or copy and are issued
- * after the mapping is inserted.
+ * after the mapping is inserted (dm-thin 6.1 does that for all writes).
  */
 #include <linux/blkdev.h>
 
@@ -364,8 +364,8 @@ static void break_sharing(struct thin_c *tc, struct bio *bio,
 		alloc_failed(pool, bio, r);
 		return;
 	}
-	if (covers_block(pool, bio))
-		start_write_into(new_job(tc, bio, vblock, b), NULL);
+	if (write_within_block(pool, bio))
+		start_write_into(new_job(tc, bio, vblock, b), &old);
 	else
 		start_copy(new_job(tc, bio, vblock, b), old);
 }
