@@ -84,7 +84,7 @@ cases="1 0 4096
 13 16384 16384 dsync
 14 3584 1024"
 while read -r blk off len oflag; do
-	must write_at /dev/mapper/zthin /tmp/model-thin $((blk * BLOCK + off)) "$len" $oflag
+	must write_at /dev/mapper/zthin /tmp/model-thin $((blk * BLOCK + off)) "$len" "$oflag"
 	check "new block $blk: $len bytes at $off${oflag:+ ($oflag)}, zeroes around" \
 		same_block /dev/mapper/zthin /tmp/model-thin "$blk"
 done <<< "$cases"
