@@ -8,8 +8,14 @@
  * Every bio handled here holds a cell on its virtual block until it ends:
  * shared for plain I/O, exclusive while the mapping changes. A new mapping
  * is inserted only once the block holds the right data (zeroed, copied, or
- * entirely overwritten by the bio), so a crash never exposes stale data
- * through a committed mapping.
+ * written by the bio), so a crash never exposes stale data through a
+ * committed mapping.
+ *
+ * A write that stays inside its block is sent to the new block at once,
+ * while kcopyd zeroes (or copies from the shared block) only the sectors
+ * around it; the bio is ended once every piece succeeded and the mapping is
+ * inserted. Other writes wait for a whole-block zero or copy and are issued
+ * after the mapping is inserted (dm-thin 6.1 does that for all writes).
  */
 #include <linux/blkdev.h>
 
@@ -26,11 +32,11 @@ struct ct_job {
 	struct bio *bio;
 	thin_block_t vblock;
 	data_block_t data_block;
-	bool overwrite;		/* the bio itself filled the whole block */
+	bool bio_sent;		/* the bio writes the new block itself */
 	bio_end_io_t *saved_end_io;
 	void *saved_private;
-	atomic_t pending;	/* kcopyd operations still running */
-	int err;
+	atomic_t pending;	/* pieces (kcopyd operations, the bio) running */
+	int err;		/* set by any piece that failed */
 };
 
 int ctpool_jobs_init(struct pool *pool)
@@ -67,11 +73,24 @@ static thin_block_t bio_vblock(struct pool *pool, struct bio *bio)
 	return ctpool_sector_to_block(pool, bio->bi_iter.bi_sector);
 }
 
+/*
+ * A write of data that ends inside its block. The map path splits bios at
+ * block boundaries (max_io_len); discards take another path and
+ * REQ_OP_WRITE_ZEROES is not supported by the target (the block layer
+ * turns it into plain writes).
+ */
+static bool write_within_block(struct pool *pool, struct bio *bio)
+{
+	sector_t offset = ctpool_sector_in_block(pool, bio->bi_iter.bi_sector);
+
+	return bio_op(bio) == REQ_OP_WRITE && bio_has_data(bio) &&
+	       offset + bio_sectors(bio) <= pool->sectors_per_block;
+}
+
 static bool covers_block(struct pool *pool, struct bio *bio)
 {
-	return op_is_write(bio_op(bio)) &&
-	       bio->bi_iter.bi_size ==
-	       (pool->sectors_per_block << SECTOR_SHIFT);
+	return write_within_block(pool, bio) &&
+	       bio_sectors(bio) == pool->sectors_per_block;
 }
 
 static void queue_prepared(struct ct_job *job)
@@ -85,24 +104,28 @@ static void queue_prepared(struct ct_job *job)
 	ctpool_wake_worker(pool);
 }
 
-static void copy_done(int read_err, unsigned long write_err, void *context)
+/* Any context: one piece of a job ended; the last one hands it on. */
+static void piece_done(struct ct_job *job, int err)
 {
-	struct ct_job *job = context;
-
-	if (read_err || write_err)
-		job->err = -EIO;
+	if (err)
+		WRITE_ONCE(job->err, err);
 	if (atomic_dec_and_test(&job->pending))
 		queue_prepared(job);
 }
 
-static void overwrite_endio(struct bio *bio)
+static void copy_done(int read_err, unsigned long write_err, void *context)
+{
+	piece_done(context, read_err || write_err ? -EIO : 0);
+}
+
+/* The data device finished the bio; it ends for good once mapped. */
+static void sent_bio_endio(struct bio *bio)
 {
 	struct ct_job *job = bio->bi_private;
 
 	bio->bi_end_io = job->saved_end_io;
 	bio->bi_private = job->saved_private;
-	job->err = blk_status_to_errno(bio->bi_status);
-	queue_prepared(job);
+	piece_done(job, blk_status_to_errno(bio->bi_status));
 }
 
 static struct ct_job *new_job(struct thin_c *tc, struct bio *bio,
@@ -120,15 +143,15 @@ static struct ct_job *new_job(struct thin_c *tc, struct bio *bio,
 	return job;
 }
 
-/* The bio writes the whole new block: send it there, map when done. */
-static void start_overwrite(struct ct_job *job)
+/* Send the bio to the new block, with a hook that holds its completion. */
+static void send_bio(struct ct_job *job)
 {
 	struct bio *bio = job->bio;
 
-	job->overwrite = true;
+	job->bio_sent = true;
 	job->saved_end_io = bio->bi_end_io;
 	job->saved_private = bio->bi_private;
-	bio->bi_end_io = overwrite_endio;
+	bio->bi_end_io = sent_bio_endio;
 	bio->bi_private = job;
 	ctpool_remap(job->pool, bio, job->data_block);
 	submit_bio_noacct(bio);
@@ -150,6 +173,49 @@ static void start_zero(struct ct_job *job)
 	data_region(pool, &to, job->data_block, 0, pool->sectors_per_block);
 	atomic_set(&job->pending, 1);
 	dm_kcopyd_zero(pool->copier, 1, &to, 0, copy_done, job);
+}
+
+/*
+ * Fill sectors [offset, offset + count) of the new block: zeroes, or the
+ * same sectors of *from. (kcopyd wants one length for all destinations of
+ * an operation, so each region is an operation of its own.)
+ */
+static void fill_region(struct ct_job *job, const data_block_t *from,
+			sector_t offset, sector_t count)
+{
+	struct pool *pool = job->pool;
+	struct dm_io_region src, dst;
+
+	data_region(pool, &dst, job->data_block, offset, count);
+	if (!from) {
+		dm_kcopyd_zero(pool->copier, 1, &dst, 0, copy_done, job);
+		return;
+	}
+	data_region(pool, &src, *from, offset, count);
+	dm_kcopyd_copy(pool->copier, &src, 1, &dst, 0, copy_done, job);
+}
+
+/*
+ * A write inside the new block: fill what the bio does not cover (0, 1 or
+ * 2 regions; zeroes, or the shared block's data when from is set) while the
+ * bio writes the rest. The regions and the bio never overlap, so they need
+ * no ordering among themselves; the mapping waits for all of them.
+ */
+static void start_write_into(struct ct_job *job, const data_block_t *from)
+{
+	struct pool *pool = job->pool;
+	struct bio *bio = job->bio;
+	sector_t begin = ctpool_sector_in_block(pool, bio->bi_iter.bi_sector);
+	sector_t end = begin + bio_sectors(bio);
+	sector_t block_end = pool->sectors_per_block;
+
+	/* Count every piece before starting any: each may end at once. */
+	atomic_set(&job->pending, 1 + (begin > 0) + (end < block_end));
+	if (begin > 0)
+		fill_region(job, from, 0, begin);
+	if (end < block_end)
+		fill_region(job, from, end, block_end - end);
+	send_bio(job);
 }
 
 /* Copy a whole block from the data device (breaking sharing). */
@@ -206,7 +272,8 @@ void ctpool_process_job(struct pool *pool, struct list_head *entry)
 	if (job->err) {
 		thin_dec_data_range(pool->tmd, job->data_block,
 				    job->data_block + 1);
-		if (!job->overwrite)
+		/* A sent bio that failed carries its own status already. */
+		if (!bio->bi_status)
 			bio->bi_status = errno_to_blk_status(job->err);
 		bio_endio(bio);
 		free_job(job);
@@ -221,7 +288,8 @@ void ctpool_process_job(struct pool *pool, struct list_head *entry)
 		return;
 	}
 
-	if (job->overwrite) {
+	if (job->bio_sent) {
+		/* FUA/PREFLUSH bios end only after the commit of the mapping. */
 		ctpool_complete(pool, bio);
 	} else {
 		ctpool_remap(pool, bio, job->data_block);
@@ -254,7 +322,7 @@ static void provision(struct thin_c *tc, struct bio *bio, thin_block_t vblock)
 	}
 
 	if (covers_block(pool, bio)) {
-		start_overwrite(new_job(tc, bio, vblock, b));
+		start_write_into(new_job(tc, bio, vblock, b), NULL);
 		return;
 	}
 
@@ -265,7 +333,10 @@ static void provision(struct thin_c *tc, struct bio *bio, thin_block_t vblock)
 	}
 
 	if (pool->pf.zero_new_blocks) {
-		start_zero(new_job(tc, bio, vblock, b));
+		if (write_within_block(pool, bio))
+			start_write_into(new_job(tc, bio, vblock, b), NULL);
+		else
+			start_zero(new_job(tc, bio, vblock, b));
 		return;
 	}
 
@@ -293,8 +364,8 @@ static void break_sharing(struct thin_c *tc, struct bio *bio,
 		alloc_failed(pool, bio, r);
 		return;
 	}
-	if (covers_block(pool, bio))
-		start_overwrite(new_job(tc, bio, vblock, b));
+	if (write_within_block(pool, bio))
+		start_write_into(new_job(tc, bio, vblock, b), &old);
 	else
 		start_copy(new_job(tc, bio, vblock, b), old);
 }
