@@ -15,6 +15,7 @@
 #   --test-timeout S   per-test limit enforced inside the guest (default 600)
 #   --mem MB           guest memory (default 2048)
 #   --smp N            guest CPUs (default 2)
+#   --append ARGS      more kernel command line (e.g. slab_nomerge); repeatable
 #
 # The guest sees the host's root filesystem (read-only, with a tmpfs overlay),
 # so SCRIPT is given by its host path. Results come back through a writable 9p
@@ -31,7 +32,7 @@ BAD_DMESG='(^|[^[:alnum:]_])(BUG|WARNING)([^[:alnum:]_]|$)|Oops|general protecti
 
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 
-disks=() timeout="" test_timeout=600 mem=2048 smp=2 mode=single
+disks=() timeout="" test_timeout=600 mem=2048 smp=2 mode=single append=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--disk) disks+=("$2"); shift 2 ;;
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--test-timeout) test_timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
+	--append) append="$append $2"; shift 2 ;;
 	--tests) mode=multi; shift ;;
 	--shell) mode=shell; shift ;;
 	-h|--help) usage ;;
@@ -112,7 +114,7 @@ esac
 qemu_args=(-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem"
 	-nodefaults -display none -no-reboot
 	-kernel "$KERNEL" -initrd "$initrd"
-	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic no_timer_check"
+	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic no_timer_check$append"
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=$ctl,mount_tag=ctl,security_model=none,multidevs=remap"
 	"${drive_args[@]}")

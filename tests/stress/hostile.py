@@ -13,9 +13,10 @@
 
   hostile.py modload --load CMD --unload CMD --meta M --data D [--cycles N]
       N cycles of: load the module, activate a pool on existing metadata,
-      a thin, write and read back, tear down, unload. Slab caches are
-      compared between an early and the last cycle: growth of one object
-      per cycle in any cache is a leak.
+      a thin, write and read back, tear down, unload. Objects in use per
+      slab cache (per-CPU slabs flushed) are compared after the warm-up,
+      half way and at the end: growth of half an object per cycle or more
+      in both halves, beyond control cycles of load/unload alone, is a leak.
 """
 import argparse
 import collections
@@ -297,6 +298,7 @@ class Hostile:
 
 
 def slabs():
+    """active_objs of every cache in /proc/slabinfo."""
     out = {}
     with open("/proc/slabinfo") as f:
         for line in f:
@@ -306,115 +308,256 @@ def slabs():
     return out
 
 
+SLAB_SYS = "/sys/kernel/slab"
+
+
+def settled_slabs():
+    """Objects in use per cache, after dropping the page cache (dentries,
+    inodes) and giving RCU-deferred frees (kfree_rcu, call_rcu of
+    workqueues, kernfs) time to run.
+
+    SLUB's /proc/slabinfo counts the free objects of per-CPU slabs (the CPU
+    slab and the CPU partial list) as active: a cache whose slabs merely
+    moved between a CPU and the node lists seems to grow or shrink by whole
+    slabs. Caches in debug mode (slub_debug=...) keep no per-CPU slabs, so
+    their counts are exact; the others are made closer by writing 1 to
+    their shrink files, which flushes the per-CPU slabs (until the next
+    allocation)."""
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3")
+    time.sleep(2)
+    for name in sorted(os.listdir(SLAB_SYS)):
+        path = os.path.join(SLAB_SYS, name)
+        if os.path.islink(path):        # an alias of a merged cache
+            continue
+        try:
+            with open(os.path.join(path, "shrink"), "w") as f:
+                f.write("1")
+        except OSError:
+            pass
+    return slabs()
+
+
+DEBUG_ATTRS = ("sanity_checks", "red_zone", "poison", "store_user", "trace")
+
+
+def exact_count(cache):
+    """True when the cache is in SLUB debug mode (slub_debug=...): such a
+    cache keeps no per-CPU slabs, so its active count is exact."""
+    for attr in DEBUG_ATTRS:
+        try:
+            with open(os.path.join(SLAB_SYS, cache, attr)) as f:
+                if f.read().strip() == "1":
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+DEBUGFS_SLAB = "/sys/kernel/debug/slab"
+
+
+def alloc_traces(cache):
+    """Objects in use of a cache per allocation stack, [(count, frames)],
+    from debugfs (needs slub_debug=U for the cache)."""
+    if not os.path.isdir(DEBUGFS_SLAB):
+        subprocess.run("mount -t debugfs none /sys/kernel/debug", shell=True,
+                       stderr=subprocess.DEVNULL)
+    out = []
+    try:
+        with open(os.path.join(DEBUGFS_SLAB, cache, "alloc_traces")) as f:
+            for line in f:
+                p = line.split()
+                if not p:
+                    continue
+                if p[0].isdigit() and len(p) > 1:
+                    out.append((int(p[0]), [p[1]]))
+                elif out and len(out[-1][1]) < 6:
+                    out[-1][1].append(p[0])
+    except OSError:
+        return []
+    return out
+
+
+ALLOCATOR = re.compile(r"^_*(kmem_cache_alloc|kmalloc|kzalloc|krealloc|kstrdup|"
+                       r"kmemdup|mempool_alloc|slab_alloc|alloc_)")
+
+
+def calls_by_site(cache):
+    """Objects in use of a cache per allocating function (slub_debug=U):
+    the first frame outside the allocators."""
+    out = collections.Counter()
+    for count, frames in alloc_traces(cache):
+        site = next((f for f in frames if not ALLOCATOR.match(f)), frames[0])
+        out[site.split("/")[0]] += count
+    return out
+
+
+# Caches where a block-layer module's objects can land: kmalloc, bio/biovec,
+# dm and bufio, and the module's own. VFS caches (dentry, kernfs_*) and
+# ACPI's move by themselves in this guest, with dm-thin too.
+MINE = re.compile(r"^(kmalloc-|kmalloc-rcl-|bio|biovec|dm|bufio|ctpool|ct_|thin|"
+                  r"blkdev|request|kcopyd|io$|pd_)")
+
+
+def run_cmd(cmd):
+    r = subprocess.run(cmd, shell=True, stderr=subprocess.PIPE, text=True)
+    return r.stderr.strip() if r.returncode else None
+
+
+def pool_cycle(a, c, dlen, pat, buf):
+    """Pool and thin up, 1 MiB written and read back, (a snapshot), down.
+    Returns the failures, as messages."""
+    errs = []
+    try:
+        dm.create("hm-pool", "0 %d %s %s %s 128 0 0" % (dlen, POOL_TARGET, a.meta, a.data))
+        if c == 1:
+            dm.message("hm-pool", "create_thin 1")
+        dm.create("hm-thin", "0 65536 %s /dev/mapper/hm-pool 1" % THIN_TARGET)
+        fd = os.open("/dev/mapper/hm-thin", os.O_RDWR | os.O_DIRECT)
+        off = (c % 16) << 20
+        os.pwritev(fd, [pat], off)
+        os.fsync(fd)
+        os.preadv(fd, [buf], off)
+        os.close(fd)
+        if buf[:] != pat[:]:
+            errs.append("data read back differs")
+        if c % 10 == 0:
+            dm.message("hm-pool", "create_snap %d 1" % (100 + c))
+            dm.message("hm-pool", "delete %d" % (100 + c))
+        dm.status("hm-pool")
+    except (dm.DMError, OSError) as e:
+        errs.append(str(e))
+    finally:
+        for n in ("hm-thin", "hm-pool"):
+            if dm.exists(n):
+                try:
+                    dm.remove(n)
+                except dm.DMError as e:
+                    errs.append("remove %s: %s" % (n, e))
+    return errs
+
+
 def modload(a):
+    """Load/unload cycles with a pool in use. A cache whose objects in use
+    grow by half an object per cycle or more, over all the counted cycles
+    and in the middle two of their quarters (beyond what loading and
+    unloading the module alone does), is a leak. A cache that fills up once
+    (a per-CPU cache, a lazily freed pool) grows in one quarter only; one
+    holding a batch for a while goes up in one quarter and down in another."""
     kmsg = kmsg_reader()
-    meta, data = a.meta, a.data
-    dlen = Hostile.size(data) // 128 * 128
+    dlen = Hostile.size(a.data) // 128 * 128
     pat = mmap.mmap(-1, 1 << 20)
     pat[:] = random.Random(7).randbytes(1 << 20)
     buf = mmap.mmap(-1, 1 << 20)
     failures = 0
-    early = None
     t0 = time.time()
+    if a.cycles < a.warmup + 4:
+        print("FAIL: --cycles must exceed --warmup by 4 at least")
+        return 1
+    if not os.path.isdir(SLAB_SYS):
+        print("FAIL: no %s: cannot count slab objects exactly" % SLAB_SYS)
+        return 1
+
     # Control: load/unload alone. Loading a module leaves kernfs/sysfs
     # objects behind in kmalloc caches by itself (dm-thin-pool too); that
     # rate is subtracted from the one measured with a pool in use.
-    ctl_early = ctl_late = {}
+    ctl_warm = max(1, a.control // 5)
+    ctl = {}
     for c in range(1, a.control + 1):
         for cmd in (a.load, a.unload):
-            r = subprocess.run(cmd, shell=True, stderr=subprocess.PIPE, text=True)
-            if r.returncode:
-                print("FAIL: control cycle %d: %s: %s" % (c, cmd, r.stderr.strip()))
+            err = run_cmd(cmd)
+            if err is not None:
+                print("FAIL: control cycle %d: %s: %s" % (c, cmd, err))
                 return 1
-        if c == a.control // 5 or c == a.control:
-            with open("/proc/sys/vm/drop_caches", "w") as f:
-                f.write("3")
-            if c == a.control:
-                ctl_late = slabs()
-            else:
-                ctl_early = slabs()
-    ctl_n = a.control - a.control // 5
+        if c in (ctl_warm, a.control):
+            ctl[c] = settled_slabs()
+    ctl_n = a.control - ctl_warm
+
+    def ctl_rate(k):
+        if ctl_n <= 0:
+            return 0.0
+        return max(0.0, (ctl[a.control].get(k, 0) - ctl[ctl_warm].get(k, 0)) / ctl_n)
+
+    # Counts after the warm-up and at each quarter of the remaining cycles.
+    points = [a.warmup + (a.cycles - a.warmup) * i // 4 for i in range(5)]
+    samples = {}
+    sites = {}
     for c in range(1, a.cycles + 1):
-        r = subprocess.run(a.load, shell=True, stderr=subprocess.PIPE, text=True)
-        if r.returncode:
-            print("FAIL: cycle %d: load: %s" % (c, r.stderr.strip()))
+        err = run_cmd(a.load)
+        if err is not None:
+            print("FAIL: cycle %d: load: %s" % (c, err))
             return 1
-        try:
-            dm.create("hm-pool", "0 %d %s %s %s 128 0 0" % (dlen, POOL_TARGET, meta, data))
-            if c == 1:
-                dm.message("hm-pool", "create_thin 1")
-            dm.create("hm-thin", "0 65536 %s /dev/mapper/hm-pool 1" % THIN_TARGET)
-            fd = os.open("/dev/mapper/hm-thin", os.O_RDWR | os.O_DIRECT)
-            off = (c % 16) << 20
-            os.pwritev(fd, [pat], off)
-            os.fsync(fd)
-            os.preadv(fd, [buf], off)
-            os.close(fd)
-            if buf[:] != pat[:]:
-                print("FAIL: cycle %d: data read back differs" % c)
-                failures += 1
-            if c % 10 == 0:
-                dm.message("hm-pool", "create_snap %d 1" % (100 + c))
-                dm.message("hm-pool", "delete %d" % (100 + c))
-            dm.status("hm-pool")
-        except (dm.DMError, OSError) as e:
+        for e in pool_cycle(a, c, dlen, pat, buf):
             print("FAIL: cycle %d: %s" % (c, e))
             failures += 1
-        finally:
-            for n in ("hm-thin", "hm-pool"):
-                if dm.exists(n):
-                    try:
-                        dm.remove(n)
-                    except dm.DMError as e:
-                        print("FAIL: cycle %d: remove %s: %s" % (c, n, e))
-                        failures += 1
-        r = subprocess.run(a.unload, shell=True, stderr=subprocess.PIPE, text=True)
-        if r.returncode:
-            print("FAIL: cycle %d: unload: %s" % (c, r.stderr.strip()))
+        err = run_cmd(a.unload)
+        if err is not None:
+            print("FAIL: cycle %d: unload: %s" % (c, err))
             return 1
         bad = [l for l in kmsg() if BAD.search(l) or "still has objects" in l]
         if bad:
             print("FAIL: cycle %d: kernel log: %s" % (c, " | ".join(bad[:4])))
             failures += 1
-        if c == a.warmup:
-            with open("/proc/sys/vm/drop_caches", "w") as f:
-                f.write("3")
-            early = slabs()
         if failures:
-            break
-    with open("/proc/sys/vm/drop_caches", "w") as f:
-        f.write("3")
-    late = slabs()
-    n = a.cycles - a.warmup
-    # Only caches where a block-layer module's objects can land: kmalloc,
-    # bio/biovec, dm and bufio, and the module's own. VFS caches (dentry,
-    # kernfs_*) and ACPI's grow by themselves in this guest, with dm-thin too.
-    mine = re.compile(r"^(kmalloc-|kmalloc-rcl-|bio|biovec|dm|bufio|ctpool|thin|blkdev|"
-                      r"request|kcopyd|io$|pd_)")
-    def excess(k, v):
-        """Growth over the n test cycles beyond the control's rate."""
-        rate = (ctl_late.get(k, 0) - ctl_early.get(k, 0)) / ctl_n if ctl_n > 0 else 0
-        return late.get(k, 0) - v - max(rate, 0) * n
-    # Half an object per cycle beyond the control, in a cache a block
-    # driver's objects can be in, is a leak.
-    grew = sorted(((excess(k, v), k) for k, v in (early or {}).items()
-                   if mine.search(k) and excess(k, v) >= n / 2), reverse=True)
-    noise = sorted(((late.get(k, 0) - v, k) for k, v in (early or {}).items()
-                    if not mine.search(k) and late.get(k, 0) - v >= n), reverse=True)
-    top = sorted(((excess(k, v), k) for k, v in (early or {}).items()
-                  if mine.search(k)), reverse=True)[:4]
-    print("# largest growth beyond the %d control cycles: %s"
-          % (a.control, ", ".join("%s %+.0f" % (k, d) for d, k in top)))
-    for d, k in noise[:5]:
-        print("# (not counted) slab %s grew by %d" % (k, d))
-    print("# %d load/unload cycles in %.0fs; slab caches compared over the last %d"
-          % (a.cycles, time.time() - t0, n))
-    for d, k in grew[:10]:
-        print("# slab %s grew by %d objects (%d -> %d), %.0f beyond the control's rate"
-              % (k, late.get(k, 0) - early[k], early[k], late.get(k, 0), d))
-    if grew:
-        print("FAIL: slab caches grew by half an object per cycle or more: %s"
-              % ", ".join(k for _, k in grew[:10]))
+            return 1
+        if c in points:
+            samples[c] = settled_slabs()
+            for k in a.watch:
+                sites.setdefault(k, []).append(calls_by_site(k))
+
+    counts = [samples[c] for c in points]
+    rows = []
+    inexact = []
+    for k in sorted(set().union(*counts)):
+        if not MINE.search(k):
+            continue
+        if not exact_count(k):
+            inexact.append(k)
+            continue
+        r = ctl_rate(k)
+        v = [x.get(k, 0) for x in counts]
+        rates = [(v[i + 1] - v[i]) / (points[i + 1] - points[i]) - r for i in range(4)]
+        mid = sorted(rates)[1:3]
+        overall = (v[4] - v[0]) / (points[4] - points[0]) - r
+        rows.append((min(sum(mid) / 2, overall), overall, rates, r, v, k))
+    rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
+    moved = [row for row in rows if row[3] or len(set(row[4])) > 1]
+    print("# %d load/unload cycles in %.0fs; objects in use counted after cycles %s "
+          "(control: %d load/unload cycles)"
+          % (a.cycles, time.time() - t0, ", ".join(map(str, points)), a.control))
+    print("# growth per cycle beyond the control, in each quarter%s"
+          % (":" if moved else ": no counted cache changed"))
+    for _, _, rates, r, v, k in moved[:8]:
+        print("#   %-16s %s  (%s objects, control %+.2f)"
+              % (k, " ".join("%+6.2f" % x for x in rates),
+                 " -> ".join(map(str, v)), r))
+    if inexact:
+        print("# not counted, no slub_debug (per-CPU slabs make counts approximate): %s"
+              % " ".join(inexact))
+    for k, per in sites.items():
+        funcs = set().union(*per)
+        changed = sorted(((per[-1][f] - per[0][f], f) for f in funcs
+                          if len({x[f] for x in per}) > 1), reverse=True)
+        print("# %s objects in use by allocating function:%s"
+              % (k, "" if changed else " unchanged"))
+        for _, f in changed[:8]:
+            print("#   %-40s %s" % (f, " -> ".join(str(x[f]) for x in per)))
+    # A leak leaves objects behind every cycle: half an object per cycle or
+    # more over all the cycles and in the middle two of the quarters (so a
+    # cache that fills up once, or holds a batch for a while, is not one).
+    leaks = [(m, k) for m, _, _, _, _, k in rows if m >= 0.5]
+    for m, k in leaks[:10]:
+        print("# slab %s leaks %.2f objects per cycle; allocated by:" % (k, m))
+        for count, frames in sorted(alloc_traces(k), reverse=True)[:5]:
+            print("#   %6d %s" % (count, " < ".join(frames[:4])))
+    if any(k.startswith("kmalloc-") for k in inexact):
+        print("FAIL: kmalloc caches are not in slub_debug mode: boot with "
+              "slub_debug=U,kmalloc-*,... for exact counts (see tests/vm/hostile-modload.sh)")
+        failures += 1
+    if leaks:
+        print("FAIL: objects in use grow with the cycles: %s"
+              % ", ".join(k for _, k in leaks[:10]))
         failures += 1
     return 1 if failures else 0
 
@@ -439,6 +582,9 @@ def main():
     m.add_argument("--cycles", type=int, default=100)
     m.add_argument("--warmup", type=int, default=20)
     m.add_argument("--control", type=int, default=50)
+    m.add_argument("--watch", type=lambda v: [w for w in v.split(",") if w], default=[],
+                   help="caches whose objects to attribute to allocating "
+                   "functions (boot with slub_debug=U,CACHE,...)")
     a = p.parse_args()
     if a.cmd == "modload":
         return modload(a)

@@ -38,10 +38,11 @@ step "corrupted metadata, ${STRESS_IMAGES:-3000} images" qemu/run-vm.sh --timeou
 	--tests "$(wrap cm "$ROOT/tests/vm/corrupt-meta.sh" "$T" "${STRESS_IMAGES:-3000}" 5 "" "" 6600)"
 step "hostile tables, messages, ioctls" qemu/run-vm.sh --timeout 2400 --test-timeout 2000 \
 	--tests "$(wrap ht "$ROOT/tests/vm/hostile-tables.sh" "$T" 5000 7 1500)"
-# Kept out of make check while its slab-growth check fails on ctpool
-# (kmalloc-96 and bio-248 grow over load/unload cycles): see issue 7.
-step "module load/unload cycles, slab leak check" qemu/run-vm.sh --timeout 2400 \
-	--test-timeout 2000 --tests "$ROOT/tests/stress/vm-hostile-modload.sh"
+# The same boot options as in make check (the test's vm-options line).
+hm_opts=$(sed -n 's/^# vm-options: *//p' "$ROOT/tests/vm/hostile-modload.sh")
+# shellcheck disable=SC2086 # a list of options
+step "module load/unload cycles, slab leak check" qemu/run-vm.sh $hm_opts --timeout 2400 \
+	--test-timeout 2000 --tests "$(wrap hm "$ROOT/tests/vm/hostile-modload.sh" "$T" 100)"
 step "fio stress near full" qemu/run-vm.sh --timeout 3600 --test-timeout 3000 --disk 2G \
 	--tests "$(wrap fs "$ROOT/tests/stress/vm-fio-stress.sh" "$T" 96 3)"
 step "power cuts" tests/stress/powercut.sh "${STRESS_CUTS:-30}" "$T"
