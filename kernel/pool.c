@@ -600,13 +600,24 @@ static bool lost_changes(struct bio *bio)
 	       thin_device_aborted_changes(thin_io_of(bio)->tc->td);
 }
 
+/*
+ * A FLUSH/FUA bio waits for a commit when the metadata changed. Read-only
+ * modes never commit, and have nothing to: they are entered by a commit
+ * (out of metadata space) or an abort (read-only), and map nothing after.
+ */
+static bool wants_commit(struct pool *pool, struct bio *bio)
+{
+	return needs_commit(bio) && pool->mode < PM_OUT_OF_METADATA_SPACE &&
+	       thin_metadata_changed(pool->tmd);
+}
+
 void ctpool_issue(struct pool *pool, struct bio *bio)
 {
 	if (lost_changes(bio)) {
 		bio_io_error(bio);
 		return;
 	}
-	if (needs_commit(bio) && thin_metadata_changed(pool->tmd)) {
+	if (wants_commit(pool, bio)) {
 		bio_list_add(&pool->flush_bios, bio);
 		return;
 	}
@@ -619,7 +630,7 @@ void ctpool_complete(struct pool *pool, struct bio *bio)
 		bio_io_error(bio);
 		return;
 	}
-	if (needs_commit(bio) && thin_metadata_changed(pool->tmd)) {
+	if (wants_commit(pool, bio)) {
 		bio_list_add(&pool->flush_completions, bio);
 		return;
 	}
@@ -659,7 +670,14 @@ static void process_flushes(struct pool *pool)
 	    bio_list_empty(&pool->flush_completions))
 		return;
 
-	if (thin_metadata_changed(pool->tmd))
+	/*
+	 * Held in write mode, they wait for a commit that a read-only mode
+	 * will not make (an abort dropped what they vouch for): fail them,
+	 * as dm-thin does.
+	 */
+	if (pool->mode >= PM_OUT_OF_METADATA_SPACE)
+		r = -EIO;
+	else if (thin_metadata_changed(pool->tmd))
 		r = ctpool_commit(pool);
 	if (r) {
 		error_bio_list(&pool->flush_bios, BLK_STS_IOERR);

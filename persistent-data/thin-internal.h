@@ -91,6 +91,7 @@ void thin_init_btree_infos(struct thin_metadata *tmd);
 
 /* thin-devices.c */
 int thin_write_changed_details(struct thin_metadata *tmd);
+void thin_devices_committed(struct thin_metadata *tmd);
 int thin_reload_devices_after_abort(struct thin_metadata *tmd);
 void thin_free_all_devices(struct thin_metadata *tmd);
 int thin_count_open_devices(struct thin_metadata *tmd);

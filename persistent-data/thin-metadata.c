@@ -309,6 +309,7 @@ int thin_commit_locked(struct thin_metadata *tmd)
 	r = thin_sb_commit(tmd);
 	if (r)
 		return r;
+	thin_devices_committed(tmd);
 	tmd->dirty = false;
 	tmd->needs_check_unsaved = false;
 	return thin_sb_remember(tmd);

@@ -544,6 +544,31 @@ static void test_needs_check_refused_then_closed(void **state)
 	needs_check_refused(false);
 }
 
+/* The commit itself fails: the abort still knows whose changes it dropped. */
+static void test_failed_commit_marks_lost_changes(void **state)
+{
+	struct thin_lookup_result res;
+	struct thin_device *td;
+	data_block_t b;
+
+	fresh("lost");
+	assert_int_equal(thin_resize_data_dev(env.tmd, 100), 0);
+	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
+	assert_int_equal(thin_metadata_commit(env.tmd), 0);
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
+	assert_int_equal(thin_alloc_data_block(env.tmd, &b), 0);
+	assert_int_equal(thin_insert_block(td, 9, b), 0);
+
+	pd_bm_file_set_write_limit(env.bm, 0, PD_BM_WRITES_FAIL);
+	assert_int_not_equal(thin_metadata_commit(env.tmd), 0);
+	pd_bm_file_set_write_limit(env.bm, U64_MAX, PD_BM_WRITES_FAIL);
+	assert_int_equal(thin_metadata_abort(env.tmd), 0);
+	assert_true(thin_device_aborted_changes(td));
+	assert_int_equal(thin_find_block(td, 9, true, &res), -ENODATA);
+	thin_close_device(td);
+	done();
+}
+
 static void test_read_only(void **state)
 {
 	struct thin_device *td;
@@ -592,6 +617,7 @@ int main(void)
 		cmocka_unit_test(test_pre_commit_and_needs_check),
 		cmocka_unit_test(test_needs_check_refused_then_saved),
 		cmocka_unit_test(test_needs_check_refused_then_closed),
+		cmocka_unit_test(test_failed_commit_marks_lost_changes),
 		cmocka_unit_test(test_read_only),
 		cmocka_unit_test(test_threshold),
 	};
