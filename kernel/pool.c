@@ -286,7 +286,7 @@ const char *ctpool_mode_name(enum pool_mode mode)
 	case PM_READ_ONLY:
 		return "read-only";
 	case PM_FAIL:
-		return "failure";
+		return "fail";	/* dm-thin's word in "switching pool to..." */
 	}
 	return "unknown";
 }
