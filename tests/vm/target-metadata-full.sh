@@ -18,15 +18,17 @@
 # schedule_zero() inserts the mapping even after the commit that found no
 # space set the metadata read-only, the insert fails, needs_check cannot be
 # set either, and the pool goes to Fail (all I/O errors). ctpool goes
-# out-of-metadata-space either way.
+# out-of-metadata-space either way: pass skip_block_zeroing as the second
+# argument to run the same checks with it (they pass on ctpool only).
 # The data device is a little real disk (where the first, verified blocks
 # land: a fresh pool allocates from block 0) followed by a huge dm "zero"
 # target, so tens of thousands of blocks cost no disk space.
 #
-# usage (in the VM): target-metadata-full.sh [kernel|ctpool]
+# usage (in the VM): target-metadata-full.sh [kernel|ctpool] [POOL_FEATURE...]
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
+FEATURES=("${@:2}")
 need_disks 1
 rel_load
 must modprobe dm-zero
@@ -45,7 +47,7 @@ must dmsetup create mf-data --table "0 $real_s linear /dev/mapper/mf-dbase 0
 $real_s $((data_s - real_s)) zero"
 zero_dev /dev/mapper/mf-mbase 2
 
-must thinctl pool-create mf-pool /dev/mapper/mf-meta /dev/mapper/mf-data $BS 0
+must thinctl pool-create mf-pool /dev/mapper/mf-meta /dev/mapper/mf-data $BS 0 "${FEATURES[@]}"
 must dmsetup message mf-pool 0 "create_thin 1"
 must thinctl thin-activate mf-pool 1 mf-thin $VSIZE
 T=/dev/mapper/mf-thin
@@ -63,6 +65,7 @@ same_pattern() {
 must dd if=/dev/urandom of=pattern bs=64K count=16 status=none
 must dd if=pattern of=$T bs=64K oflag=direct conv=fsync status=none
 check "pattern reads back before exhaustion" same_pattern
+note "table: $(dmsetup table mf-pool)"
 note "before: $(dmsetup status mf-pool)"
 ev0=$(events)
 dmesg -C
