@@ -353,6 +353,8 @@ static void pool_postsuspend(struct dm_target *ti)
 	if (pool->mode < PM_OUT_OF_METADATA_SPACE &&
 	    thin_metadata_changed(pool->tmd))
 		ctpool_commit(pool);
+	/* The metadata device may take writes again (e.g. after a reload). */
+	ctpool_save_needs_check(pool);
 }
 
 /* ---- messages ---- */

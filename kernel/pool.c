@@ -286,7 +286,7 @@ const char *ctpool_mode_name(enum pool_mode mode)
 	case PM_READ_ONLY:
 		return "read-only";
 	case PM_FAIL:
-		return "failure";
+		return "fail";	/* dm-thin's word in "switching pool to..." */
 	}
 	return "unknown";
 }
@@ -375,26 +375,52 @@ void ctpool_set_mode(struct pool *pool, enum pool_mode mode)
 		dm_table_event(pool->ti->table);
 }
 
+/*
+ * Like dm-thin's metadata_operation_failed(): drop the transaction, flag the
+ * metadata as needing a check, and go read-only, so mapped blocks can still
+ * be read. Only a failed abort (the last committed metadata cannot even be
+ * read back) fails the pool.
+ *
+ * dm-thin merely dirties the cached superblock with needs_check and lets
+ * dm-bufio write it out some time later. We try to write it at once; when
+ * the device refuses (the usual reason we are here), the flag is still held
+ * in core, which is what keeps the pool out of write mode until repaired
+ * (ctpool_set_mode), and is written on suspend or at teardown if the device
+ * takes writes again by then (thin_metadata_save_needs_check).
+ */
 void ctpool_metadata_failed(struct pool *pool, const char *op, int r)
 {
+	const char *name = pool_name(pool);
+
 	DMERR_LIMIT("%s: metadata operation '%s' failed: error = %d",
-		    pool_name(pool), op, r);
+		    name, op, r);
 	if (pool->mode >= PM_READ_ONLY)
 		return;
 
+	DMERR_LIMIT("%s: aborting current metadata transaction", name);
 	if (thin_metadata_abort(pool->tmd)) {
-		DMERR("%s: failed to abort metadata transaction",
-		      pool_name(pool));
+		DMERR("%s: failed to abort metadata transaction", name);
 		ctpool_set_mode(pool, PM_FAIL);
 		return;
 	}
-	if (thin_metadata_set_needs_check(pool->tmd)) {
-		DMERR("%s: failed to set 'needs_check' flag in metadata",
-		      pool_name(pool));
-		ctpool_set_mode(pool, PM_FAIL);
-		return;
-	}
+	r = thin_metadata_set_needs_check(pool->tmd);
+	if (r)
+		DMERR("%s: failed to write 'needs_check' flag to metadata (%d): kept in memory, pool stays read-only",
+		      name, r);
 	ctpool_set_mode(pool, PM_READ_ONLY);
+}
+
+/* Write a needs_check flag the metadata device refused before, if any. */
+void ctpool_save_needs_check(struct pool *pool)
+{
+	int r;
+
+	if (pool->mode == PM_FAIL)
+		return;
+	r = thin_metadata_save_needs_check(pool->tmd);
+	if (r)
+		DMERR_LIMIT("%s: 'needs_check' flag still not written to metadata: %d",
+			    pool_name(pool), r);
 }
 
 static void check_metadata_space(struct pool *pool)
@@ -458,6 +484,27 @@ void ctpool_check_low_water(struct pool *pool)
 	}
 }
 
+/*
+ * Out of metadata space, bar the reserve: commit while the reserve can still
+ * pay for it, and the commit switches the pool to out-of-metadata-space mode
+ * (check_metadata_space). dm-thin checks after allocating, which commits the
+ * new block without its mapping; checking first never does.
+ */
+static int check_metadata_before_alloc(struct pool *pool)
+{
+	pd_block_t nr_free;
+	int r;
+
+	r = thin_get_free_metadata_blocks(pool->tmd, &nr_free);
+	if (r) {
+		ctpool_metadata_failed(pool, "get_free_metadata_blocks", r);
+		return -EIO;
+	}
+	if (!nr_free)
+		ctpool_commit(pool);
+	return pool->mode == PM_WRITE ? 0 : -EIO;
+}
+
 /* A free data block, or -ENOSPC/-EIO. Called by the worker only. */
 int ctpool_alloc_data_block(struct pool *pool, data_block_t *result)
 {
@@ -465,12 +512,17 @@ int ctpool_alloc_data_block(struct pool *pool, data_block_t *result)
 
 	if (pool->mode != PM_WRITE)
 		return pool->mode == PM_OUT_OF_DATA_SPACE ? -ENOSPC : -EIO;
+	r = check_metadata_before_alloc(pool);
+	if (r)
+		return r;
 
 	r = thin_alloc_data_block(pool->tmd, result);
 	if (r == -ENOSPC) {
 		/* Blocks freed in this transaction become usable on commit. */
 		r = ctpool_commit(pool);
 		if (r)
+			return -EIO;
+		if (pool->mode != PM_WRITE)
 			return -EIO;
 		r = thin_alloc_data_block(pool->tmd, result);
 		if (r == -ENOSPC) {
@@ -483,7 +535,6 @@ int ctpool_alloc_data_block(struct pool *pool, data_block_t *result)
 		return -EIO;
 	}
 	ctpool_check_low_water(pool);
-	check_metadata_space(pool);
 	return 0;
 }
 
@@ -538,9 +589,35 @@ static bool needs_commit(struct bio *bio)
 	return bio->bi_opf & (REQ_PREFLUSH | REQ_FUA);
 }
 
+/*
+ * Writes to this thin were acknowledged and then dropped by an abort: like
+ * dm-thin, every FLUSH/FUA to it fails from then on, so fsync reports the
+ * loss instead of vouching for it.
+ */
+static bool lost_changes(struct bio *bio)
+{
+	return needs_commit(bio) &&
+	       thin_device_aborted_changes(thin_io_of(bio)->tc->td);
+}
+
+/*
+ * A FLUSH/FUA bio waits for a commit when the metadata changed. Read-only
+ * modes never commit, and have nothing to: they are entered by a commit
+ * (out of metadata space) or an abort (read-only), and map nothing after.
+ */
+static bool wants_commit(struct pool *pool, struct bio *bio)
+{
+	return needs_commit(bio) && pool->mode < PM_OUT_OF_METADATA_SPACE &&
+	       thin_metadata_changed(pool->tmd);
+}
+
 void ctpool_issue(struct pool *pool, struct bio *bio)
 {
-	if (needs_commit(bio) && thin_metadata_changed(pool->tmd)) {
+	if (lost_changes(bio)) {
+		bio_io_error(bio);
+		return;
+	}
+	if (wants_commit(pool, bio)) {
 		bio_list_add(&pool->flush_bios, bio);
 		return;
 	}
@@ -549,7 +626,11 @@ void ctpool_issue(struct pool *pool, struct bio *bio)
 
 void ctpool_complete(struct pool *pool, struct bio *bio)
 {
-	if (needs_commit(bio) && thin_metadata_changed(pool->tmd)) {
+	if (lost_changes(bio)) {
+		bio_io_error(bio);
+		return;
+	}
+	if (wants_commit(pool, bio)) {
 		bio_list_add(&pool->flush_completions, bio);
 		return;
 	}
@@ -589,7 +670,14 @@ static void process_flushes(struct pool *pool)
 	    bio_list_empty(&pool->flush_completions))
 		return;
 
-	if (thin_metadata_changed(pool->tmd))
+	/*
+	 * Held in write mode, they wait for a commit that a read-only mode
+	 * will not make (an abort dropped what they vouch for): fail them,
+	 * as dm-thin does.
+	 */
+	if (pool->mode >= PM_OUT_OF_METADATA_SPACE)
+		r = -EIO;
+	else if (thin_metadata_changed(pool->tmd))
 		r = ctpool_commit(pool);
 	if (r) {
 		error_bio_list(&pool->flush_bios, BLK_STS_IOERR);

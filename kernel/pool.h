@@ -127,6 +127,7 @@ extern struct mutex ctpool_table_lock;
 const char *ctpool_mode_name(enum pool_mode mode);
 void ctpool_set_mode(struct pool *pool, enum pool_mode mode);
 void ctpool_metadata_failed(struct pool *pool, const char *op, int r);
+void ctpool_save_needs_check(struct pool *pool);
 int ctpool_commit(struct pool *pool);
 void ctpool_defer_bio(struct pool *pool, struct bio *bio);
 void ctpool_wake_worker(struct pool *pool);

@@ -269,6 +269,11 @@ void ctpool_process_job(struct pool *pool, struct list_head *entry)
 	struct bio *bio = job->bio;
 	int r;
 
+	/* Read-only modes make no new mappings: dm-thin fails the mapping. */
+	if (!job->err && pool->mode >= PM_OUT_OF_METADATA_SPACE) {
+		job->err = -EIO;
+		bio->bi_status = BLK_STS_IOERR;
+	}
 	if (job->err) {
 		thin_dec_data_range(pool->tmd, job->data_block,
 				    job->data_block + 1);

@@ -606,6 +606,20 @@ int pd_sm_ll_read_root(struct pd_sm_ll *ll, const void *root, size_t len)
 	return 0;
 }
 
+/* ---- ops shared by both space maps ---- */
+
+int pd_sm_count_is_more_than_one_by_count(struct pd_space_map *sm,
+					  pd_block_t b, bool *result)
+{
+	u32 count;
+	int r;
+
+	r = pd_sm_get_count(sm, b, &count);
+	if (!r)
+		*result = count > 1;
+	return r;
+}
+
 /* ---- threshold ---- */
 
 void pd_sm_threshold_set(struct pd_sm_threshold *t, pd_block_t threshold,

@@ -147,6 +147,12 @@ int pd_sm_ll_copy_root(const struct pd_sm_ll *ll, void *where, size_t max);
 /* Read a struct disk_sm_root into ll (nothing else is checked here). */
 int pd_sm_ll_read_root(struct pd_sm_ll *ll, const void *root, size_t len);
 
+/* ---- ops shared by both space maps ---- */
+
+/* count_is_more_than_one through the space map's own get_count. */
+int pd_sm_count_is_more_than_one_by_count(struct pd_space_map *sm,
+					  pd_block_t b, bool *result);
+
 /* ---- free-space threshold, shared by both space maps ---- */
 
 struct pd_sm_threshold {

@@ -237,18 +237,6 @@ static int sm_disk_get_count(struct pd_space_map *sm, pd_block_t b,
 	return pd_sm_ll_lookup(&to_smd(sm)->ll, b, result);
 }
 
-static int sm_disk_count_is_more_than_one(struct pd_space_map *sm,
-					  pd_block_t b, bool *result)
-{
-	u32 count;
-	int r;
-
-	r = sm_disk_get_count(sm, b, &count);
-	if (!r)
-		*result = count > 1;
-	return r;
-}
-
 static int sm_disk_set_count(struct pd_space_map *sm, pd_block_t b,
 			     u32 count)
 {
@@ -336,7 +324,7 @@ static const struct pd_space_map_ops sm_disk_ops = {
 	.get_nr_blocks = sm_disk_get_nr_blocks,
 	.get_nr_free = sm_disk_get_nr_free,
 	.get_count = sm_disk_get_count,
-	.count_is_more_than_one = sm_disk_count_is_more_than_one,
+	.count_is_more_than_one = pd_sm_count_is_more_than_one_by_count,
 	.set_count = sm_disk_set_count,
 	.commit = sm_disk_commit,
 	.inc_blocks = sm_disk_inc_blocks,

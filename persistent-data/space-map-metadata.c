@@ -361,18 +361,6 @@ static int sm_metadata_get_count(struct pd_space_map *sm, pd_block_t b,
 	return 0;
 }
 
-static int sm_metadata_count_is_more_than_one(struct pd_space_map *sm,
-					      pd_block_t b, bool *result)
-{
-	u32 count;
-	int r;
-
-	r = sm_metadata_get_count(sm, b, &count);
-	if (!r)
-		*result = count > 1;
-	return r;
-}
-
 static int sm_metadata_set_count(struct pd_space_map *sm, pd_block_t b,
 				 u32 count)
 {
@@ -544,7 +532,7 @@ static const struct pd_space_map_ops sm_metadata_ops = {
 	.get_nr_blocks = sm_metadata_get_nr_blocks,
 	.get_nr_free = sm_metadata_get_nr_free,
 	.get_count = sm_metadata_get_count,
-	.count_is_more_than_one = sm_metadata_count_is_more_than_one,
+	.count_is_more_than_one = pd_sm_count_is_more_than_one_by_count,
 	.set_count = sm_metadata_set_count,
 	.commit = sm_metadata_commit,
 	.inc_blocks = sm_metadata_inc_blocks,

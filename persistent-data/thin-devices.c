@@ -395,15 +395,21 @@ int thin_set_device_details(struct thin_device *td, u64 transaction_id,
 
 /* ---- commit and abort ---- */
 
+/*
+ * A device stays "changed" until the commit that writes its details is
+ * durable (thin_devices_committed): if that commit fails, the abort must
+ * still know which devices lost acknowledged changes, so that their flushes
+ * fail instead of vouching for them. (dm-thin 6.1 clears the flag here,
+ * before the commit, and so forgets exactly when the commit is what fails.)
+ */
 int thin_write_changed_details(struct thin_metadata *tmd)
 {
-	struct thin_device *td, *next;
+	struct thin_device *td;
 	struct disk_device_details d;
 	u64 key;
 	int r;
 
-	for (td = tmd->devices; td; td = next) {
-		next = td->next;
+	for (td = tmd->devices; td; td = td->next) {
 		if (!td->changed || td->gone)
 			continue;
 
@@ -413,14 +419,25 @@ int thin_write_changed_details(struct thin_metadata *tmd)
 				    &key, &d, &tmd->details_root, NULL);
 		if (r)
 			return r;
+	}
+	return 0;
+}
 
+/* The commit is durable: closed devices need not stay in core any more. */
+void thin_devices_committed(struct thin_metadata *tmd)
+{
+	struct thin_device *td, *next;
+
+	for (td = tmd->devices; td; td = next) {
+		next = td->next;
+		if (!td->changed || td->gone)
+			continue;
 		td->changed = false;
 		if (!td->open_count) {
 			unlink_device(tmd, td);
 			kfree(td);
 		}
 	}
-	return 0;
 }
 
 /*

@@ -59,6 +59,7 @@ struct thin_metadata {
 	pd_block_t metadata_reserve;
 	bool read_only;
 	bool fail_io;		/* reopening failed: refuse everything */
+	bool needs_check_unsaved;	/* flags has it, block 0 not yet */
 	bool in_service;	/* something changed since open: commit */
 	bool dirty;		/* something changed since the last commit */
 	bool overwrote_same_block;	/* set by the mapping value type */
@@ -83,12 +84,14 @@ int thin_sb_write_initial(struct thin_metadata *tmd);
 int thin_sb_commit(struct thin_metadata *tmd);
 int thin_sb_remember(struct thin_metadata *tmd);
 int thin_sb_restore_committed(struct thin_metadata *tmd);
+int thin_sb_write_committed(struct thin_metadata *tmd);
 
 /* thin-mapping.c */
 void thin_init_btree_infos(struct thin_metadata *tmd);
 
 /* thin-devices.c */
 int thin_write_changed_details(struct thin_metadata *tmd);
+void thin_devices_committed(struct thin_metadata *tmd);
 int thin_reload_devices_after_abort(struct thin_metadata *tmd);
 void thin_free_all_devices(struct thin_metadata *tmd);
 int thin_count_open_devices(struct thin_metadata *tmd);

@@ -245,6 +245,8 @@ int thin_metadata_open(struct pd_block_manager *bm, u32 data_block_size,
 	return 0;
 }
 
+static int save_needs_check_locked(struct thin_metadata *tmd);
+
 int thin_metadata_close(struct thin_metadata *tmd)
 {
 	int open = thin_count_open_devices(tmd);
@@ -254,13 +256,22 @@ int thin_metadata_close(struct thin_metadata *tmd)
 		pr_err(THIN_MSG "closing with %d device(s) still open\n", open);
 		return -EBUSY;
 	}
+	down_write(&tmd->root_lock);
 	if (!tmd->read_only && !tmd->fail_io) {
-		down_write(&tmd->root_lock);
 		r = thin_commit_locked(tmd);
-		up_write(&tmd->root_lock);
 		if (r)
 			pr_warn(THIN_MSG "commit on close failed: %d\n", r);
 	}
+	/* Last chance for a needs_check flag the device refused earlier. */
+	if (tmd->needs_check_unsaved) {
+		int save = save_needs_check_locked(tmd);
+
+		if (save)
+			pr_err(THIN_MSG "needs_check flag still not written (%d): check the metadata before using it again\n",
+			       save);
+		r = r ? r : save;
+	}
+	up_write(&tmd->root_lock);
 	thin_free_all_devices(tmd);
 	destroy_objects(tmd);
 	kfree(tmd);
@@ -298,7 +309,9 @@ int thin_commit_locked(struct thin_metadata *tmd)
 	r = thin_sb_commit(tmd);
 	if (r)
 		return r;
+	thin_devices_committed(tmd);
 	tmd->dirty = false;
+	tmd->needs_check_unsaved = false;
 	return thin_sb_remember(tmd);
 }
 
@@ -419,33 +432,56 @@ int thin_metadata_needs_check(struct thin_metadata *tmd, bool *result)
 }
 
 /*
- * Only the flags word of the committed superblock changes, so block 0 can
- * be written outside a commit without exposing uncommitted roots.
+ * needs_check is set after a failed transaction has been aborted, so the
+ * superblock that carries it is the one of the last commit: see
+ * thin_sb_write_committed() for why writing it outside a commit is safe.
+ * It is written even when the block manager is read-only (as it is once the
+ * pool has left write mode because of that very failure): recording the
+ * failure is the one write such a pool still owes.
  */
-static int set_needs_check_locked(struct thin_metadata *tmd)
+static int save_needs_check_locked(struct thin_metadata *tmd)
 {
-	struct thin_disk_superblock *sb;
-	struct pd_block *sblock;
+	bool read_only = pd_bm_is_read_only(tmd->bm);
 	int r;
 
-	tmd->flags |= THIN_NEEDS_CHECK_FLAG;
-	r = pd_bm_write_lock(tmd->bm, THIN_SUPERBLOCK_LOCATION,
-			     &thin_sb_validator, &sblock);
-	if (r)
-		return r;
-	sb = pd_block_data(sblock);
-	sb->flags = cpu_to_le32(le32_to_cpu(sb->flags) | THIN_NEEDS_CHECK_FLAG);
-	tmd->committed_sb.flags = sb->flags;
-	pd_bm_unlock(sblock);
-	return pd_bm_flush(tmd->bm);
+	if (tmd->fail_io)
+		return -EINVAL;
+	if (read_only)
+		pd_bm_set_read_write(tmd->bm);
+	r = thin_sb_write_committed(tmd);
+	if (read_only)
+		pd_bm_set_read_only(tmd->bm);
+	tmd->needs_check_unsaved = r != 0;
+	return r;
 }
 
 int thin_metadata_set_needs_check(struct thin_metadata *tmd)
 {
+	u32 flags;
 	int r;
 
 	down_write(&tmd->root_lock);
-	r = set_needs_check_locked(tmd);
+	if (tmd->fail_io) {
+		r = -EINVAL;
+	} else {
+		/* In core first: from here on the pool cannot go back to write. */
+		tmd->flags |= THIN_NEEDS_CHECK_FLAG;
+		flags = le32_to_cpu(tmd->committed_sb.flags);
+		tmd->committed_sb.flags =
+			cpu_to_le32(flags | THIN_NEEDS_CHECK_FLAG);
+		r = save_needs_check_locked(tmd);
+	}
+	up_write(&tmd->root_lock);
+	return r;
+}
+
+int thin_metadata_save_needs_check(struct thin_metadata *tmd)
+{
+	int r = 0;
+
+	down_write(&tmd->root_lock);
+	if (tmd->needs_check_unsaved)
+		r = save_needs_check_locked(tmd);
 	up_write(&tmd->root_lock);
 	return r;
 }

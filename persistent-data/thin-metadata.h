@@ -56,8 +56,16 @@ int thin_metadata_set_transaction_id(struct thin_metadata *tmd, u64 current_id,
 				     u64 new_id);
 
 int thin_metadata_needs_check(struct thin_metadata *tmd, bool *result);
-/* Set the flag in the superblock and write it now. */
+/*
+ * Set the flag in core (for good: only userspace clears it) and write it to
+ * block 0 now, as last committed plus the flag. A non-zero return means only
+ * the write failed: the flag is held in core, and written again by
+ * thin_metadata_save_needs_check() and by thin_metadata_close(), even if the
+ * metadata is read-only by then.
+ */
 int thin_metadata_set_needs_check(struct thin_metadata *tmd);
+/* Retry writing a flag that set_needs_check could not write (0 if none). */
+int thin_metadata_save_needs_check(struct thin_metadata *tmd);
 
 /* ---- metadata snapshot ---- */
 int thin_metadata_reserve_snap(struct thin_metadata *tmd);	/* -EBUSY */

@@ -255,3 +255,28 @@ int thin_sb_restore_committed(struct thin_metadata *tmd)
 	pd_bm_unlock(sblock);
 	return 0;
 }
+
+/*
+ * Write block 0 as last committed (committed_sb, with whatever flags it
+ * carries) and flush. Used to record needs_check outside a commit: block 0
+ * then names exactly the roots of the last commit, every one of which is
+ * durable and unchanged (a transaction only ever writes blocks that are free
+ * in the committed space maps), so no uncommitted root can be exposed; only
+ * the flags word differs from what is on disk. The block is built from the
+ * in-core copy, not read: a superblock left dirty by a commit that failed
+ * half way must not be written out.
+ */
+int thin_sb_write_committed(struct thin_metadata *tmd)
+{
+	struct pd_block *sblock;
+	int r;
+
+	r = pd_bm_write_lock_zero(tmd->bm, THIN_SUPERBLOCK_LOCATION,
+				  &thin_sb_validator, &sblock);
+	if (r)
+		return r;
+	memcpy(pd_block_data(sblock), &tmd->committed_sb,
+	       sizeof(tmd->committed_sb));
+	pd_bm_unlock(sblock);
+	return pd_bm_flush(tmd->bm);
+}

@@ -478,6 +478,97 @@ static void test_pre_commit_and_needs_check(void **state)
 	done();
 }
 
+static bool block0_needs_check(void)
+{
+	struct thin_disk_superblock *sb;
+	u8 buf[PD_BLOCK_SIZE];
+
+	read_block0(env.path, buf);
+	sb = (struct thin_disk_superblock *)buf;
+	return le32_to_cpu(sb->flags) & THIN_NEEDS_CHECK_FLAG;
+}
+
+/*
+ * The pool's failure path on a device that refuses writes: the commit
+ * fails, the abort works (it only reads), needs_check cannot be written but
+ * is held in core, and is written as soon as writes work again: on request
+ * (save) or, failing that, at close. Either way block 0 then carries the
+ * last committed roots plus the flag.
+ */
+static void needs_check_refused(bool save_before_close)
+{
+	struct thin_device *td;
+	bool flag;
+
+	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
+	assert_int_equal(thin_metadata_commit(env.tmd), 0);
+	assert_int_equal(thin_create_thin(env.tmd, 2), 0);
+
+	pd_bm_file_set_write_limit(env.bm, 0, PD_BM_WRITES_FAIL);
+	assert_int_not_equal(thin_metadata_commit(env.tmd), 0);
+	assert_int_equal(thin_metadata_abort(env.tmd), 0);
+	assert_int_equal(thin_metadata_set_needs_check(env.tmd), -EIO);
+	thin_metadata_set_read_only(env.tmd);
+	assert_int_equal(thin_metadata_needs_check(env.tmd, &flag), 0);
+	assert_true(flag);
+	assert_false(block0_needs_check());
+	assert_int_equal(thin_metadata_save_needs_check(env.tmd), -EIO);
+	assert_false(block0_needs_check());
+
+	pd_bm_file_set_write_limit(env.bm, U64_MAX, PD_BM_WRITES_FAIL);
+	if (save_before_close) {
+		assert_int_equal(thin_metadata_save_needs_check(env.tmd), 0);
+		assert_true(block0_needs_check());
+		/* Nothing left to write. */
+		assert_int_equal(thin_metadata_save_needs_check(env.tmd), 0);
+	}
+	reopen();
+	assert_true(block0_needs_check());
+	assert_int_equal(thin_metadata_needs_check(env.tmd, &flag), 0);
+	assert_true(flag);
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
+	thin_close_device(td);
+	assert_int_equal(thin_open_device(env.tmd, 2, &td), -ENODATA);
+	done();
+}
+
+static void test_needs_check_refused_then_saved(void **state)
+{
+	fresh("nc-saved");
+	needs_check_refused(true);
+}
+
+static void test_needs_check_refused_then_closed(void **state)
+{
+	fresh("nc-closed");
+	needs_check_refused(false);
+}
+
+/* The commit itself fails: the abort still knows whose changes it dropped. */
+static void test_failed_commit_marks_lost_changes(void **state)
+{
+	struct thin_lookup_result res;
+	struct thin_device *td;
+	data_block_t b;
+
+	fresh("lost");
+	assert_int_equal(thin_resize_data_dev(env.tmd, 100), 0);
+	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
+	assert_int_equal(thin_metadata_commit(env.tmd), 0);
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
+	assert_int_equal(thin_alloc_data_block(env.tmd, &b), 0);
+	assert_int_equal(thin_insert_block(td, 9, b), 0);
+
+	pd_bm_file_set_write_limit(env.bm, 0, PD_BM_WRITES_FAIL);
+	assert_int_not_equal(thin_metadata_commit(env.tmd), 0);
+	pd_bm_file_set_write_limit(env.bm, U64_MAX, PD_BM_WRITES_FAIL);
+	assert_int_equal(thin_metadata_abort(env.tmd), 0);
+	assert_true(thin_device_aborted_changes(td));
+	assert_int_equal(thin_find_block(td, 9, true, &res), -ENODATA);
+	thin_close_device(td);
+	done();
+}
+
 static void test_read_only(void **state)
 {
 	struct thin_device *td;
@@ -524,6 +615,9 @@ int main(void)
 		cmocka_unit_test(test_metadata_snap),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_pre_commit_and_needs_check),
+		cmocka_unit_test(test_needs_check_refused_then_saved),
+		cmocka_unit_test(test_needs_check_refused_then_closed),
+		cmocka_unit_test(test_failed_commit_marks_lost_changes),
 		cmocka_unit_test(test_read_only),
 		cmocka_unit_test(test_threshold),
 	};

@@ -3,7 +3,11 @@
 # under the metadata device and under the data device of a live pool.
 #   error_writes: the failure reaches the user (write or fsync fails) or the
 #     pool leaves read-write mode (ro / Fail) with a kernel log message naming
-#     the pool; it never leaves a corrupt superblock behind.
+#     the pool; it never leaves a corrupt superblock behind. On the metadata
+#     device both targets do what dm-thin 6.1 does (metadata_operation_failed):
+#     abort the transaction, set needs_check, go read-only: status "ro" and
+#     "needs_check", new blocks and syncs fail with an I/O error, data flushed
+#     before the fault reads back, and the flag is on disk after teardown.
 #   drop_writes: the device lies; the pool is torn down while the fault is on
 #     (as a crash would), and the metadata on disk is the last good commit.
 # Then the fault is removed: thin_check is clean (or thin_repair makes it so),
@@ -44,19 +48,33 @@ set_dev() {
 pool_up() { thinctl pool-activate ff-pool /dev/mapper/ff-meta /dev/mapper/ff-data 128 0 error_if_no_space; }
 thin_up() { thinctl thin-activate ff-pool 1 ff-thin 16M; }
 put() { dd if="$1" of=/dev/mapper/ff-thin bs=64K count=32 seek="$2" oflag=direct conv=fsync status=none 2>/dev/null; }
+# flags_on_disk: the flags word of the superblock (block 0, offset 4) as stored.
+flags_on_disk() {
+	dd if=/dev/mapper/ff-meta bs=4K count=1 iflag=direct status=none |
+		od -An -tu4 -j4 -N4 | tr -d ' '
+}
+# The kernel log names a pool by major:minor (dm_device_name), as dm-thin does.
+pool_dev() { dmsetup info -c --noheadings -o major,minor --separator : ff-pool | tr -d ' '; }
+events() { dmsetup info ff-pool | awk '/Event number/ { print $3 }'; }
 # (no process substitution: the guest's devtmpfs has no /dev/fd)
 same() {
 	dd if=/dev/mapper/ff-thin of=readback bs=64K count=32 skip="$2" iflag=direct status=none &&
 		cmp -s "$1" readback
 }
 
-# recover WHAT: fault gone; the metadata must check clean (or be repaired),
-# the pool must come up read-write and pattern A (flushed before the fault)
-# must be intact.
+# recover WHAT [needs_check]: fault gone; the metadata must check clean (or be
+# repaired), the pool must come up read-write and pattern A (flushed before
+# the fault) must be intact. With needs_check, the flag the pool held must
+# have reached the disk once the pool is gone (dm-thin: dm-bufio writes the
+# dirty superblock at teardown; ctpool: at suspend or teardown).
 recover() {
 	local what=$1 st
 	set_dev ff-meta linear; set_dev ff-data linear
 	remove_dm ff-thin ff-pool
+	if [ "${2:-}" = needs_check ]; then
+		assert_eq "$what: needs_check flag written to the metadata at teardown" \
+			1 "$(( $(flags_on_disk) & 1 ))"
+	fi
 	if thin_check -q /dev/mapper/ff-meta >/dev/null 2>&1; then
 		pass "$what: metadata checks clean after the fault"
 	else
@@ -95,9 +113,33 @@ start() {
 }
 
 # --- error_writes: the failure must be visible ---------------------------------
+# meta_read_only WHAT STATUS EVENTS_BEFORE: the pool went read-only like dm-thin.
+meta_read_only() {
+	local what=$1 st=$2 out
+	assert_match "$what: pool read-only with needs_check in status" \
+		"^0 [0-9]+ $POOL_TARGET [0-9]+ [0-9]+/[0-9]+ [0-9]+/[0-9]+ [-0-9]+ ro [a-z_]+ [a-z_]+ needs_check " "$st"
+	assert_match "$what: kernel log names the pool going read-only" \
+		"$(pool_dev): switching pool to read-only mode" "$(dmesg)"
+	if [ "$(events)" -gt "$3" ]; then pass "$what: dm event sent"
+	else fail "$what: no dm event (event number still $3)"; fi
+	if out=$(dd if=pat-b of=/dev/mapper/ff-thin bs=64K count=1 seek=200 oflag=direct status=none 2>&1); then
+		fail "$what: a write to a new block succeeded on a read-only pool"
+	else
+		assert_match "$what: a write to a new block fails with an I/O error" "Input/output error" "$out"
+	fi
+	check "$what: data flushed before the fault reads back" same pat-a 0
+	check "$what: a mapped block can still be overwritten" \
+		dd if=pat-a of=/dev/mapper/ff-thin bs=64K count=1 oflag=direct status=none
+	check "$what: and reads back" same pat-a 0
+	check_fails "$what: messages refused" dmsetup message ff-pool 0 "create_thin 3"
+	assert_match "$what: status still ro + needs_check" " ro [a-z_]+ [a-z_]+ needs_check " \
+		"$(dmsetup status ff-pool)"
+}
+
 for dev in meta data; do
 	what="$dev error_writes"
 	start
+	ev=$(events)
 	set_dev ff-$dev error_writes
 	# New blocks (provisioning) and a flush: both need the faulty device.
 	put pat-b 64 && wrote=ok || wrote=failed
@@ -113,15 +155,18 @@ for dev in meta data; do
 	fi
 	assert_match "$what: kernel log explains" \
 		"(thin|$POOL_TARGET|ctpool|device-mapper).*([Ee]rror|fail|read-only|read_only)" "$(dmesg)"
-	if rel_dmesg_bad; then fail "$what: kernel log shows a crash"; fi
-	# Reads of data written before the fault still work in read-only mode
-	# (dm-thin: ro + needs_check); a pool in Fail mode errors all I/O.
-	if [ "$mode" = Fail ]; then
-		note "$what: pool in Fail mode (dm-thin goes read-only here): reads fail"
+	if [ "$dev" = meta ]; then
+		assert_eq "$what: write+fsync of new blocks fails" failed "$wrote"
+		meta_read_only "$what" "$st" "$ev"
+	elif [ "$mode" = Fail ]; then
+		# Reads of data written before the fault still work in read-only
+		# mode; a pool in Fail mode errors all I/O.
+		note "$what: pool in Fail mode: reads fail"
 	else
 		check "$what: earlier data still readable while faulty" same pat-a 0
 	fi
-	recover "$what"
+	if rel_dmesg_bad; then fail "$what: kernel log shows a crash"; fi
+	case $st in *needs_check*) recover "$what" needs_check ;; *) recover "$what" ;; esac
 done
 
 # --- drop_writes: a lying device, then a crash --------------------------------

@@ -40,13 +40,16 @@ must dmsetup reload tmeta --table "0 32768 error"
 must dmsetup resume tmeta
 dmesg -C
 # Like dm-thin, a failed lookup only fails that bio; the failure of the
-# commit after a message takes the pool down.
+# commit after a message takes the pool down. The abort cannot even read the
+# last committed metadata back (the error target fails reads too), so the
+# pool fails rather than going read-only: dm-thin 6.1 ends in "fail" mode
+# here as well (checked by hand with thin-pool in place of ctpool).
 check_fails "write to a new block with failed metadata fails" \
 	dd if=/dev/zero of=/dev/mapper/thin bs=64k count=4 seek=64 oflag=direct conv=fsync status=none
 dmsetup message pool 0 "create_thin 3" || true
-assert_match "pool left write mode" "switching pool to (failure|read-only) mode" "$(dmesg)"
+assert_match "pool switched to fail mode" "switching pool to fail mode" "$(dmesg)"
 st=$(dmsetup status pool | cut -d' ' -f4-)
-assert_match "pool status shows the failure" "^(Fail|[0-9]+ .* ro .* needs_check )" "$st"
+assert_eq "pool status shows the failure" Fail "$st"
 check_fails "new writes fail" \
 	dd if=/dev/zero of=/dev/mapper/thin bs=64k count=1 seek=200 oflag=direct status=none
 check_fails "messages refused" dmsetup message pool 0 "create_thin 4"
