@@ -2,9 +2,10 @@
 # Guest side of tests/stress/powercut.sh, one boot: check the pool as the
 # last power cut left it, then run a write-heavy workload until the power is
 # cut again (sysrq b at a random moment).
-# usage: powercut-guest.sh CTL ITERATION kernel|ctpool SEED MAX_DELAY
+# usage: powercut-guest.sh CTL ITERATION kernel|ctpool SEED MAX_DELAY [last]
+# ("last": check only, then power off)
 set -u
-CTL=$1 IT=$2 TARGETS=$3 SEED=$4 MAXD=${5:-12}
+CTL=$1 IT=$2 TARGETS=$3 SEED=$4 MAXD=${5:-12} LAST=${6:-}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export DM_DISABLE_UDEV=1
 STATE=$CTL/state
@@ -23,6 +24,9 @@ else
 	insmod "$ROOT/dm-ctpool.ko"
 fi
 result() { echo "$1" > "$CTL/iter-$IT.result"; sync; }
+# verdict MSG: the check failed; report and power off (sysrq o returns at
+# once, so wait for it: nothing after this may overwrite the result).
+verdict() { result "FAIL $1"; echo o > /proc/sysrq-trigger; sleep 600; exit 1; }
 sectors() { echo $(( $1 * 2048 )); }
 dmsetup create pc-meta --table "0 $(sectors 16) linear /dev/vda 0"
 dmsetup create pc-data --table "0 $(sectors 256) linear /dev/vda $(sectors 32)"
@@ -32,29 +36,29 @@ if [ "$IT" -eq 1 ]; then
 	rm -f "$STATE"/*
 else
 	if ! out=$(thin_check /dev/mapper/pc-meta 2>&1); then
-		result "FAIL thin_check after the power cut: $(echo "$out" | tail -3 | tr '\n' ' ')"
-		echo o > /proc/sysrq-trigger
+		verdict "thin_check after the power cut: $(echo "$out" | tail -3 | tr '\n' ' ')"
 	fi
 fi
 if ! dmsetup create pc-pool --table "$table"; then
-	result "FAIL the pool does not activate after the power cut"
-	echo o > /proc/sysrq-trigger
+	verdict "the pool does not activate after the power cut"
 fi
 st=$(dmsetup status pc-pool)
 echo "pool: $st"
 case $st in
 *" rw "*" - "[0-9]*) ;;
-*) result "FAIL pool status after the power cut: $st"; echo o > /proc/sysrq-trigger ;;
+*) verdict "pool status after the power cut: $st" ;;
 esac
 if ! v=$(/usr/bin/python3 "$ROOT/tests/stress/powercut.py" verify --state "$STATE" --pool pc-pool); then
-	result "FAIL verify: $v"
-	echo o > /proc/sysrq-trigger
+	verdict "verify: $v"
 fi
 if dmesg | grep -Eq '(^|[^[:alnum:]_])(BUG|WARNING)([^[:alnum:]_]|$)|Oops|Call Trace|blocked for more than'; then
-	result "FAIL kernel log: $(dmesg | grep -E -m3 'BUG|WARNING|Oops|blocked' | tr '\n' ' ')"
-	echo o > /proc/sysrq-trigger
+	verdict "kernel log: $(dmesg | grep -E -m3 'BUG|WARNING|Oops|blocked' | tr '\n' ' ')"
 fi
 result "OK $v"
+if [ "$LAST" = last ]; then
+	echo o > /proc/sysrq-trigger
+	sleep 600
+fi
 # The cut comes at a random moment of the workload.
 delay=$(( (RANDOM % (MAXD * 10)) + 20 ))
 # (counted from when the workload has its devices open: python starts slowly)
@@ -65,5 +69,5 @@ rm -f /tmp/pc-started
 	echo b > /proc/sysrq-trigger
 ) &
 /usr/bin/python3 "$ROOT/tests/stress/powercut.py" run --state "$STATE" --pool pc-pool --seed "$SEED$IT"
-echo "workload ended before the cut: $?"
-sleep 60
+# It runs until the cut: getting here means it failed (an I/O error...).
+verdict "the workload stopped before the power cut (status $?; see iter-$IT.log)"

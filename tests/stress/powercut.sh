@@ -24,8 +24,10 @@ echo "# power cut: $CUTS cuts on $TARGETS, seed $seed, work dir $work"
 passed=0 failed=0
 for ((i = 1; i <= CUTS + 1; i++)); do
 	rm -f "$work/ctl/job" "$work/ctl/iter-$i.result"
-	printf 'exec bash %q %q %q %q %q %q\n' "$ROOT/tests/stress/powercut-guest.sh" /ctl "$i" \
-		"$TARGETS" "$seed" "$MAXD" > "$work/ctl/job"
+	last=""
+	[ $i -le "$CUTS" ] || last=last
+	printf 'exec bash %q %q %q %q %q %q %q\n' "$ROOT/tests/stress/powercut-guest.sh" /ctl "$i" \
+		"$TARGETS" "$seed" "$MAXD" "$last" > "$work/ctl/job"
 	timeout -k 5 600 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
 		-nodefaults -display none -no-reboot \
 		-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" \

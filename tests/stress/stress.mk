@@ -1,6 +1,7 @@
 # Long reliability runs (make stress): see tests/stress/README.
+# Knobs: STRESS_ONLY="fio powercut", STRESS_LEVEL=quick|full, STRESS_CUTS=N ...
 # STRESS_TARGETS=kernel runs them against the kernel's dm-thin.
 .PHONY: stress
 stress: deps
 	$(MAKE) all
-	sh tests/stress/run-stress.sh
+	bash tests/stress/run-stress.sh
