@@ -264,9 +264,20 @@ struct bitmap_edit {
 	void *data;
 };
 
+/*
+ * Shadow bitmap @index for changing. The index entry's hints are kept exact
+ * by edit_set(), one entry at a time, rather than recounted over the whole
+ * bitmap after every change. They need counting only when the bitmap is
+ * copied, i.e. the first time this transaction changes it: the hints it
+ * was written with may be stale (thin_restore 0.9 leaves some off by one;
+ * the kernel claims a whole bitmap's worth free for a partial last bitmap).
+ * A bitmap written in place was copied or created by this transaction, and
+ * its hints have been exact since.
+ */
 static int edit_begin(struct pd_sm_ll *ll, u64 index, struct bitmap_edit *ed)
 {
 	int inc_children, r;
+	bool copied;
 
 	ed->index = index;
 	r = pd_sm_ll_load_index(ll, index, &ed->ie);
@@ -279,9 +290,35 @@ static int edit_begin(struct pd_sm_ll *ll, u64 index, struct bitmap_edit *ed)
 	if (r)
 		return r;
 
+	copied = pd_block_location(ed->blk) != ed->ie.blocknr;
 	ed->ie.blocknr = pd_block_location(ed->blk);
 	ed->data = pd_block_data(ed->blk);
+	if (copied)
+		pd_sm_bitmap_count_free(ed->data,
+					bitmap_span(ll->nr_blocks, index),
+					&ed->ie.nr_free,
+					&ed->ie.none_free_before);
 	return 0;
+}
+
+/* Entry e of the bitmap being edited went from free to used or back. */
+static void edit_update_hints(struct pd_sm_ll *ll, struct bitmap_edit *ed,
+			      u32 e, bool now_used)
+{
+	struct pd_sm_index_entry *ie = &ed->ie;
+	u32 span = bitmap_span(ll->nr_blocks, ed->index);
+
+	if (!now_used) {
+		ie->nr_free++;
+		ie->none_free_before = min(ie->none_free_before, e);
+		return;
+	}
+
+	ie->nr_free--;
+	if (e == ie->none_free_before &&
+	    pd_sm_bitmap_find_free(ed->data, NULL, e + 1, span,
+				   &ie->none_free_before))
+		ie->none_free_before = span;
 }
 
 /* Set entry e and account for blocks becoming used or free. */
@@ -296,6 +333,7 @@ static int edit_set(struct pd_sm_ll *ll, struct bitmap_edit *ed, u32 e,
 	pd_sm_bitmap_set(ed->data, e, value);
 	if (!old == !value)
 		return 0;
+	edit_update_hints(ll, ed, e, value);
 
 	r = committed_used(ll, b, ed->ie.blocknr, &was_committed);
 	if (r)
@@ -315,14 +353,9 @@ static int edit_set(struct pd_sm_ll *ll, struct bitmap_edit *ed, u32 e,
 	return 0;
 }
 
-/* Finish an edit: refresh the index hints from the bitmap and save them. */
+/* Finish an edit: save the index entry with its new location and hints. */
 static int edit_end(struct pd_sm_ll *ll, struct bitmap_edit *ed, int r)
 {
-	u32 span = bitmap_span(ll->nr_blocks, ed->index);
-
-	if (!r)
-		pd_sm_bitmap_count_free(ed->data, span, &ed->ie.nr_free,
-					&ed->ie.none_free_before);
 	pd_tm_unlock(ll->tm, ed->blk);
 	if (r)
 		return r;
