@@ -231,6 +231,28 @@ static int sm_disk_dec_blocks(struct pd_space_map *sm, pd_block_t begin,
 	return r;
 }
 
+static int sm_disk_inc_list(struct pd_space_map *sm, const pd_block_t *blocks,
+			    unsigned int nr)
+{
+	struct sm_disk *smd = to_smd(sm);
+	int r;
+
+	r = pd_sm_ll_inc_list(&smd->ll, blocks, nr);
+	check_threshold(smd);
+	return r;
+}
+
+static int sm_disk_dec_list(struct pd_space_map *sm, const pd_block_t *blocks,
+			    unsigned int nr)
+{
+	struct sm_disk *smd = to_smd(sm);
+	int r;
+
+	r = pd_sm_ll_dec_list(&smd->ll, blocks, nr);
+	check_threshold(smd);
+	return r;
+}
+
 static int sm_disk_get_count(struct pd_space_map *sm, pd_block_t b,
 			     u32 *result)
 {
@@ -341,6 +363,8 @@ static const struct pd_space_map_ops sm_disk_ops = {
 	.commit = sm_disk_commit,
 	.inc_blocks = sm_disk_inc_blocks,
 	.dec_blocks = sm_disk_dec_blocks,
+	.inc_list = sm_disk_inc_list,
+	.dec_list = sm_disk_dec_list,
 	.new_block = sm_disk_new_block,
 	.root_size = sm_disk_root_size,
 	.copy_root = sm_disk_copy_root,
