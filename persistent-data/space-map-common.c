@@ -149,37 +149,6 @@ int pd_sm_ll_lookup(struct pd_sm_ll *ll, pd_block_t b, u32 *count)
 	return ref_lookup(ll, b, count);
 }
 
-/*
- * Whether b is in use in the last committed state. cur_bitmap is where b's
- * current bitmap is: if the committed bitmap is that same block, the
- * transaction manager is writing it in place, so it belongs to no committed
- * transaction (the space map committed without the manager) and protects
- * nothing.
- */
-static int committed_used(struct pd_sm_ll *ll, pd_block_t b,
-			  pd_block_t cur_bitmap, bool *used)
-{
-	struct pd_sm_ll *old = ll->committed;
-	struct pd_sm_index_entry ie;
-	struct pd_block *blk;
-	int r;
-
-	*used = false;
-	if (!old || b >= old->nr_blocks)
-		return 0;
-
-	r = pd_sm_ll_load_index(old, bitmap_index(b), &ie);
-	if (r || ie.blocknr == cur_bitmap)
-		return r;
-
-	r = pd_tm_read_lock(ll->tm, ie.blocknr, &pd_sm_bitmap_validator, &blk);
-	if (r)
-		return r;
-	*used = pd_sm_bitmap_get(pd_block_data(blk), b % EPB) != 0;
-	pd_tm_unlock(ll->tm, blk);
-	return 0;
-}
-
 /* ---- searching ---- */
 
 static int search_bitmap(struct pd_sm_ll *ll, u64 index,
@@ -262,13 +231,32 @@ struct bitmap_edit {
 	struct pd_sm_index_entry ie;
 	struct pd_block *blk;
 	void *data;
+	/*
+	 * The bitmap as last committed, read-locked the first time an entry
+	 * becomes used or free; NULL if there is none to consult.
+	 */
+	bool looked_up_committed;
+	struct pd_block *committed;
 };
 
+/*
+ * Shadow bitmap @index for changing. The index entry's hints are kept exact
+ * by edit_set(), one entry at a time, rather than recounted over the whole
+ * bitmap after every change. They need counting only when the bitmap is
+ * copied, i.e. the first time this transaction changes it: the hints it
+ * was written with may be stale (thin_restore 0.9 leaves some off by one;
+ * the kernel claims a whole bitmap's worth free for a partial last bitmap).
+ * A bitmap written in place was copied or created by this transaction, and
+ * its hints have been exact since.
+ */
 static int edit_begin(struct pd_sm_ll *ll, u64 index, struct bitmap_edit *ed)
 {
 	int inc_children, r;
+	bool copied;
 
 	ed->index = index;
+	ed->looked_up_committed = false;
+	ed->committed = NULL;
 	r = pd_sm_ll_load_index(ll, index, &ed->ie);
 	if (r)
 		return r;
@@ -279,8 +267,67 @@ static int edit_begin(struct pd_sm_ll *ll, u64 index, struct bitmap_edit *ed)
 	if (r)
 		return r;
 
+	copied = pd_block_location(ed->blk) != ed->ie.blocknr;
 	ed->ie.blocknr = pd_block_location(ed->blk);
 	ed->data = pd_block_data(ed->blk);
+	if (copied)
+		pd_sm_bitmap_count_free(ed->data,
+					bitmap_span(ll->nr_blocks, index),
+					&ed->ie.nr_free,
+					&ed->ie.none_free_before);
+	return 0;
+}
+
+/* Entry e of the bitmap being edited went from free to used or back. */
+static void edit_update_hints(struct pd_sm_ll *ll, struct bitmap_edit *ed,
+			      u32 e, bool now_used)
+{
+	struct pd_sm_index_entry *ie = &ed->ie;
+	u32 span = bitmap_span(ll->nr_blocks, ed->index);
+
+	if (!now_used) {
+		ie->nr_free++;
+		ie->none_free_before = min(ie->none_free_before, e);
+		return;
+	}
+
+	ie->nr_free--;
+	if (e == ie->none_free_before &&
+	    pd_sm_bitmap_find_free(ed->data, NULL, e + 1, span,
+				   &ie->none_free_before))
+		ie->none_free_before = span;
+}
+
+/*
+ * Whether entry e was in use in the last committed state. If the committed
+ * bitmap is the block being edited, the transaction manager is writing it
+ * in place, so it belongs to no committed transaction (the space map
+ * committed without the manager) and protects nothing.
+ */
+static int committed_used(struct pd_sm_ll *ll, struct bitmap_edit *ed, u32 e,
+			  bool *used)
+{
+	struct pd_sm_ll *old = ll->committed;
+	struct pd_sm_index_entry ie;
+	int r;
+
+	*used = false;
+	if (!old || bitmap_base(ed->index) + e >= old->nr_blocks)
+		return 0;
+
+	if (!ed->looked_up_committed) {
+		r = pd_sm_ll_load_index(old, ed->index, &ie);
+		if (!r && ie.blocknr != ed->ie.blocknr)
+			r = pd_tm_read_lock(ll->tm, ie.blocknr,
+					    &pd_sm_bitmap_validator,
+					    &ed->committed);
+		if (r)
+			return r;
+		ed->looked_up_committed = true;
+	}
+
+	*used = ed->committed &&
+		pd_sm_bitmap_get(pd_block_data(ed->committed), e) != 0;
 	return 0;
 }
 
@@ -289,15 +336,15 @@ static int edit_set(struct pd_sm_ll *ll, struct bitmap_edit *ed, u32 e,
 		    u32 value)
 {
 	u32 old = pd_sm_bitmap_get(ed->data, e);
-	pd_block_t b = bitmap_base(ed->index) + e;
 	bool was_committed;
 	int r;
 
 	pd_sm_bitmap_set(ed->data, e, value);
 	if (!old == !value)
 		return 0;
+	edit_update_hints(ll, ed, e, value);
 
-	r = committed_used(ll, b, ed->ie.blocknr, &was_committed);
+	r = committed_used(ll, ed, e, &was_committed);
 	if (r)
 		return r;
 
@@ -315,14 +362,11 @@ static int edit_set(struct pd_sm_ll *ll, struct bitmap_edit *ed, u32 e,
 	return 0;
 }
 
-/* Finish an edit: refresh the index hints from the bitmap and save them. */
+/* Finish an edit: save the index entry with its new location and hints. */
 static int edit_end(struct pd_sm_ll *ll, struct bitmap_edit *ed, int r)
 {
-	u32 span = bitmap_span(ll->nr_blocks, ed->index);
-
-	if (!r)
-		pd_sm_bitmap_count_free(ed->data, span, &ed->ie.nr_free,
-					&ed->ie.none_free_before);
+	if (ed->committed)
+		pd_tm_unlock(ll->tm, ed->committed);
 	pd_tm_unlock(ll->tm, ed->blk);
 	if (r)
 		return r;
@@ -400,34 +444,6 @@ static bool in_bitmap(u32 value, int delta)
 	return delta > 0 ? value < 2 : value == 1 || value == 2;
 }
 
-/*
- * Apply delta to [*b, end) (one bitmap) for as long as the counts stay
- * within the bitmap; *b is left at the first block not done.
- */
-static int adjust_run(struct pd_sm_ll *ll, pd_block_t *b, pd_block_t end,
-		      int delta)
-{
-	struct bitmap_edit ed;
-	pd_block_t base = bitmap_base(bitmap_index(*b));
-	u32 value;
-	int r;
-
-	r = edit_begin(ll, bitmap_index(*b), &ed);
-	if (r)
-		return r;
-
-	for (; *b < end; (*b)++) {
-		value = pd_sm_bitmap_get(ed.data, *b - base);
-		if (!in_bitmap(value, delta))
-			break;
-		r = edit_set(ll, &ed, *b - base, value + delta);
-		if (r)
-			break;
-	}
-
-	return edit_end(ll, &ed, r);
-}
-
 /* Apply delta to a single block whose count is or becomes 3 or more. */
 static int adjust_one(struct pd_sm_ll *ll, pd_block_t b, u32 value, int delta)
 {
@@ -451,12 +467,83 @@ static int adjust_one(struct pd_sm_ll *ll, pd_block_t b, u32 value, int delta)
 	return set_count(ll, b, count, count + delta);
 }
 
-static int adjust(struct pd_sm_ll *ll, pd_block_t begin, pd_block_t end,
-		  int delta)
+/*
+ * The blocks an inc or dec applies to: those of [begin, end), or, with a
+ * list, list[begin] to list[end - 1].
+ */
+struct block_seq {
+	const pd_block_t *list;
+	u64 begin;
+	u64 end;
+};
+
+static pd_block_t seq_block(const struct block_seq *seq, u64 i)
 {
-	pd_block_t run_end;
+	return seq->list ? seq->list[i] : i;
+}
+
+/*
+ * Apply delta to the blocks of seq from position *i on that lie in the
+ * same bitmap, under one edit, for as long as their counts stay within the
+ * bitmap; a block whose count needs the ref-count tree is done after the
+ * edit. *i is left at the first block not done.
+ *
+ * As in dm-thin, the bitmap is shadowed before any value is looked at, so
+ * a first block whose count only changes in the ref-count tree (4 or more)
+ * may cost an unchanged copy, once per transaction.
+ */
+static int adjust_bitmap(struct pd_sm_ll *ll, const struct block_seq *seq,
+			 u64 *i, int delta)
+{
+	u64 index = bitmap_index(seq_block(seq, *i));
+	pd_block_t b, base = bitmap_base(index);
+	struct bitmap_edit ed;
+	bool to_tree = false;
 	u32 value;
 	int r;
+
+	r = edit_begin(ll, index, &ed);
+	if (r)
+		return r;
+
+	for (; *i < seq->end; (*i)++) {
+		b = seq_block(seq, *i);
+		if (bitmap_index(b) != index)
+			break;
+		value = pd_sm_bitmap_get(ed.data, b - base);
+		if (!in_bitmap(value, delta)) {
+			to_tree = true;
+			break;
+		}
+		r = edit_set(ll, &ed, b - base, value + delta);
+		if (r)
+			break;
+	}
+
+	r = edit_end(ll, &ed, r);
+	if (r || !to_tree)
+		return r;
+	(*i)++;
+	return adjust_one(ll, b, value, delta);
+}
+
+static int adjust(struct pd_sm_ll *ll, const struct block_seq *seq, int delta)
+{
+	u64 i;
+	int r;
+
+	for (i = seq->begin; i < seq->end;) {
+		r = adjust_bitmap(ll, seq, &i, delta);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int adjust_range(struct pd_sm_ll *ll, pd_block_t begin, pd_block_t end,
+			int delta)
+{
+	struct block_seq seq = { .begin = begin, .end = end };
 
 	if (begin > end || end > ll->nr_blocks) {
 		pr_err("space map: range [%llu, %llu) outside %llu blocks\n",
@@ -464,34 +551,47 @@ static int adjust(struct pd_sm_ll *ll, pd_block_t begin, pd_block_t end,
 		       (unsigned long long)ll->nr_blocks);
 		return -EINVAL;
 	}
+	return adjust(ll, &seq, delta);
+}
 
-	while (begin < end) {
-		/* Peek first, so a bitmap is not shadowed for nothing. */
-		r = lookup_bitmap(ll, begin, &value);
-		if (r)
-			return r;
+static int adjust_list(struct pd_sm_ll *ll, const pd_block_t *blocks,
+		       unsigned int nr, int delta)
+{
+	struct block_seq seq = { .list = blocks, .begin = 0, .end = nr };
+	unsigned int i;
 
-		if (!in_bitmap(value, delta)) {
-			r = adjust_one(ll, begin, value, delta);
-			begin++;
-		} else {
-			run_end = min(end, bitmap_base(bitmap_index(begin) + 1));
-			r = adjust_run(ll, &begin, run_end, delta);
+	/* All checked first, as a range is: nothing changes if one is bad. */
+	for (i = 0; i < nr; i++) {
+		if (blocks[i] >= ll->nr_blocks) {
+			pr_err("space map: block %llu outside %llu blocks\n",
+			       (unsigned long long)blocks[i],
+			       (unsigned long long)ll->nr_blocks);
+			return -EINVAL;
 		}
-		if (r)
-			return r;
 	}
-	return 0;
+	return adjust(ll, &seq, delta);
 }
 
 int pd_sm_ll_inc(struct pd_sm_ll *ll, pd_block_t begin, pd_block_t end)
 {
-	return adjust(ll, begin, end, 1);
+	return adjust_range(ll, begin, end, 1);
 }
 
 int pd_sm_ll_dec(struct pd_sm_ll *ll, pd_block_t begin, pd_block_t end)
 {
-	return adjust(ll, begin, end, -1);
+	return adjust_range(ll, begin, end, -1);
+}
+
+int pd_sm_ll_inc_list(struct pd_sm_ll *ll, const pd_block_t *blocks,
+		      unsigned int nr)
+{
+	return adjust_list(ll, blocks, nr, 1);
+}
+
+int pd_sm_ll_dec_list(struct pd_sm_ll *ll, const pd_block_t *blocks,
+		      unsigned int nr)
+{
+	return adjust_list(ll, blocks, nr, -1);
 }
 
 /* ---- growing ---- */

@@ -126,6 +126,15 @@ int pd_sm_ll_find_free(struct pd_sm_ll *ll, pd_block_t begin, pd_block_t end,
  */
 int pd_sm_ll_inc(struct pd_sm_ll *ll, pd_block_t begin, pd_block_t end);
 int pd_sm_ll_dec(struct pd_sm_ll *ll, pd_block_t begin, pd_block_t end);
+/*
+ * The same for each of nr blocks in turn (a block listed twice is changed
+ * twice). Blocks of one bitmap next to each other in the list are changed
+ * under one bitmap edit, so a sorted list is the fast one.
+ */
+int pd_sm_ll_inc_list(struct pd_sm_ll *ll, const pd_block_t *blocks,
+		      unsigned int nr);
+int pd_sm_ll_dec_list(struct pd_sm_ll *ll, const pd_block_t *blocks,
+		      unsigned int nr);
 int pd_sm_ll_set(struct pd_sm_ll *ll, pd_block_t b, u32 count);
 
 /*

@@ -6,8 +6,9 @@
  *
  * Index entries change with every count change, so a small write-back cache
  * sits in front of the index btree; dirty entries reach the btree when
- * evicted and at commit. The committed state is read straight from the
- * committed index btree, which copy-on-write leaves untouched.
+ * evicted and at commit. The committed state is read from the committed
+ * index btree, which copy-on-write leaves untouched, through a read-only
+ * cache of its own, emptied at commit.
  */
 #include "space-map-disk.h"
 #include "space-map-common.h"
@@ -30,7 +31,7 @@ struct sm_disk {
 	struct pd_sm_ll ll;
 	struct pd_sm_ll old;		/* as of the last commit */
 	struct ie_slot cache[IE_CACHE_SIZE];
-	struct ie_slot old_memo;	/* last committed entry read */
+	struct ie_slot old_cache[IE_CACHE_SIZE];	/* committed, read only */
 	pd_block_t cursor;		/* where allocation searches start */
 	struct pd_sm_threshold threshold;
 };
@@ -147,21 +148,30 @@ static int flush_cache(struct sm_disk *smd)
 	return 0;
 }
 
+/* A new committed state: what was cached of the last one is stale. */
+static void forget_committed(struct sm_disk *smd)
+{
+	unsigned int i;
+
+	for (i = 0; i < IE_CACHE_SIZE; i++)
+		smd->old_cache[i].valid = false;
+}
+
 static int old_load(struct pd_sm_ll *ll, u64 index,
 		    struct pd_sm_index_entry *ie)
 {
 	struct sm_disk *smd = ll->context;
-	struct ie_slot *memo = &smd->old_memo;
+	struct ie_slot *slot = &smd->old_cache[index % IE_CACHE_SIZE];
 	int r;
 
-	if (!memo->valid || memo->index != index) {
-		r = index_lookup(smd, ll->bitmap_root, index, &memo->ie);
+	if (!slot->valid || slot->index != index) {
+		r = index_lookup(smd, ll->bitmap_root, index, &slot->ie);
 		if (r)
 			return r;
-		memo->index = index;
-		memo->valid = true;
+		slot->index = index;
+		slot->valid = true;
 	}
-	*ie = memo->ie;
+	*ie = slot->ie;
 	return 0;
 }
 
@@ -231,6 +241,28 @@ static int sm_disk_dec_blocks(struct pd_space_map *sm, pd_block_t begin,
 	return r;
 }
 
+static int sm_disk_inc_list(struct pd_space_map *sm, const pd_block_t *blocks,
+			    unsigned int nr)
+{
+	struct sm_disk *smd = to_smd(sm);
+	int r;
+
+	r = pd_sm_ll_inc_list(&smd->ll, blocks, nr);
+	check_threshold(smd);
+	return r;
+}
+
+static int sm_disk_dec_list(struct pd_space_map *sm, const pd_block_t *blocks,
+			    unsigned int nr)
+{
+	struct sm_disk *smd = to_smd(sm);
+	int r;
+
+	r = pd_sm_ll_dec_list(&smd->ll, blocks, nr);
+	check_threshold(smd);
+	return r;
+}
+
 static int sm_disk_get_count(struct pd_space_map *sm, pd_block_t b,
 			     u32 *result)
 {
@@ -284,7 +316,7 @@ static int sm_disk_commit(struct pd_space_map *sm)
 	if (r)
 		return r;
 
-	smd->old_memo.valid = false;
+	forget_committed(smd);
 	pd_sm_ll_snapshot(&smd->ll, &smd->old);
 	check_threshold(smd);
 	return 0;
@@ -329,6 +361,8 @@ static const struct pd_space_map_ops sm_disk_ops = {
 	.commit = sm_disk_commit,
 	.inc_blocks = sm_disk_inc_blocks,
 	.dec_blocks = sm_disk_dec_blocks,
+	.inc_list = sm_disk_inc_list,
+	.dec_list = sm_disk_dec_list,
 	.new_block = sm_disk_new_block,
 	.root_size = sm_disk_root_size,
 	.copy_root = sm_disk_copy_root,

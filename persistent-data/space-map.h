@@ -42,6 +42,14 @@ struct pd_space_map_ops {
 			  pd_block_t end);
 	int (*dec_blocks)(struct pd_space_map *sm, pd_block_t begin,
 			  pd_block_t end);
+	/*
+	 * Optional: the same for each of nr blocks in turn (a block listed
+	 * twice is changed twice), quickest when the list is sorted.
+	 */
+	int (*inc_list)(struct pd_space_map *sm, const pd_block_t *blocks,
+			unsigned int nr);
+	int (*dec_list)(struct pd_space_map *sm, const pd_block_t *blocks,
+			unsigned int nr);
 	/* Allocate a free block and set its count to 1. -ENOSPC if none. */
 	int (*new_block)(struct pd_space_map *sm, pd_block_t *b);
 	int (*root_size)(struct pd_space_map *sm, size_t *result);
@@ -116,6 +124,39 @@ static inline int pd_sm_inc_block(struct pd_space_map *sm, pd_block_t b)
 static inline int pd_sm_dec_block(struct pd_space_map *sm, pd_block_t b)
 {
 	return pd_sm_dec_blocks(sm, b, b + 1);
+}
+
+/* Without the list operations, one block at a time. */
+static inline int pd_sm_inc_list(struct pd_space_map *sm,
+				 const pd_block_t *blocks, unsigned int nr)
+{
+	unsigned int i;
+	int r;
+
+	if (sm->ops->inc_list)
+		return sm->ops->inc_list(sm, blocks, nr);
+	for (i = 0; i < nr; i++) {
+		r = pd_sm_inc_block(sm, blocks[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static inline int pd_sm_dec_list(struct pd_space_map *sm,
+				 const pd_block_t *blocks, unsigned int nr)
+{
+	unsigned int i;
+	int r;
+
+	if (sm->ops->dec_list)
+		return sm->ops->dec_list(sm, blocks, nr);
+	for (i = 0; i < nr; i++) {
+		r = pd_sm_dec_block(sm, blocks[i]);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 static inline int pd_sm_new_block(struct pd_space_map *sm, pd_block_t *b)

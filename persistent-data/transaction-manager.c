@@ -257,7 +257,9 @@ int pd_tm_new_block(struct pd_transaction_manager *tm,
 }
 
 /*
- * Copy @orig into a new block. The new block is allocated before the old
+ * Copy @orig into a new block. @orig is read (and validated) first, so that
+ * a block failing validation changes no reference count: every later
+ * attempt fails the same way. The new block is allocated before the old
  * reference is dropped, so the two can never be the same block.
  */
 static int copy_block(struct pd_transaction_manager *tm, pd_block_t orig,
@@ -268,17 +270,15 @@ static int copy_block(struct pd_transaction_manager *tm, pd_block_t orig,
 	pd_block_t copy;
 	int r;
 
-	r = pd_sm_new_block(tm->sm, &copy);
-	if (r)
-		return r;
-	r = pd_sm_dec_block(tm->sm, orig);
-	if (r)
-		return r;
-
 	r = pd_bm_read_lock(tm->bm, orig, v, &from);
 	if (r)
 		return r;
-	r = pd_bm_write_lock_zero(tm->bm, copy, v, result);
+
+	r = pd_sm_new_block(tm->sm, &copy);
+	if (!r)
+		r = pd_sm_dec_block(tm->sm, orig);
+	if (!r)
+		r = pd_bm_write_lock_zero(tm->bm, copy, v, result);
 	if (!r)
 		memcpy(pd_block_data(*result), pd_block_data(from),
 		       PD_BLOCK_SIZE);

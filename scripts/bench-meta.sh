@@ -4,14 +4,17 @@
 # (8 devices of 125,000 mostly scattered mappings, some data blocks shared).
 # Prints each tool's wall and CPU (user+sys) time and the ratios ours/theirs
 # (below 1: ours is faster). On a busy machine trust the CPU ratio.
+# Then the library alone: delete and create_snap of a thin with 32768 and
+# 1,000,000 mappings (build/bench/thin-delete-bench, bench/thin-delete-bench.c).
 #
 # usage: scripts/bench-meta.sh [MAPPINGS]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CTPOOL=${CTPOOL:-$ROOT/build/ctpool}
+DELETE_BENCH=${DELETE_BENCH:-$ROOT/build/bench/thin-delete-bench}
 MAPPINGS=${1:-1000000}
-for t in thin_restore thin_dump thin_check python3 /usr/bin/time "$CTPOOL"; do
+for t in thin_restore thin_dump thin_check python3 /usr/bin/time "$CTPOOL" "$DELETE_BENCH"; do
 	command -v "$t" > /dev/null ||
 		{ echo "missing $t (make deps userspace; apt-get install time)"; exit 1; }
 done
@@ -82,3 +85,6 @@ else
 	echo "OUTPUTS DIFFER"
 	exit 1
 fi
+
+echo "library: create_snap, delete of the snapshot, delete of the origin (+ commit each):"
+TMPDIR=$work "$DELETE_BENCH"

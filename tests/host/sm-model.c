@@ -392,6 +392,109 @@ static void test_data_extend(void **state)
 	data_run_end(&dr);
 }
 
+/* ---- lists of blocks (pd_sm_inc_list, pd_sm_dec_list) ---- */
+
+#define MAX_LIST 300
+
+static int cmp_block(const void *a, const void *b)
+{
+	pd_block_t x = *(const pd_block_t *)a, y = *(const pd_block_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static unsigned int occurrences(const pd_block_t *list, unsigned int n,
+				pd_block_t b)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += list[i] == b;
+	return k;
+}
+
+/*
+ * Up to MAX_LIST blocks across the bitmaps, hot ones (counts crossing 3)
+ * included, some listed twice or more, sorted half of the time. For a dec,
+ * only as many of a block as its count allows.
+ */
+static unsigned int pick_list(struct data_run *dr, pd_block_t *list, bool dec)
+{
+	unsigned int want = 1 + rnd() % MAX_LIST, n = 0, tries;
+	pd_block_t b;
+
+	for (tries = 0; n < want && tries < 4 * want; tries++) {
+		b = n && rnd() % 8 == 0 ? list[rnd() % n] : pick_block(dr);
+		if (dec && dr->m.cur[b] <= occurrences(list, n, b))
+			continue;
+		list[n++] = b;
+	}
+	if (rnd() & 1)
+		qsort(list, n, sizeof(*list), cmp_block);
+	return n;
+}
+
+static void data_list(struct data_run *dr, bool dec)
+{
+	pd_block_t list[MAX_LIST];
+	unsigned int i, n;
+
+	n = pick_list(dr, list, dec);
+	if (dec)
+		assert_int_equal(pd_sm_dec_list(dr->pool.dsm, list, n), 0);
+	else
+		assert_int_equal(pd_sm_inc_list(dr->pool.dsm, list, n), 0);
+	for (i = 0; i < n; i++)
+		model_set(&dr->m, list[i], dr->m.cur[list[i]] + (dec ? -1 : 1));
+	for (i = 0; i < n; i++)
+		assert_count(dr->pool.dsm, list[i], dr->m.cur[list[i]]);
+}
+
+/* A block beyond the end anywhere in a list: refused, nothing changed. */
+static void data_bad_list(struct data_run *dr)
+{
+	pd_block_t list[MAX_LIST];
+	unsigned int i, n;
+
+	n = pick_list(dr, list, false);
+	list[rnd() % n] = dr->m.nr_blocks + rnd() % 10;
+	assert_int_equal(pd_sm_dec_list(dr->pool.dsm, list, n), -EINVAL);
+	assert_int_equal(pd_sm_inc_list(dr->pool.dsm, list, n), -EINVAL);
+	for (i = 0; i < n; i++)
+		if (list[i] < dr->m.nr_blocks)
+			assert_count(dr->pool.dsm, list[i], dr->m.cur[list[i]]);
+}
+
+/* The list operations against the model, over three bitmaps. */
+static void test_data_lists(void **state)
+{
+	struct data_run dr;
+	unsigned int i;
+	u32 op;
+
+	data_run_start(&dr, "data-lists.img", 3 * EPB - 100, 3 * EPB - 100,
+		       0x115);
+	for (i = 0; i < 4000 / SM_TEST_STRIDE; i++) {
+		op = rnd() % 100;
+		if (op < 45)
+			data_new_block(&dr);
+		else if (op < 70)
+			data_list(&dr, false);
+		else if (op < 92)
+			data_list(&dr, true);
+		else if (op < 94)
+			data_bad_list(&dr);
+		else if (op < 99)
+			data_commit(&dr, false);
+		else
+			data_commit(&dr, true);
+		assert_nr_free(dr.pool.dsm, dr.m.nr_free);
+	}
+	data_check_all(&dr);
+	data_commit(&dr, true);
+	data_run_end(&dr);
+}
+
 /* ---- the metadata space map model ---- */
 
 /*
@@ -734,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_data_no_reuse),
 		cmocka_unit_test(test_data_extend),
 		cmocka_unit_test(test_data_random),
+		cmocka_unit_test(test_data_lists),
 		cmocka_unit_test(test_metadata_count_walk),
 		cmocka_unit_test(test_metadata_no_reuse),
 		cmocka_unit_test(test_metadata_extend),
