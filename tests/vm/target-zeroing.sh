@@ -23,44 +23,48 @@ need_disks 2
 rel_load
 
 BLOCK=65536
+# Model and scratch files of this run only: the guest's /tmp outlives a
+# test, and a model left by the previous run (e.g. the -dmthin one) would
+# not match.
+W=$(mktemp -d /tmp/zeroing.XXXXXX)
 DATA_S=$(_sectors 32M)
 must carve zmeta "${DISKS[0]}" 0 8M
 must carve zdata "${DISKS[1]}" 0 "$DATA_S"
 
-awk 'BEGIN { for (i = 0; i < 65536; i++) print "STALEDATA-STALE" }' > /tmp/stale
+awk 'BEGIN { for (i = 0; i < 65536; i++) print "STALEDATA-STALE" }' > $W/stale
 for i in $(seq 0 31); do
-	must dd if=/tmp/stale of=/dev/mapper/zdata bs=1M seek="$i" oflag=direct status=none
+	must dd if=$W/stale of=/dev/mapper/zdata bs=1M seek="$i" oflag=direct status=none
 done
 
 must thinctl pool-create zpool /dev/mapper/zmeta /dev/mapper/zdata 128 0
 assert_no_match "block zeroing is on" skip_block_zeroing "$(dmsetup table zpool)"
 must thinctl thin-create zpool 1 zthin 8M
-must truncate -s 8M /tmp/model-thin
+must truncate -s 8M $W/model-thin
 
 # write_at DEV MODEL OFFSET LEN [OFLAG]: one bio of LEN random bytes at byte
 # OFFSET of DEV, and the same bytes into the model file.
 write_at() {
 	local dev=$1 model=$2 off=$3 len=$4 oflag=${5:+,$5}
-	dd if=/dev/urandom of=/tmp/chunk bs="$len" count=1 iflag=fullblock status=none &&
-	dd if=/tmp/chunk of="$dev" bs="$len" count=1 seek="$off" \
+	dd if=/dev/urandom of=$W/chunk bs="$len" count=1 iflag=fullblock status=none &&
+	dd if=$W/chunk of="$dev" bs="$len" count=1 seek="$off" \
 		oflag="direct,seek_bytes$oflag" conv=notrunc status=none &&
-	dd if=/tmp/chunk of="$model" bs="$len" count=1 seek="$off" \
+	dd if=$W/chunk of="$model" bs="$len" count=1 seek="$off" \
 		oflag=seek_bytes conv=notrunc status=none
 }
 block_of() { dd if="$1" bs=$BLOCK skip="$2" count=1 iflag="${3:-direct}" status=none; }
 # (The guest has no /dev/fd: no process substitution; files in /tmp.)
 # same_block DEV MODEL BLOCK: the block reads as the model has it.
 same_block() {
-	block_of "$1" "$3" > /tmp/got && block_of "$2" "$3" fullblock > /tmp/want &&
-	cmp -s /tmp/got /tmp/want
+	block_of "$1" "$3" > $W/got && block_of "$2" "$3" fullblock > $W/want &&
+	cmp -s $W/got $W/want
 }
 same_dev() {
-	dd if="$1" of=/tmp/got bs=1M iflag=direct status=none && cmp -s /tmp/got "$2"
+	dd if="$1" of=$W/got bs=1M iflag=direct status=none && cmp -s $W/got "$2"
 }
 # has_stale DEV: status 0 when a marker reads through DEV, 1 when none, 2 on errors.
 has_stale() {
-	dd if="$1" of=/tmp/got bs=1M iflag=direct status=none || return 2
-	LC_ALL=C grep -a -q STALEDATA /tmp/got
+	dd if="$1" of=$W/got bs=1M iflag=direct status=none || return 2
+	LC_ALL=C grep -a -q STALEDATA $W/got
 }
 no_stale() {
 	local rc=0
@@ -84,21 +88,21 @@ cases="1 0 4096
 13 16384 16384 dsync
 14 3584 1024"
 while read -r blk off len oflag; do
-	must write_at /dev/mapper/zthin /tmp/model-thin $((blk * BLOCK + off)) "$len" "$oflag"
+	must write_at /dev/mapper/zthin $W/model-thin $((blk * BLOCK + off)) "$len" "$oflag"
 	check "new block $blk: $len bytes at $off${oflag:+ ($oflag)}, zeroes around" \
-		same_block /dev/mapper/zthin /tmp/model-thin "$blk"
+		same_block /dev/mapper/zthin $W/model-thin "$blk"
 done <<< "$cases"
 # 8 KiB straddling blocks 9 and 10: split, two partial writes.
-must write_at /dev/mapper/zthin /tmp/model-thin $((10 * BLOCK - 4096)) 8192
+must write_at /dev/mapper/zthin $W/model-thin $((10 * BLOCK - 4096)) 8192
 check "write straddling new blocks 9 and 10" \
-	same_block /dev/mapper/zthin /tmp/model-thin 9
-check "  ... block 10" same_block /dev/mapper/zthin /tmp/model-thin 10
+	same_block /dev/mapper/zthin $W/model-thin 9
+check "  ... block 10" same_block /dev/mapper/zthin $W/model-thin 10
 # Two writes into block 12: the second lands in the block the first mapped.
-must write_at /dev/mapper/zthin /tmp/model-thin $((12 * BLOCK)) 4096
-must write_at /dev/mapper/zthin /tmp/model-thin $((12 * BLOCK + 8192)) 4096 dsync
-check "two writes into new block 12" same_block /dev/mapper/zthin /tmp/model-thin 12
+must write_at /dev/mapper/zthin $W/model-thin $((12 * BLOCK)) 4096
+must write_at /dev/mapper/zthin $W/model-thin $((12 * BLOCK + 8192)) 4096 dsync
+check "two writes into new block 12" same_block /dev/mapper/zthin $W/model-thin 12
 assert_eq "one block mapped per block written" 14 "$(mapped_blocks zthin)"
-check "whole thin equals the model" same_dev /dev/mapper/zthin /tmp/model-thin
+check "whole thin equals the model" same_dev /dev/mapper/zthin $W/model-thin
 check "no stale data readable" no_stale /dev/mapper/zthin
 
 # Random small writes racing into new blocks; fio verifies what it wrote.
@@ -126,33 +130,33 @@ reactivate() {
 	must thinctl thin-activate zpool 2 zfio 16M
 }
 reactivate
-check "re-activated: thin equals the model" same_dev /dev/mapper/zthin /tmp/model-thin
+check "re-activated: thin equals the model" same_dev /dev/mapper/zthin $W/model-thin
 assert_eq "re-activated: mapped blocks" 14 "$(mapped_blocks zthin)"
 assert_eq "re-activated: fio's thin reads as before" "$fio_sum" "$(dev_md5 /dev/mapper/zfio)"
 
 # Partial writes into blocks shared with a snapshot, from either side.
 must thinctl snap-create zpool 3 1 zthin
 must thinctl thin-activate zpool 3 zsnap 8M
-must cp /tmp/model-thin /tmp/model-snap
+must cp $W/model-thin $W/model-snap
 cow="1 8192 4096
 3 0 4096
 4 61440 4096
 7 30720 2048
 8 512 64000"
 while read -r blk off len; do
-	must write_at /dev/mapper/zthin /tmp/model-thin $((blk * BLOCK + off)) "$len"
+	must write_at /dev/mapper/zthin $W/model-thin $((blk * BLOCK + off)) "$len"
 	check "shared block $blk: $len bytes at $off, old data around" \
-		same_block /dev/mapper/zthin /tmp/model-thin "$blk"
+		same_block /dev/mapper/zthin $W/model-thin "$blk"
 done <<< "$cow"
-must write_at /dev/mapper/zsnap /tmp/model-snap $((2 * BLOCK + 4096)) 4096 dsync
-must write_at /dev/mapper/zsnap /tmp/model-snap $((5 * BLOCK + 32768)) 8192
-check "snapshot written: equals its model" same_dev /dev/mapper/zsnap /tmp/model-snap
-check "origin written: equals its model" same_dev /dev/mapper/zthin /tmp/model-thin
+must write_at /dev/mapper/zsnap $W/model-snap $((2 * BLOCK + 4096)) 4096 dsync
+must write_at /dev/mapper/zsnap $W/model-snap $((5 * BLOCK + 32768)) 8192
+check "snapshot written: equals its model" same_dev /dev/mapper/zsnap $W/model-snap
+check "origin written: equals its model" same_dev /dev/mapper/zthin $W/model-thin
 must thinctl thin-remove zsnap
 reactivate
 must thinctl thin-activate zpool 3 zsnap 8M
-check "re-activated: origin equals its model" same_dev /dev/mapper/zthin /tmp/model-thin
-check "re-activated: snapshot equals its model" same_dev /dev/mapper/zsnap /tmp/model-snap
+check "re-activated: origin equals its model" same_dev /dev/mapper/zthin $W/model-thin
+check "re-activated: snapshot equals its model" same_dev /dev/mapper/zsnap $W/model-snap
 check "re-activated: no stale data readable" no_stale /dev/mapper/zsnap
 
 # Writes to the data device fail (flushes still pass, so commits work): a
@@ -162,7 +166,7 @@ must dmsetup suspend zdata
 must dmsetup load zdata --table "0 $DATA_S error"
 must dmsetup resume zdata
 check_fails "write into a new block on a failing data device fails" \
-	write_at /dev/mapper/zthin /tmp/model-failed $((40 * BLOCK + 4096)) 4096
+	write_at /dev/mapper/zthin $W/model-failed $((40 * BLOCK + 4096)) 4096
 must dmsetup suspend zdata
 must dmsetup load zdata --table "0 $DATA_S linear ${DISKS[1]} 0"
 must dmsetup resume zdata
@@ -172,12 +176,12 @@ if [ "$REL_TARGETS" = ctpool ]; then
 	assert_eq "the failed write's block was released" "$used" \
 		"$(thinctl pool-status zpool used-data)"
 fi
-must truncate -s 4M /tmp/model-zero
+must truncate -s 4M $W/model-zero
 check "the failed block reads as zeroes" \
-	same_block /dev/mapper/zthin /tmp/model-zero 40
-must write_at /dev/mapper/zthin /tmp/model-thin $((40 * BLOCK + 4096)) 4096
+	same_block /dev/mapper/zthin $W/model-zero 40
+must write_at /dev/mapper/zthin $W/model-thin $((40 * BLOCK + 4096)) 4096
 check "the write succeeds once the device works" \
-	same_block /dev/mapper/zthin /tmp/model-thin 40
+	same_block /dev/mapper/zthin $W/model-thin 40
 assert_eq "pool still read-write" rw "$(thinctl pool-status zpool mode)"
 
 must thinctl thin-remove zsnap
