@@ -22,6 +22,8 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "install-deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+# Another apt run (a second checkout's `make deps`) holds dpkg's lock: wait for it.
+LOCK_WAIT="-o DPkg::Lock::Timeout=900"
+$SUDO apt-get $LOCK_WAIT update -qq
 # lvm2 would start lvmetad/udev hooks on some systems; no service is needed here.
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$SUDO apt-get $LOCK_WAIT install -y -qq --no-install-recommends $missing >/dev/null
