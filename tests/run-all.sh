@@ -39,8 +39,11 @@ selected() { [ -z "$filter" ] || [[ $1 =~ $filter ]]; }
 indent() { sed 's/^/    | /'; }
 
 # counts_of FILE: "P F" from the last "N passed, N failed" line, or nothing.
+# No such line (a test killed by the timeout, a crash) is not an error here:
+# under pipefail a grep that matches nothing would end the whole run silently.
 counts_of() {
-	grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1 | awk '{ print $1, $3 }'
+	{ grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" || true; } |
+		tail -n 1 | awk '{ print $1, $3 }'
 }
 
 run_host_test() {
@@ -48,6 +51,7 @@ run_host_test() {
 	local log=$tmp/host.log status=0 counts p f t0
 	t0=$(date +%s)
 	timeout "$HOST_TIMEOUT" "$@" > "$log" 2>&1 < /dev/null || status=$?
+	[ $status -ne 124 ] || echo "killed after ${HOST_TIMEOUT}s (HOST_TIMEOUT)" >> "$log"
 	counts=$(counts_of "$log")
 	if [ -n "$counts" ]; then
 		read -r p f <<< "$counts"
