@@ -58,7 +58,10 @@ static int rule_applies(const struct sc_rule *r, uint32_t arch, uint64_t caps)
 	return 1;
 }
 
-/* The name's number in arch, or -1 when that ABI has no such call (or libseccomp does not know it). */
+/*
+ * The name's number in arch, or -1 when that ABI has no such call, libseccomp
+ * does not know it, or it exists only behind i386's socketcall/ipc.
+ */
 static int nr_in(uint32_t arch, const char *name)
 {
 	int nr = seccomp_syscall_resolve_name_arch(arch, name);
@@ -67,14 +70,18 @@ static int nr_in(uint32_t arch, const char *name)
 
 /*
  * Add a rule for name to ctx (which covers only arch). libseccomp takes the
- * native number and translates it by name, so pass that.
+ * native number and maps it to arch by name; a call arch lacks gets no rule
+ * there, and i386's socket and IPC calls get one for the direct call and
+ * one for the socketcall/ipc multiplexer. A name this libseccomp does not
+ * know (newer than it) is skipped: that call stays refused.
  */
-static int add(scmp_filter_ctx ctx, uint32_t arch, const char *name, uint32_t action,
-	       unsigned int n, const struct scmp_arg_cmp *cmp)
+static int add(scmp_filter_ctx ctx, const char *name, uint32_t action, unsigned int n,
+	       const struct scmp_arg_cmp *cmp)
 {
-	if (nr_in(arch, name) < 0)
-		return 0; /* not a call of this ABI: nothing to allow */
-	int r = seccomp_rule_add_array(ctx, action, seccomp_syscall_resolve_name(name), n, cmp);
+	int nr = seccomp_syscall_resolve_name(name);
+	if (nr == __NR_SCMP_ERROR)
+		return 0;
+	int r = seccomp_rule_add_array(ctx, action, nr, n, cmp);
 	if (r < 0) {
 		errno = -r;
 		return -1;
@@ -93,8 +100,8 @@ static struct scmp_arg_cmp arg0(enum scmp_compare op, uint64_t a, uint64_t b)
  * blocks, each one masked-equal test (libseccomp allows one test per
  * argument and rule, so a range is several rules).
  */
-static int add_arg0_range(scmp_filter_ctx ctx, uint32_t arch, const char *name, uint32_t action,
-			  uint64_t lo, uint64_t hi)
+static int add_arg0_range(scmp_filter_ctx ctx, const char *name, uint32_t action, uint64_t lo,
+			  uint64_t hi)
 {
 	uint64_t v = lo;
 	for (;;) {
@@ -102,7 +109,7 @@ static int add_arg0_range(scmp_filter_ctx ctx, uint32_t arch, const char *name, 
 		while (size > 1 && size - 1 > hi - v)
 			size >>= 1;
 		struct scmp_arg_cmp cmp = arg0(SCMP_CMP_MASKED_EQ, ~(size - 1), v);
-		if (add(ctx, arch, name, action, 1, &cmp))
+		if (add(ctx, name, action, 1, &cmp))
 			return -1;
 		if (size - 1 >= hi - v)
 			return 0;
@@ -110,21 +117,21 @@ static int add_arg0_range(scmp_filter_ctx ctx, uint32_t arch, const char *name, 
 	}
 }
 
-static int add_rule(scmp_filter_ctx ctx, uint32_t arch, const struct sc_rule *r)
+static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r)
 {
 	uint32_t action = r->err ? SCMP_ACT_ERRNO((uint32_t)r->err) : SCMP_ACT_ALLOW;
 	struct scmp_arg_cmp cmp;
 	switch (r->arg0) {
 	case SC_ARG0_ANY:
-		return add(ctx, arch, r->name, action, 0, NULL);
+		return add(ctx, r->name, action, 0, NULL);
 	case SC_ARG0_EQ:
 		cmp = arg0(SCMP_CMP_EQ, r->lo, 0);
-		return add(ctx, arch, r->name, action, 1, &cmp);
+		return add(ctx, r->name, action, 1, &cmp);
 	case SC_ARG0_CLEAR:
 		cmp = arg0(SCMP_CMP_MASKED_EQ, r->lo, 0);
-		return add(ctx, arch, r->name, action, 1, &cmp);
+		return add(ctx, r->name, action, 1, &cmp);
 	case SC_ARG0_IN:
-		return add_arg0_range(ctx, arch, r->name, action, r->lo, r->hi);
+		return add_arg0_range(ctx, r->name, action, r->lo, r->hi);
 	}
 	errno = EINVAL;
 	return -1;
@@ -156,10 +163,10 @@ static scmp_filter_ctx new_ctx(uint32_t arch, uint32_t def_action)
 static int profile_abi(scmp_filter_ctx ctx, uint32_t arch, uint64_t caps)
 {
 	for (size_t i = 0; i < sc_n_allowed; i++)
-		if (add(ctx, arch, sc_allowed[i], SCMP_ACT_ALLOW, 0, NULL))
+		if (add(ctx, sc_allowed[i], SCMP_ACT_ALLOW, 0, NULL))
 			return -1;
 	for (size_t i = 0; i < sc_n_rules; i++)
-		if (rule_applies(&sc_rules[i], arch, caps) && add_rule(ctx, arch, &sc_rules[i]))
+		if (rule_applies(&sc_rules[i], arch, caps) && add_rule(ctx, &sc_rules[i]))
 			return -1;
 	return 0;
 }
@@ -185,7 +192,7 @@ static int guard_abi(scmp_filter_ctx ctx, uint32_t arch)
 		char *name = seccomp_syscall_resolve_num_arch(arch, nr);
 		if (!name)
 			continue; /* no call has this number: ENOSYS, as from the kernel */
-		int r = add(ctx, arch, name, SCMP_ACT_ALLOW, 0, NULL);
+		int r = add(ctx, name, SCMP_ACT_ALLOW, 0, NULL);
 		free(name);
 		if (r)
 			return -1;

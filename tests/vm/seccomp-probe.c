@@ -119,6 +119,7 @@ int main(void)
 		close((int)pidfd);
 	probe_fd("open_tree_attr", syscall(NR_OPEN_TREE_ATTR, -1L, NULL, 0L, NULL, 0L));
 	probe("clone-newuser", clone_flags(CLONE_NEWUSER));
+	probe("clone-newuts", clone_flags(CLONE_NEWUTS));
 	probe("clone3", syscall(SYS_clone3, NULL, 0L));
 	probe("unshare-newuser", unshare_in_child(CLONE_NEWUSER));
 	pthread_t t;
@@ -134,6 +135,7 @@ int main(void)
 	probe_i386("i386-socket-inet", 359, AF_INET, SOCK_DGRAM, 0);
 	probe_i386("i386-set_mempolicy", 276, 0, 0, 0);
 	probe_i386("i386-clone-newuser", 120, CLONE_NEWUSER | SIGCHLD, 0, 0);
+	probe_i386("i386-clone-newuts", 120, CLONE_NEWUTS | SIGCHLD, 0, 0);
 	probe_i386("i386-clone3", 435, 0, 0, 0);
 #endif
 	return 0;
