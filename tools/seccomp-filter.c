@@ -27,6 +27,11 @@
 #include <seccomp.h>
 #include <stdlib.h>
 
+#if !defined(__x86_64__) && !defined(__aarch64__)
+/* e.g. s390 passes clone's flags second: the profile's clone rule would test the wrong one */
+#error "seccomp-filter.c: check this architecture's clone() argument order and its compat ABIs"
+#endif
+
 /* An ABI not in the filter (x32 included): refused without running anything. */
 #define BAD_ARCH_ACTION SCMP_ACT_ERRNO(EPERM)
 
