@@ -1,18 +1,15 @@
 /*
  * Container confinement, as runc applies docker's defaults: drop capabilities,
- * set no_new_privs, install a seccomp filter, and attach a cgroup v2 device
- * filter. Raw prctl/seccomp/bpf system calls: no library dependency.
+ * set no_new_privs, install the seccomp profile (seccomp-filter.c, with
+ * libseccomp), and attach a cgroup v2 device filter (a small BPF program
+ * loaded with bpf(2)).
  */
 #include "confine.h"
+#include "seccomp-profile.h"
 
 #include <errno.h>
-#include <linux/audit.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sched.h>
-#include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -43,126 +40,6 @@ static int drop_capabilities(uint64_t keep)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
-/* ---------------------------------------------------------------- seccomp */
-
-#if defined(__x86_64__)
-#define NATIVE_ARCH AUDIT_ARCH_X86_64
-#define X32_SYSCALL_BIT 0x40000000u
-#elif defined(__aarch64__)
-#define NATIVE_ARCH AUDIT_ARCH_AARCH64
-#else
-#error "confine.c: add this architecture's AUDIT_ARCH_ and check its clone() flags argument"
-#endif
-
-/* clone() flags that create namespaces: docker refuses them without CAP_SYS_ADMIN */
-#define CLONE_NS_FLAGS                                                                          \
-	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
-	 CLONE_NEWCGROUP)
-
-/* <linux/filter.h>'s BPF_STMT/BPF_JUMP are initializers: make them values */
-#define STMT(code, k) ((struct sock_filter)BPF_STMT(code, k))
-#define JUMP(code, k, jt, jf) ((struct sock_filter)BPF_JUMP(code, k, jt, jf))
-#define RET_ERRNO(e) STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (e))
-#define RET_ALLOW STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
-#define LOAD(field) STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)offsetof(struct seccomp_data, field))
-/* the low 32 bits of argument 0 (all supported ABIs are little-endian) */
-#define LOAD_ARG0_LO STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)offsetof(struct seccomp_data, args[0]))
-
-static const int deny_native[] = {
-#include "seccomp-deny.inc"
-};
-
-static const struct seccomp_abi seccomp_abi_native = {
-	.deny = deny_native,
-	.n_deny = sizeof(deny_native) / sizeof(deny_native[0]),
-	.nr_clone = __NR_clone,
-	.nr_clone3 = __NR_clone3,
-};
-
-#define FILTER_MAX 512
-
-struct filter {
-	struct sock_filter insn[FILTER_MAX];
-	int n;
-};
-
-static void emit(struct filter *f, struct sock_filter insn)
-{
-	if (f->n < FILTER_MAX)
-		f->insn[f->n] = insn;
-	f->n++; /* an overflow is caught by the caller */
-}
-
-/*
- * The rules for one ABI, entered with the syscall number loaded: clone with
- * namespace flags and the deny list get EPERM, clone3 ENOSYS (its flags are
- * in memory, out of a filter's reach, so libc falls back to clone), the rest
- * is allowed. Ends in a return.
- */
-static void emit_abi(struct filter *f, const struct seccomp_abi *abi, int x32_possible)
-{
-	emit(f, LOAD(nr));
-#ifdef X32_SYSCALL_BIT
-	if (x32_possible) {
-		emit(f, JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1));
-		emit(f, RET_ERRNO(EPERM));
-	}
-#else
-	(void)x32_possible;
-#endif
-	emit(f, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)abi->nr_clone, 0, 4));
-	emit(f, LOAD_ARG0_LO);
-	emit(f, JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NS_FLAGS, 0, 1));
-	emit(f, RET_ERRNO(EPERM));
-	emit(f, RET_ALLOW);
-	emit(f, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)abi->nr_clone3, 0, 1));
-	emit(f, RET_ERRNO(ENOSYS));
-	for (size_t i = 0; i < abi->n_deny; i++) {
-		emit(f, JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)abi->deny[i], 0, 1));
-		emit(f, RET_ERRNO(EPERM));
-	}
-	emit(f, RET_ALLOW);
-}
-
-/* "if arch == ARCH: the ABI's rules" (the rules are skipped with one 8-bit jump) */
-static int emit_arch(struct filter *f, uint32_t arch, const struct seccomp_abi *abi, int x32_possible)
-{
-	int jump = f->n;
-	emit(f, JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 0));
-	emit_abi(f, abi, x32_possible);
-	int len = f->n - jump - 1;
-	if (len > 255 || f->n > FILTER_MAX) {
-		errno = E2BIG;
-		return -1;
-	}
-	f->insn[jump].jf = (uint8_t)len;
-	return 0;
-}
-
-/*
- * Check the arch field first: the same number means another syscall in
- * another ABI. An ABI the filter does not know is killed, never allowed.
- */
-static int install_seccomp(void)
-{
-	static struct filter f;
-	f.n = 0;
-	emit(&f, LOAD(arch));
-	if (emit_arch(&f, NATIVE_ARCH, &seccomp_abi_native, 1))
-		return -1;
-#if defined(__x86_64__)
-	if (emit_arch(&f, AUDIT_ARCH_I386, &seccomp_abi_i386, 0))
-		return -1;
-#endif
-	emit(&f, STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-	if (f.n > FILTER_MAX) {
-		errno = E2BIG;
-		return -1;
-	}
-	struct sock_fprog prog = { .len = (unsigned short)f.n, .filter = f.insn };
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
-}
-
 int confine_process(const char **what)
 {
 	*what = "dropping capabilities";
@@ -173,7 +50,7 @@ int confine_process(const char **what)
 		return -1;
 	/* last: with no_new_privs set, installing a filter needs no capability */
 	*what = "installing the seccomp filter";
-	return install_seccomp();
+	return seccomp_load_profile(CONFINE_CAPS);
 }
 
 /* ---------------------------------------------------------------- device cgroup */

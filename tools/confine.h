@@ -38,14 +38,4 @@ struct dev_rule {
  */
 int confine_devices(int cgfd, const struct dev_rule *blocks, int n);
 
-/* The syscall numbers of one ABI the seccomp filter checks (confine.c). */
-struct seccomp_abi {
-	const int *deny;
-	size_t n_deny;
-	int nr_clone, nr_clone3;
-};
-#if defined(__x86_64__)
-extern const struct seccomp_abi seccomp_abi_i386;
-#endif
-
 #endif

@@ -9,13 +9,16 @@ CTPOOL_BIN := $(BUILD)/ctpool
 
 USERSPACE_TARGETS += $(CTPOOL_BIN)
 
+# the container's seccomp filter (tools/seccomp-filter.c), also linked by tests
+SECCOMP_LIBS := -lseccomp
+
 $(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h tools/*.inc)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -Itools -c -o $@ $<
 
 $(CTPOOL_BIN): $(CTPOOL_OBJS) $(PD_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CTPOOL_OBJS) $(PD_LIB) -ldevmapper
+	$(CC) -o $@ $(CTPOOL_OBJS) $(PD_LIB) -ldevmapper $(SECCOMP_LIBS)
 
 .PHONY: ctpool
 ctpool: $(CTPOOL_BIN)
