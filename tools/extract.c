@@ -200,6 +200,17 @@ int extract_remove(int rootfd, const char *path)
 	return r;
 }
 
+int extract_empty_dir(int rootfd, const char *path)
+{
+	char rel[PATH_MAX + 1];
+	if (normalise(path, rel, sizeof(rel) - 1))
+		return -1;
+	int fd = open_in_root(rootfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	return remove_children(fd); /* closes fd */
+}
+
 /*
  * Make room for a new entry base in pfd: a directory stays when a directory
  * is wanted (1 is returned), anything else goes (0). A symlink is removed,

@@ -74,4 +74,11 @@ int extract_archive(int rootfd, struct archive *a, const struct extract_opts *o,
  */
 int extract_remove(int rootfd, const char *path);
 
+/*
+ * Empty directory path (resolved the same way), keeping the directory itself:
+ * what an OCI opaque whiteout asks for. A missing path is not an error; a
+ * path that is not a directory is (ENOTDIR). Returns 0 or -1 with errno set.
+ */
+int extract_empty_dir(int rootfd, const char *path);
+
 #endif

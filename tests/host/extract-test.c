@@ -360,6 +360,13 @@ static void test_remove_and_filter(void)
 	CHECK(extract_remove(rootfd, "/") == -1);
 	struct stat st;
 	CHECK(lstat_in(r, "d", &st) == -1 && lstat_in(r, "evil", &st) == 0);
+	/* an opaque directory: emptied, kept; through a link it is not followed */
+	CHECK(extract(rootfd, ARCHIVE({ 'd', "o", NULL, 0 }, { 'l', "o/out", outside, 0 },
+				      { 'd', "o/sub", NULL, 0 }, { 'f', "o/sub/x", "x", 0 })) == 0);
+	CHECK(extract_empty_dir(rootfd, "o") == 0);
+	CHECK(lstat_in(r, "o", &st) == 0 && S_ISDIR(st.st_mode) && st.st_nlink == 2);
+	CHECK(extract_empty_dir(rootfd, "evil") == -1 && (errno == ELOOP || errno == ENOTDIR));
+	CHECK(extract_empty_dir(rootfd, "missing") == 0);
 	CHECK(outside_fingerprint() == before);
 	close(rootfd);
 }
