@@ -491,10 +491,14 @@ static int apply_entry(struct extraction *x, struct archive_entry *e)
 	memcpy(dir, path, strlen(path) + 1);
 	char *base = split_last(dir);
 	int pfd = open_dir(x->rootfd, dir, 1);
-	int r = pfd < 0 ? -1 : make_entry(x, pfd, base, path, e);
+	if (pfd < 0) {
+		err("cannot extract '%s': its directory '%s' does not resolve inside the image: %s", name,
+		    dir, strerror(errno));
+		return -1;
+	}
+	int r = make_entry(x, pfd, base, path, e);
 	int er = errno;
-	if (pfd >= 0)
-		close(pfd);
+	close(pfd);
 	if (r == -1)
 		err("cannot extract '%s'%s%s: %s", name, link ? " as a hard link to " : "", link ? link : "",
 		    strerror(er));
