@@ -9,6 +9,7 @@
  * cgroup v2 leaf under /sys/fs/cgroup/ctpool/NAME.
  */
 #include "confine.h"
+#include "extract.h"
 #include "ctpool.h"
 
 #include <dirent.h>
@@ -163,10 +164,28 @@ static int image_usage(FILE *f)
 	      "       ctpool image list [--json]\n"
 	      "       ctpool image rm NAME\n"
 	      "An image is a thin volume with an ext4 filesystem holding the unpacked tarball\n"
-	      "(ownership, modes, xattrs and device nodes kept); it is read-only after import.\n"
-	      "With --parent the image is a snapshot of IMG with the tarball unpacked on top.\n",
+	      "(ownership, modes and xattrs kept; device nodes skipped); it is read-only after\n"
+	      "import. With --parent the image is a snapshot of IMG with the tarball unpacked on\n"
+	      "top. Every name is resolved inside the image: links never lead out of it.\n",
 	      f);
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+/*
+ * Unpack the tarball into the image's mounted filesystem. The extractor resolves
+ * every name inside mnt: a parent image's symlinks cannot lead it to the host.
+ */
+static int unpack_into(const char *mnt, const char *tarball)
+{
+	int rootfd = open(mnt, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0) {
+		err("cannot open %s: %s", mnt, strerror(errno));
+		return -1;
+	}
+	struct extract_opts o = { .flags = EXTRACT_OWNER };
+	int r = extract_file(rootfd, tarball, &o, NULL);
+	close(rootfd);
+	return r;
 }
 
 static int image_import(int argc, char **argv)
@@ -260,9 +279,7 @@ static int image_import(int argc, char **argv)
 		rmdir(lf);
 	}
 	info("unpacking %s into %s", tarball, name);
-	const char *tar[] = { "tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf", tarball,
-			      "-C", mnt, NULL };
-	int tr = run_cmd(tar, 0);
+	int tr = unpack_into(mnt, tarball);
 	crash_point("import-after-unpack");
 	sync();
 	if (umount2(mnt, 0)) {
@@ -270,10 +287,8 @@ static int image_import(int argc, char **argv)
 		umount2(mnt, MNT_DETACH);
 	}
 	rmdir(mnt);
-	if (tr) {
-		err("tar failed (exit %d) unpacking %s", tr, tarball);
+	if (tr)
 		goto fail;
-	}
 	wait_unused(name, 3000);
 	if (vol_deactivate(name))
 		goto fail;

@@ -1,5 +1,6 @@
 # tools/: the ctpool command line (build/ctpool).
-# Every dm ioctl goes through libdevmapper; persistent-data comes from $(PD_LIB).
+# Every dm ioctl goes through libdevmapper; persistent-data comes from $(PD_LIB);
+# image archives are read with libarchive (tools/extract.c).
 # tools/meta*.c (ctpool meta check|dump|restore, another area) are picked up by
 # the wildcard; tools/weak.c provides a weak cmd_meta() until they exist.
 
@@ -18,7 +19,7 @@ $(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h tools/*.inc)
 
 $(CTPOOL_BIN): $(CTPOOL_OBJS) $(PD_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CTPOOL_OBJS) $(PD_LIB) -ldevmapper $(SECCOMP_LIBS)
+	$(CC) -o $@ $(CTPOOL_OBJS) $(PD_LIB) -ldevmapper -larchive $(SECCOMP_LIBS)
 
 .PHONY: ctpool
 ctpool: $(CTPOOL_BIN)
