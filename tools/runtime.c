@@ -143,7 +143,8 @@ static int wait_unused(const char *name, int ms)
 static int load_kind(const char *name, const char *kind, struct kv *v)
 {
 	if (!valid_name(name) || vol_load(v, name)) {
-		err("no %s '%s' (see 'ctpool %s list')", kind, name, kind);
+		if (!valid_name(name) || errno == ENOENT)
+			err("no %s '%s' (see 'ctpool %s list')", kind, name, kind);
 		return -1;
 	}
 	const char *k = kv_get(v, "kind");
@@ -294,6 +295,7 @@ fail:
 	return EXIT_ERR;
 }
 
+/* How many records use image name (-1: a record cannot be read, it may be one) */
 static int users_of(const char *name, char *who, size_t len)
 {
 	int n, count = 0;
@@ -301,10 +303,13 @@ static int users_of(const char *name, char *who, size_t len)
 	who[0] = 0;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		int lr = vol_load_listed(&v, names[i]);
+		if (lr < 0)
+			count = -1;
+		if (lr)
 			continue;
 		const char *img = kv_get(&v, "image"), *par = kv_get(&v, "parent");
-		if ((img && !strcmp(img, name)) || (par && !strcmp(par, name))) {
+		if (count >= 0 && ((img && !strcmp(img, name)) || (par && !strcmp(par, name)))) {
 			if (count++ == 0)
 				snprintf(who, len, "%s", names[i]);
 		}
@@ -329,6 +334,10 @@ static int image_rm(int argc, char **argv)
 		return EXIT_ERR;
 	char who[NAME_MAX_LEN + 1];
 	int n = users_of(name, who, sizeof(who));
+	if (n < 0) {
+		err("image %s: a record cannot be read and may use it: not removed", name);
+		return EXIT_ERR;
+	}
 	if (n) {
 		err("image %s is used by %d container(s)/image(s), e.g. '%s': remove them first", name, n,
 		    who);
@@ -1812,10 +1821,15 @@ static int list_kind(const char *kind, int json)
 		printf("%-20s %-10s %10s %-10s %s\n", "NAME", "POOL", "SIZE", "STATE", "PARENT");
 	else
 		printf("%-20s %-20s %-10s %8s\n", "NAME", "IMAGE", "STATUS", "PID");
+	int rc = EXIT_OK;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		int lr = vol_load_listed(&v, names[i]);
+		if (lr) {
+			if (lr < 0)
+				rc = EXIT_ERR; /* reported; the others are still listed */
 			continue;
+		}
 		const char *k = kv_get(&v, "kind");
 		if (!k || strcmp(k, kind)) {
 			kv_free(&v);
@@ -1876,7 +1890,7 @@ static int list_kind(const char *kind, int json)
 	if (json)
 		printf("]\n");
 	free_names(names, n);
-	return EXIT_OK;
+	return rc;
 }
 
 int cmd_container(int argc, char **argv)
