@@ -97,7 +97,9 @@ expect_eq "exec with the right root still joins c1's cgroup" "$(ctpool container
 # --- finding 7: detach of a block volume still open in the container
 ctpool create raw --size 8M
 ctpool container attach c1 raw /dev/xvdb --block
-ctpool container exec c1 -- sh -c 'exec 3<>/dev/xvdb; exec sleep 600' &
+# the binary itself in the background, not the shell function: $! must be ctpool, which
+# forwards the SIGTERM below to the holder inside the container
+"$CTPOOL" container exec c1 -- sh -c 'exec 3<>/dev/xvdb; exec sleep 600' &
 holder=$!
 for i in $(seq 100); do
 	[ "$(dmsetup info -c --noheadings -o open tp-raw 2>/dev/null | tr -d ' ')" = 1 ] && break
