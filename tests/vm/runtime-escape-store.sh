@@ -163,6 +163,7 @@ read -r dmaj dmin <<< "$(stat -L -c '%t %T' "$DDEV")"
 vdev=$(ctpool activate vol)
 mkfs.ext4 -q -F "$vdev"
 mkdir -p "$T_WORK/v"
+chmod 755 "$T_WORK" # the probe re-executes itself as nobody
 mount "$vdev" "$T_WORK/v"
 install -m 4755 -o 0 -g 0 "$T_WORK/probe" "$T_WORK/v/probe"
 mknod -m 0666 "$T_WORK/v/disk" b $((0x$dmaj)) $((0x$dmin))
