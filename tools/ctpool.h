@@ -44,21 +44,23 @@ void crash_point(const char *name);
 void json_str(FILE *f, const char *s);
 int is_help(const char *a);
 
-/* key=value records */
-#define KV_MAX 64
+/* key=value records (kv.c): values escaped on save, strict on load */
 struct kv {
-	int n;
-	char *k[KV_MAX];
-	char *v[KV_MAX];
+	int n, cap;
+	char **k;
+	char **v;
+	int failed; /* errno of a kv_set that could not be done: kv_save refuses the record */
 };
 void kv_init(struct kv *kv);
 void kv_free(struct kv *kv);
+int kv_valid_key(const char *k);
 const char *kv_get(const struct kv *kv, const char *k);
 uint64_t kv_get_u64(const struct kv *kv, const char *k, uint64_t def);
-void kv_set(struct kv *kv, const char *k, const char *v);
-void kv_setu(struct kv *kv, const char *k, uint64_t v);
+int kv_set(struct kv *kv, const char *k, const char *v);
+int kv_setu(struct kv *kv, const char *k, uint64_t v);
 void kv_del(struct kv *kv, const char *k);
-int kv_load(struct kv *kv, const char *path);  /* 0 ok, -1 missing/error (errno) */
+/* 0 ok; -1: errno ENOENT if missing, else the error (EBADMSG: corrupt) was reported */
+int kv_load(struct kv *kv, const char *path);
 int kv_save(const struct kv *kv, const char *path);
 
 /* ---- dm.c (libdevmapper) ---- */
@@ -126,10 +128,12 @@ const char *pool_meta_dev(struct pool *p);
 /* volume records: <state>/volumes/<name> */
 int vol_path(const char *name, char *buf, size_t len);
 int vol_load(struct kv *kv, const char *name);
+int vol_load_listed(struct kv *kv, const char *name); /* 0 ok, 1 gone, -1 corrupt */
 int vol_save(const struct kv *kv, const char *name);
 int vol_remove_record(const char *name);
 int vol_exists(const char *name);
 char **vol_list_names(int *n); /* sorted, malloc'd */
+int vol_check_all(void);        /* -1 if a record is corrupt (reported) */
 void free_names(char **names, int n);
 
 /* volume operations (volume.c) */

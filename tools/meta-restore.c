@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "meta.h"
+#include "target-args.h"
 #include "thin-metadata.h"
 #include "bm-file.h"
 
@@ -35,11 +36,41 @@ static int report(const char *what, int r)
 	return r;
 }
 
+/*
+ * The superblock's geometry, as a pool table would be refused (dm-thin's
+ * limits): a data block of 64 KiB to 1 GiB in 64 KiB steps, and a data
+ * device whose size in sectors fits in 64 bits. Metadata restored from
+ * anything else could never be opened by a pool.
+ */
+static int check_geometry(const struct meta_xml_superblock *sb)
+{
+	uint32_t bs = sb->data_block_size;
+
+	if (bs < CTPOOL_BLOCK_SIZE_MIN || bs > CTPOOL_BLOCK_SIZE_MAX ||
+	    bs % CTPOOL_BLOCK_SIZE_MIN) {
+		fprintf(stderr,
+			"ctpool meta restore: data_block_size=\"%u\" sectors: want a multiple of %u from %u to %u (64 KiB to 1 GiB)\n",
+			bs, CTPOOL_BLOCK_SIZE_MIN, CTPOOL_BLOCK_SIZE_MIN,
+			CTPOOL_BLOCK_SIZE_MAX);
+		return -EINVAL;
+	}
+	if (sb->nr_data_blocks > UINT64_MAX / bs) {
+		fprintf(stderr,
+			"ctpool meta restore: nr_data_blocks=\"%llu\" of %u sectors is more than a 64-bit sector count\n",
+			(unsigned long long)sb->nr_data_blocks, bs);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int on_superblock(void *context, const struct meta_xml_superblock *sb)
 {
 	struct restore *rs = context;
 	int r;
 
+	r = check_geometry(sb);
+	if (r)
+		return r;
 	r = pd_bm_file_open(rs->output, false, RESTORE_CACHE_BLOCKS, &rs->bm);
 	if (r)
 		return report(rs->output, r);

@@ -529,14 +529,18 @@ static int pool_list_cmd(int argc, char **argv)
 		printf("[");
 	else
 		printf("%-20s %-10s %-10s %s\n", "NAME", "TARGET", "ACTIVE", "DATA");
+	int rc = EXIT_OK, first = 1;
 	for (int i = 0; i < n; i++) {
 		struct pool p;
-		if (pool_load(&p, names[i]))
+		if (pool_load(&p, names[i])) {
+			rc = EXIT_ERR; /* reported; the others are still listed */
 			continue;
+		}
 		struct dm_dev_info di;
 		int act = dm_info(p.name, &di) == 0 && di.exists;
 		if (f) {
-			printf("%s{\"name\":", i ? "," : "");
+			printf("%s{\"name\":", first ? "" : ",");
+			first = 0;
 			json_str(stdout, p.name);
 			printf(",\"pool_target\":");
 			json_str(stdout, pool_pool_target(&p));
@@ -551,7 +555,7 @@ static int pool_list_cmd(int argc, char **argv)
 	if (f)
 		printf("]\n");
 	free_names(names, n);
-	return EXIT_OK;
+	return rc;
 }
 
 static int pool_resize_cmd(int argc, char **argv)
@@ -698,6 +702,12 @@ static int pool_simple_cmd(const char *what, int argc, char **argv)
 	if (!strcmp(what, "deactivate"))
 		return pool_down(&p) ? EXIT_ERR : EXIT_OK;
 	/* remove */
+	if (!force && vol_check_all()) {
+		err("pool %s: a record cannot be read and may be one of its volumes: repair it, or pass "
+		    "--force",
+		    p.name);
+		return EXIT_ERR;
+	}
 	int n, owned = 0;
 	char **names = vol_list_names(&n);
 	for (int i = 0; i < n; i++) {

@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
+#include <math.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -144,7 +146,8 @@ static int wait_unused(const char *name, int ms)
 static int load_kind(const char *name, const char *kind, struct kv *v)
 {
 	if (!valid_name(name) || vol_load(v, name)) {
-		err("no %s '%s' (see 'ctpool %s list')", kind, name, kind);
+		if (!valid_name(name) || errno == ENOENT)
+			err("no %s '%s' (see 'ctpool %s list')", kind, name, kind);
 		return -1;
 	}
 	const char *k = kv_get(v, "kind");
@@ -309,6 +312,7 @@ fail:
 	return EXIT_ERR;
 }
 
+/* How many records use image name (-1: a record cannot be read, it may be one) */
 static int users_of(const char *name, char *who, size_t len)
 {
 	int n, count = 0;
@@ -316,10 +320,13 @@ static int users_of(const char *name, char *who, size_t len)
 	who[0] = 0;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		int lr = vol_load_listed(&v, names[i]);
+		if (lr < 0)
+			count = -1;
+		if (lr)
 			continue;
 		const char *img = kv_get(&v, "image"), *par = kv_get(&v, "parent");
-		if ((img && !strcmp(img, name)) || (par && !strcmp(par, name))) {
+		if (count >= 0 && ((img && !strcmp(img, name)) || (par && !strcmp(par, name)))) {
 			if (count++ == 0)
 				snprintf(who, len, "%s", names[i]);
 		}
@@ -344,6 +351,10 @@ static int image_rm(int argc, char **argv)
 		return EXIT_ERR;
 	char who[NAME_MAX_LEN + 1];
 	int n = users_of(name, who, sizeof(who));
+	if (n < 0) {
+		err("image %s: a record cannot be read and may use it: not removed", name);
+		return EXIT_ERR;
+	}
 	if (n) {
 		err("image %s is used by %d container(s)/image(s), e.g. '%s': remove them first", name, n,
 		    who);
@@ -384,21 +395,46 @@ static const char *cg_root(void)
 	return r && *r ? r : "/sys/fs/cgroup";
 }
 
+/* Is path a cgroup2 mount (or a directory in one)? */
+static int is_cgroup2(const char *path)
+{
+	struct statfs sf;
+	return statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/*
+ * The cgroup2 root, mounted if need be. Only where nothing is mounted yet
+ * (the bare sysfs directory of a minimal system, as the test VM's init
+ * leaves it) do we mount cgroup2, as an init system would. A cgroup v1 or
+ * hybrid host has a tmpfs there, in use by its init: mounting over it
+ * would change the host's /sys/fs/cgroup under every other program, so
+ * that is refused, as is a CTPOOL_CGROUP_ROOT that is not cgroup2.
+ */
 static int cg_setup_root(void)
 {
 	struct statfs sf;
 	const char *root = cg_root();
-	if (statfs(root, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC) {
-		/* the VM's init may not mount cgroup2: do it if nothing is there */
-		mkdir_p(root, 0755);
-		if (mount("cgroup2", root, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
-			err("cgroup v2 is not mounted at %s and mounting it failed: %s (a cgroup v1 host? "
-			    "set CTPOOL_CGROUP_ROOT to a cgroup2 mount)",
-			    root, strerror(errno));
-			return -1;
-		}
-		info("mounted cgroup2 at %s", root);
+	if (is_cgroup2(root))
+		goto enable;
+	if (strcmp(root, "/sys/fs/cgroup")) {
+		err("CTPOOL_CGROUP_ROOT=%s is not a cgroup2 mount", root);
+		return -1;
 	}
+	if (statfs(root, &sf) || sf.f_type != SYSFS_MAGIC) {
+		err("%s is not cgroup v2 (a cgroup v1 or hybrid host?): ctpool needs the unified "
+		    "hierarchy (boot with systemd.unified_cgroup_hierarchy=1), or CTPOOL_CGROUP_ROOT "
+		    "set to a cgroup2 mount with the memory, pids, cpu and io controllers; it does not "
+		    "mount over the host's %s",
+		    root, root);
+		return -1;
+	}
+	if (mount("cgroup2", root, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+		err("nothing is mounted at %s and mounting cgroup2 there failed: %s", root,
+		    strerror(errno));
+		return -1;
+	}
+	info("mounted cgroup2 at %s", root);
+enable:;
 	char p[PATH_MAX];
 	const char *ctl[] = { "+memory", "+pids", "+cpu", "+io" };
 	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", root);
@@ -422,6 +458,58 @@ static void cg_path(const char *name, char *buf, size_t len)
 	snprintf(buf, len, "%s/ctpool/%s", cg_root(), name);
 }
 
+/*
+ * Open container name's cgroup with flags (O_RDONLY, O_PATH), making sure
+ * it is one: the root is cgroup2 and ctpool/NAME is a directory in that
+ * same mount, reached without a symlink. Whatever else CTPOOL_CGROUP_ROOT
+ * may point at (a plain file, a directory on another filesystem) would let
+ * a process "join" it and run without the container's limits and device
+ * filter.
+ */
+static int cg_open(const char *name, int flags)
+{
+	const char *root = cg_root();
+	char rel[NAME_MAX_LEN + 16];
+	struct statfs sf;
+	int fd = -1, rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0 || fstatfs(rfd, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC) {
+		err("cgroup root %s is not a cgroup2 mount (CTPOOL_CGROUP_ROOT?)", root);
+		goto out;
+	}
+	snprintf(rel, sizeof(rel), "ctpool/%s", name);
+	fd = sys_openat2(rfd, rel, flags | O_DIRECTORY | O_CLOEXEC,
+			 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+	if (fd < 0)
+		err("cannot open cgroup %s/%s: %s", root, rel, strerror(errno));
+out:
+	if (rfd >= 0)
+		close(rfd);
+	return fd;
+}
+
+/* Move the calling process into container name's cgroup. */
+static int cg_join(const char *name)
+{
+	char me[32];
+	int cfd = cg_open(name, O_PATH);
+	if (cfd < 0)
+		return -1;
+	int pfd = openat(cfd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	int n = snprintf(me, sizeof(me), "%d", (int)getpid());
+	if (pfd < 0 || write(pfd, me, n) != n) {
+		err("cannot join the cgroup of container %s: %s (its limits and device filter would "
+		    "not apply)",
+		    name, strerror(errno));
+		if (pfd >= 0)
+			close(pfd);
+		close(cfd);
+		return -1;
+	}
+	close(pfd);
+	close(cfd);
+	return 0;
+}
+
 static int cg_set(const char *cg, const char *file, const char *val)
 {
 	char p[PATH_MAX];
@@ -440,6 +528,10 @@ static void cg_remove(const char *name)
 	cg_path(name, cg, sizeof(cg));
 	if (access(cg, F_OK))
 		return;
+	if (!is_cgroup2(cg)) {
+		warnx_("%s is not a cgroup (CTPOOL_CGROUP_ROOT?): not removed", cg);
+		return;
+	}
 	snprintf(p, sizeof(p), "%s/cgroup.kill", cg);
 	for (int i = 0; i < 100; i++) {
 		if (rmdir(cg) == 0 || errno == ENOENT)
@@ -456,7 +548,7 @@ static int cg_attach_devices(const char *name, const struct dev_rule *blocks, in
 {
 	char cg[PATH_MAX];
 	cg_path(name, cg, sizeof(cg));
-	int fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = cg_open(name, O_RDONLY);
 	if (fd < 0 || confine_devices(fd, blocks, n)) {
 		err("cannot attach the device filter to %s: %s (a kernel without CONFIG_CGROUP_BPF? "
 		    "'ctpool container run --privileged' runs without one)",
@@ -938,6 +1030,27 @@ struct run_args {
 	char **cmd;
 };
 
+/*
+ * --cpus N: a finite number of CPUs from 0.01 (cpu.max's smallest quota,
+ * 1ms per 100ms) to the CPUs this machine has, as docker bounds it; "nan",
+ * "inf", "1e300" or "-1" would give no limit or an undefined conversion.
+ */
+static int parse_cpus(const char *s, double *out)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (ncpu < 1)
+		ncpu = 1;
+	if (end == s || *end || errno || !isfinite(v) || v < 0.01 || v > (double)ncpu) {
+		err("--cpus '%s': want a number of CPUs from 0.01 to %ld (this machine's CPUs)", s, ncpu);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /* Returns -1 when the arguments are complete, else the exit status (usage). */
 static int parse_run(int argc, char **argv, struct run_args *r)
 {
@@ -962,10 +1075,8 @@ static int parse_run(int argc, char **argv, struct run_args *r)
 		} else if (!strcmp(a, "--io-max") && hv)
 			r->iomax = argv[++i];
 		else if (!strcmp(a, "--cpus") && hv) {
-			char *end;
-			r->cpus = strtod(argv[++i], &end);
-			if (*end || r->cpus <= 0)
-				goto bad;
+			if (parse_cpus(argv[++i], &r->cpus))
+				return EXIT_USAGE;
 		} else if (!strcmp(a, "--hostname") && hv)
 			r->hostname = argv[++i];
 		else if (!strcmp(a, "--privileged"))
@@ -1218,6 +1329,17 @@ static int load_running(const char *name, struct kv *c)
 		kv_free(c);
 		return -1;
 	}
+	/* exec, attach and detach find the cgroup from CTPOOL_CGROUP_ROOT: the run's must match */
+	char cg[PATH_MAX];
+	const char *rec = kv_get(c, "cgroup");
+	cg_path(name, cg, sizeof(cg));
+	if (rec && strcmp(rec, cg)) {
+		err("container %s runs in cgroup %s, not %s: set CTPOOL_CGROUP_ROOT as when it was "
+		    "started",
+		    name, rec, cg);
+		kv_free(c);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1254,17 +1376,8 @@ static int join_container(const char *name, pid_t pid, int mnt_only)
 		err("cannot open %s: %s", rp, strerror(errno));
 		return -1;
 	}
-	if (!mnt_only) {
-		char cg[PATH_MAX], procs[PATH_MAX + 16], me[32];
-		cg_path(name, cg, sizeof(cg));
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-		snprintf(me, sizeof(me), "%d", (int)getpid());
-		if (write_str(procs, me)) {
-			err("cannot join cgroup %s: %s (its limits and device filter would not apply)", cg,
-			    strerror(errno));
-			return -1;
-		}
-	}
+	if (!mnt_only && cg_join(name))
+		return -1;
 	for (int i = 0; i < 6; i++) {
 		if (fds[i] < 0)
 			continue;
@@ -1487,12 +1600,17 @@ static int ctr_rm(int argc, char **argv)
  * A PATH inside a container, as attach/detach take it: absolute, no "." or
  * ".." component, no empty component, not "/" itself. ".." is refused
  * rather than resolved: it can only mean a path the user did not intend.
+ * Control characters are refused too: the path is shown in messages and
+ * listings, where a newline or an escape sequence would forge output.
  */
 static int valid_ctr_path(const char *path)
 {
 	size_t len = strlen(path);
 	if (path[0] != '/' || len < 2 || len >= PATH_MAX || path[len - 1] == '/')
 		return 0;
+	for (const char *c = path; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return 0;
 	for (const char *c = path; c; c = strchr(c + 1, '/')) {
 		size_t n = strcspn(c + 1, "/");
 		if (n == 0 || (n == 1 && c[1] == '.') || (n == 2 && !strncmp(c + 1, "..", 2)))
@@ -1648,8 +1766,8 @@ static int parse_attach(int argc, char **argv, struct attach_req *a)
 	a->vol = pos[1];
 	a->path = pos[2];
 	if (!valid_ctr_path(a->path)) {
-		err("PATH '%s' must be absolute inside the container, without '.' or '..' components "
-		    "or a trailing '/'",
+		err("PATH '%s' must be absolute inside the container, without '.' or '..' components, "
+		    "control characters or a trailing '/'",
 		    a->path);
 		return EXIT_USAGE;
 	}
@@ -1694,7 +1812,8 @@ static int staged_tree(const struct attach_req *a, const char *dev)
 	char stage[PATH_MAX];
 	snprintf(stage, sizeof(stage), "%s/run/stage-%s", G.state_dir, a->vol);
 	mkdir_p(stage, 0700);
-	if (mount(dev, stage, a->fstype, a->ro ? MS_RDONLY : 0, NULL)) {
+	/* the volume's content is the container's: no setuid or device node on it may work */
+	if (mount(dev, stage, a->fstype, MS_NOSUID | MS_NODEV | (a->ro ? MS_RDONLY : 0), NULL)) {
 		err("cannot mount %s (%s): %s (no filesystem on it? use --mkfs, or --block)", a->vol,
 		    a->fstype, strerror(errno));
 		rmdir(stage);
@@ -1773,6 +1892,29 @@ static const char *attached_at(const struct kv *c, const char *path, int *block)
 	return NULL;
 }
 
+/*
+ * With the device filter already denying new opens: is block volume vol
+ * still held open (a process in the container has an fd)? Then detaching
+ * would clear the record while the container keeps writing to the volume:
+ * give the filter back and refuse. Nothing on the host holds an attached
+ * volume (attach refuses one in use), so any opener is the container.
+ */
+static int block_still_open(const char *name, const struct kv *c, const char *vol)
+{
+	char dmn[256];
+	struct dm_dev_info di;
+	if (vol_dm_name(vol, dmn, sizeof(dmn)) || dm_info(dmn, &di)) {
+		err("cannot tell whether volume %s is open: %s", vol, dm_last_error());
+	} else if (!di.exists || di.open_count == 0)
+		return 0;
+	else
+		err("volume %s is still open in container %s (%d opener(s)): close it there, or stop "
+		    "the container, then detach",
+		    vol, name, di.open_count);
+	ctr_update_devices(name, c, NULL, NULL);
+	return -1;
+}
+
 static int ctr_detach(int argc, char **argv)
 {
 	if (argc >= 1 && is_help(argv[0]))
@@ -1796,6 +1938,8 @@ static int ctr_detach(int argc, char **argv)
 	pid_t ipid = (pid_t)kv_get_u64(&c, "init_pid", 0);
 	/* the device filter first: once it is gone, the node cannot be reopened */
 	if (block && ctr_update_devices(name, &c, NULL, vol))
+		return EXIT_ERR;
+	if (block && block_still_open(name, &c, vol))
 		return EXIT_ERR;
 	if (in_container_dir(name, ipid, path, 0, block ? remove_node : unmount_leaf, NULL))
 		return EXIT_ERR;
@@ -1827,10 +1971,15 @@ static int list_kind(const char *kind, int json)
 		printf("%-20s %-10s %10s %-10s %s\n", "NAME", "POOL", "SIZE", "STATE", "PARENT");
 	else
 		printf("%-20s %-20s %-10s %8s\n", "NAME", "IMAGE", "STATUS", "PID");
+	int rc = EXIT_OK;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		int lr = vol_load_listed(&v, names[i]);
+		if (lr) {
+			if (lr < 0)
+				rc = EXIT_ERR; /* reported; the others are still listed */
 			continue;
+		}
 		const char *k = kv_get(&v, "kind");
 		if (!k || strcmp(k, kind)) {
 			kv_free(&v);
@@ -1891,7 +2040,7 @@ static int list_kind(const char *kind, int json)
 	if (json)
 		printf("]\n");
 	free_names(names, n);
-	return EXIT_OK;
+	return rc;
 }
 
 int cmd_container(int argc, char **argv)

@@ -17,7 +17,10 @@
  *   pools/<pool>.conf    pool configuration + last committed transaction id
  *   pools/<pool>.txn     open transaction record (exists only mid-operation)
  *   volumes/<name>       one record per volume / image / container
- * Every file is key=value lines, replaced atomically (write, fsync, rename).
+ * Every file is a key=value record (kv.c), replaced atomically (write, fsync,
+ * rename). A record that does not parse is an error, never skipped: a scan
+ * that decides from the records it can read (gc, pool remove, image rm)
+ * would act on a store missing the one it cannot.
  */
 
 int lock_state(void)
@@ -67,8 +70,9 @@ int pool_load(struct pool *p, const char *name)
 	snprintf(p->conf_path, sizeof(p->conf_path), "%s/pools/%s.conf", G.state_dir, name);
 	snprintf(p->txn_path, sizeof(p->txn_path), "%s/pools/%s.txn", G.state_dir, name);
 	if (kv_load(&p->kv, p->conf_path)) {
-		err("no pool '%s' in %s (create it with 'ctpool pool create %s ...')", name,
-		    G.state_dir, name);
+		if (errno == ENOENT)
+			err("no pool '%s' in %s (create it with 'ctpool pool create %s ...')", name,
+			    G.state_dir, name);
 		return -1;
 	}
 	return 0;
@@ -158,6 +162,18 @@ int vol_load(struct kv *kv, const char *name)
 	return kv_load(kv, p);
 }
 
+/*
+ * Load record name, listed by vol_list_names, for a scan: 0 loaded, 1 gone
+ * since it was listed (skip it), -1 unreadable or corrupt (reported): a scan
+ * that decides anything from the records must stop then.
+ */
+int vol_load_listed(struct kv *kv, const char *name)
+{
+	if (vol_load(kv, name) == 0)
+		return 0;
+	return errno == ENOENT ? 1 : -1;
+}
+
 int vol_save(const struct kv *kv, const char *name)
 {
 	char p[PATH_MAX];
@@ -190,6 +206,22 @@ int vol_exists(const char *name)
 	char p[PATH_MAX];
 	vol_path(name, p, sizeof(p));
 	return access(p, F_OK) == 0;
+}
+
+/* -1 if any record cannot be read (each reported): then nothing may be decided from the store */
+int vol_check_all(void)
+{
+	int n, bad = 0;
+	char **names = vol_list_names(&n);
+	for (int i = 0; i < n; i++) {
+		struct kv v;
+		int r = vol_load_listed(&v, names[i]);
+		if (r == 0)
+			kv_free(&v);
+		bad |= r < 0;
+	}
+	free_names(names, n);
+	return bad ? -1 : 0;
 }
 
 static int cmpstr(const void *a, const void *b)

@@ -1,4 +1,4 @@
-/* ctpool: small utilities (messages, sizes, files, key=value records, exec). */
+/* ctpool: small utilities (messages, sizes, files, exec). */
 #include "ctpool.h"
 
 #include <ctype.h>
@@ -311,106 +311,6 @@ void json_str(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
-}
-
-/* ---- key=value records ---- */
-void kv_init(struct kv *kv)
-{
-	memset(kv, 0, sizeof(*kv));
-}
-
-void kv_free(struct kv *kv)
-{
-	for (int i = 0; i < kv->n; i++) {
-		free(kv->k[i]);
-		free(kv->v[i]);
-	}
-	kv->n = 0;
-}
-
-const char *kv_get(const struct kv *kv, const char *k)
-{
-	for (int i = 0; i < kv->n; i++)
-		if (!strcmp(kv->k[i], k))
-			return kv->v[i];
-	return NULL;
-}
-
-uint64_t kv_get_u64(const struct kv *kv, const char *k, uint64_t def)
-{
-	uint64_t v;
-	const char *s = kv_get(kv, k);
-	if (!s || parse_u64(s, &v))
-		return def;
-	return v;
-}
-
-void kv_set(struct kv *kv, const char *k, const char *v)
-{
-	for (int i = 0; i < kv->n; i++)
-		if (!strcmp(kv->k[i], k)) {
-			free(kv->v[i]);
-			kv->v[i] = strdup(v);
-			return;
-		}
-	if (kv->n == KV_MAX)
-		return;
-	kv->k[kv->n] = strdup(k);
-	kv->v[kv->n] = strdup(v);
-	kv->n++;
-}
-
-void kv_setu(struct kv *kv, const char *k, uint64_t v)
-{
-	char b[32];
-	snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
-	kv_set(kv, k, b);
-}
-
-void kv_del(struct kv *kv, const char *k)
-{
-	for (int i = 0; i < kv->n; i++)
-		if (!strcmp(kv->k[i], k)) {
-			free(kv->k[i]);
-			free(kv->v[i]);
-			memmove(&kv->k[i], &kv->k[i + 1], (kv->n - i - 1) * sizeof(char *));
-			memmove(&kv->v[i], &kv->v[i + 1], (kv->n - i - 1) * sizeof(char *));
-			kv->n--;
-			return;
-		}
-}
-
-int kv_load(struct kv *kv, const char *path)
-{
-	kv_init(kv);
-	char *buf = read_file(path, NULL);
-	if (!buf)
-		return -1;
-	char *save = NULL;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (*line == '#')
-			continue;
-		char *eq = strchr(line, '=');
-		if (!eq)
-			continue;
-		*eq = 0;
-		kv_set(kv, line, eq + 1);
-	}
-	free(buf);
-	return 0;
-}
-
-int kv_save(const struct kv *kv, const char *path)
-{
-	size_t cap = 256;
-	for (int i = 0; i < kv->n; i++)
-		cap += strlen(kv->k[i]) + strlen(kv->v[i]) + 2;
-	char *buf = malloc(cap), *p = buf;
-	for (int i = 0; i < kv->n; i++)
-		p += sprintf(p, "%s=%s\n", kv->k[i], kv->v[i]);
-	int r = write_file_atomic(path, buf, p - buf);
-	free(buf);
-	return r;
 }
 
 /* Run argv, capture its stdout (malloc'd, NUL terminated); returns exit status. */

@@ -43,7 +43,8 @@ int vol_dm_name(const char *name, char *buf, size_t len)
 int vol_open_pool(const char *name, struct kv *v, struct pool *p)
 {
 	if (vol_load(v, name)) {
-		err("no volume '%s' (see 'ctpool list')", name);
+		if (errno == ENOENT)
+			err("no volume '%s' (see 'ctpool list')", name);
 		return -1;
 	}
 	const char *pn = kv_get(v, "pool");
@@ -154,6 +155,8 @@ int pool_recover(struct pool *p)
 	if (pool_get_status(p, &ps))
 		return -1;
 	if (kv_load(&t, p->txn_path)) {
+		if (errno != ENOENT)
+			return -1; /* reported: guessing the open operation could lose data */
 		uint64_t st = kv_get_u64(&p->kv, "txid", 0);
 		if (st != ps.txid) {
 			warnx_("pool %s has transaction id %llu but ctpool's store says %llu: the pool was "
@@ -328,7 +331,8 @@ int vol_do_create(struct pool *p, const char *name, uint64_t size, const char *o
 	}
 	if (origin) {
 		if (vol_load(&o, origin)) {
-			err("no volume '%s' to snapshot", origin);
+			if (errno == ENOENT)
+				err("no volume '%s' to snapshot", origin);
 			return -1;
 		}
 		if (strcmp(kv_get(&o, "pool") ? kv_get(&o, "pool") : "", p->name)) {
@@ -491,7 +495,8 @@ int vol_do_delete(struct pool *p, const char *name, int discard)
 	struct kv v, t;
 	char dmn[256], dev[PATH_MAX];
 	if (vol_load(&v, name)) {
-		err("no volume '%s' (see 'ctpool list')", name);
+		if (errno == ENOENT)
+			err("no volume '%s' (see 'ctpool list')", name);
 		return -1;
 	}
 	uint64_t id = kv_get_u64(&v, "id", 0);
@@ -777,11 +782,15 @@ int cmd_list(int argc, char **argv)
 	else
 		printf("%-20s %-9s %-10s %6s %10s %10s %-7s %s\n", "NAME", "KIND", "POOL", "ID", "SIZE",
 		       "MAPPED", "ACTIVE", "ORIGIN");
-	int first = 1;
+	int first = 1, rc = EXIT_OK;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		int lr = vol_load_listed(&v, names[i]);
+		if (lr) {
+			if (lr < 0)
+				rc = EXIT_ERR; /* reported; the others are still listed */
 			continue;
+		}
 		const char *vp = kv_get(&v, "pool");
 		if (!vp || (pool && strcmp(pool, vp))) {
 			kv_free(&v);
@@ -870,7 +879,7 @@ int cmd_list(int argc, char **argv)
 		printf("]\n");
 	free(m);
 	free_names(names, n);
-	return EXIT_OK;
+	return rc;
 }
 
 int cmd_gc(int argc, char **argv)
@@ -907,6 +916,11 @@ int cmd_gc(int argc, char **argv)
 		return EXIT_ERR;
 	}
 	int n, removed = 0, rc = EXIT_OK;
+	if (vol_check_all()) {
+		err("gc: a record cannot be read: it may own a device, so nothing is deleted");
+		free(m);
+		return EXIT_ERR;
+	}
 	char **names = vol_list_names(&n);
 	for (int k = 0; k < m->n; k++) {
 		int owned = 0;

@@ -125,10 +125,10 @@ static void test_store(void)
 	char def[NAME_MAX_LEN + 1];
 	G.quiet = 1;
 	CHECK(pool_default_name(def, sizeof(def)) == -1);
-	snprintf(cmd, sizeof(cmd), "echo name=p1 > %s/pools/p1.conf", dir);
+	snprintf(cmd, sizeof(cmd), "printf 'name=p1\\n#end\\n' > %s/pools/p1.conf", dir);
 	CHECK(system(cmd) == 0);
 	CHECK(pool_default_name(def, sizeof(def)) == 0 && !strcmp(def, "p1"));
-	snprintf(cmd, sizeof(cmd), "echo name=p2 > %s/pools/p2.conf", dir);
+	snprintf(cmd, sizeof(cmd), "printf 'name=p2\\n#end\\n' > %s/pools/p2.conf", dir);
 	CHECK(system(cmd) == 0);
 	CHECK(pool_default_name(def, sizeof(def)) == -1);
 	struct pool p;
