@@ -562,6 +562,32 @@ int extract_archive(int rootfd, struct archive *a, const struct extract_opts *o,
 	return failed ? -1 : 0;
 }
 
+/*
+ * The decompressors libarchive runs in process. Not support_filter_all(): for
+ * lrzip, lzop, grzip and any codec built without its library, libarchive
+ * runs the host's decompressor program on the archive, and an image must not
+ * choose which host program root runs. A codec that would need a program
+ * (ARCHIVE_WARN on a probe archive) is left out: such archives are refused.
+ */
+static void support_builtin_filters(struct archive *a)
+{
+	static int (*const filters[])(struct archive *) = {
+		archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+		archive_read_support_filter_xz,	  archive_read_support_filter_lzma,
+		archive_read_support_filter_zstd, archive_read_support_filter_lz4,
+		archive_read_support_filter_compress,
+	};
+
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		struct archive *probe = archive_read_new();
+		int in_process = probe && filters[i](probe) == ARCHIVE_OK;
+
+		archive_read_free(probe);
+		if (in_process)
+			filters[i](a);
+	}
+}
+
 int extract_file(int rootfd, const char *archive_path, const struct extract_opts *o,
 		 struct extract_stats *stats)
 {
@@ -578,7 +604,7 @@ int extract_file(int rootfd, const char *archive_path, const struct extract_opts
 		return -1;
 	}
 	int r = -1;
-	archive_read_support_filter_all(a);
+	support_builtin_filters(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_empty(a);
 	if (archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK)
