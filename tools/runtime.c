@@ -527,7 +527,7 @@ static int open_beneath(int rootfd, const char *path, int mk)
 {
 	char buf[PATH_MAX];
 	snprintf(buf, sizeof(buf), "%s", path);
-	int cur = dup(rootfd);
+	int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
 	char *save = NULL;
 	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(c, "."))
