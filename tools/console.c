@@ -44,7 +44,7 @@ static int stdio_fill(void)
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
 			continue;
-		int n = open("/dev/null", O_RDWR);
+		int n = open("/dev/null", O_RDWR); /* becomes fd 0-2: not close-on-exec */
 		if (n != fd) {
 			err("cannot open /dev/null for descriptor %d: %s", fd, strerror(errno));
 			return -1;
