@@ -864,7 +864,7 @@ static void __attribute__((noreturn)) container_init(struct run_opts *o)
 	 */
 	int keep[] = { o->sync_fd, o->err_fd, o->ready_fd };
 	if (setsid() < 0 || console_adopt(o->con) || close_fds_except(keep, 3))
-		_exit(127);
+		child_fail(o->err_fd, "leaving the caller's session and descriptors");
 	if (read(o->sync_fd, &c, 1) != 1)
 		_exit(127);
 	int efd = o->err_fd;
@@ -1195,6 +1195,7 @@ static int ctr_run(int argc, char **argv)
 	close(readyp[1]);
 	close(cgfd);
 	console_child_started(&con);
+	signal(SIGPIPE, SIG_IGN); /* an init that died early must not take us with it (the init has SIG_DFL) */
 	record_running(&c, &ra, pid, cg);
 	g_fwd_pid = pid;
 	signal(SIGTERM, parent_forward);
