@@ -1,5 +1,6 @@
 /* ctpool: thin-provisioned volumes and containers on a dm thin pool. */
 #include "ctpool.h"
+#include "sealed-exe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,9 @@ static int usage(FILE *f)
 	      "  image import NAME ROOTFS.tar[.gz] [--size SIZE] [--parent IMG]\n"
 	      "  image list [--json]    image rm NAME\n"
 	      "  container create NAME --image IMG\n"
-	      "  container run NAME [--memory M] [--cpus N] [--pids N] [--io-weight N]\n"
+	      "  container run NAME [-t] [--memory M] [--cpus N] [--pids N] [--io-weight N]\n"
 	      "                [--io-max SPEC] [--hostname H] -- CMD...\n"
-	      "  container exec NAME -- CMD...    container stop NAME    container rm NAME\n"
+	      "  container exec NAME [-t] -- CMD...    container stop NAME    container rm NAME\n"
 	      "  container attach NAME VOLUME PATH [--block]    container detach NAME PATH\n"
 	      "  container list [--json]\n"
 	      "Metadata:\n"
@@ -91,6 +92,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "meta"))
 		return cmd_meta(sargc, sargv);
 
+	/* run and exec start processes in a container: never from the host's binary */
+	if (!strcmp(cmd, "container") && sargc > 0 && (!strcmp(sargv[0], "run") || !strcmp(sargv[0], "exec")) &&
+	    sealed_exe_ensure(argv))
+		return EXIT_ERR;
 	dm_setup();
 	static const struct {
 		const char *name;

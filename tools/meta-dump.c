@@ -328,7 +328,7 @@ int meta_dump_main(int argc, char **argv)
 		return 1;
 	}
 	if (o.output) {
-		f = fopen(o.output, "w");
+		f = fopen(o.output, "we");
 		if (!f) {
 			perror(o.output);
 			meta_image_close(&img);

@@ -9,8 +9,10 @@
  * cgroup v2 leaf under /sys/fs/cgroup/ctpool/NAME.
  */
 #include "confine.h"
+#include "console.h"
 #include "extract.h"
 #include "ctpool.h"
+#include "fds.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -566,10 +568,10 @@ static int cg_attach_devices(const char *name, const struct dev_rule *blocks, in
 static int ctr_usage(FILE *f)
 {
 	fputs("usage: ctpool container create NAME --image IMG\n"
-	      "       ctpool container run NAME [--memory SIZE] [--cpus N] [--pids N]\n"
+	      "       ctpool container run NAME [-t] [--memory SIZE] [--cpus N] [--pids N]\n"
 	      "                 [--io-weight N] [--io-max 'rbps=N wbps=N riops=N wiops=N']\n"
 	      "                 [--hostname H] [--privileged] -- CMD [ARG...]\n"
-	      "       ctpool container exec NAME -- CMD [ARG...]\n"
+	      "       ctpool container exec NAME [-t] -- CMD [ARG...]\n"
 	      "       ctpool container stop NAME [--timeout SECONDS]\n"
 	      "       ctpool container rm NAME [--force]\n"
 	      "       ctpool container attach NAME VOLUME PATH [--block] [--mkfs] [--ro]\n"
@@ -579,7 +581,9 @@ static int ctr_usage(FILE *f)
 	      "A container is confined as docker's defaults confine one: capabilities dropped,\n"
 	      "no_new_privs, a seccomp filter, a device filter, /proc and /sys paths masked or\n"
 	      "read-only; exec joins with the same. --privileged runs it without all that.\n"
-	      "attach/detach PATH: absolute, no '.' or '..', no symlinks on the way.\n",
+	      "attach/detach PATH: absolute, no '.' or '..', no symlinks on the way.\n"
+	      "-t, --tty: CMD gets a new terminal of its own (relayed to ours). Without it\n"
+	      "CMD never gets our terminal: its output is relayed, its input is empty.\n",
 	      f);
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
 }
@@ -630,7 +634,7 @@ static int open_beneath(int rootfd, const char *path, int mk)
 {
 	char buf[PATH_MAX];
 	snprintf(buf, sizeof(buf), "%s", path);
-	int cur = dup(rootfd);
+	int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
 	char *save = NULL;
 	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(c, "."))
@@ -810,6 +814,7 @@ struct run_opts {
 	const char *name, *hostname, *dev, *rootdir;
 	char **cmd;
 	int privileged;
+	const struct console *con; /* the container's 0-2; tty: a pty to make CMD's terminal */
 	int sync_fd;  /* runner -> init: go; then: the device filter is on */
 	int err_fd;   /* init -> runner: why setup failed; closed when done */
 	int ready_fd; /* init -> runner: the root is mounted */
@@ -913,7 +918,7 @@ static void enter_root(int rootfd, int efd)
 }
 
 /* Run CMD as pid 2, forward signals to it, reap orphans; exit with CMD's status. */
-static void __attribute__((noreturn)) run_as_init(char **cmd)
+static void __attribute__((noreturn)) run_as_init(char **cmd, int tty)
 {
 	signal(SIGTERM, init_forward);
 	signal(SIGINT, init_forward);
@@ -925,6 +930,12 @@ static void __attribute__((noreturn)) run_as_init(char **cmd)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
+		/* a session of its own, under the init's; nothing inherited beyond 0-2 */
+		if (console_session(tty) || close_fds_except(NULL, 0)) {
+			fprintf(stderr, "ctpool: container: cannot set up CMD's session and descriptors: %s\n",
+				strerror(errno));
+			_exit(126);
+		}
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "ctpool: container: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
@@ -953,6 +964,14 @@ static void __attribute__((noreturn)) run_as_init(char **cmd)
 static void __attribute__((noreturn)) container_init(struct run_opts *o)
 {
 	char c;
+	/*
+	 * First out of the caller's session, its terminal and everything else
+	 * the runner holds (libdevmapper's control node, the caller's fds):
+	 * the init keeps only its stdio for CMD and the three setup pipes.
+	 */
+	int keep[] = { o->sync_fd, o->err_fd, o->ready_fd };
+	if (setsid() < 0 || console_adopt(o->con) || close_fds_except(keep, 3))
+		child_fail(o->err_fd, "leaving the caller's session and descriptors");
 	if (read(o->sync_fd, &c, 1) != 1)
 		_exit(127);
 	int efd = o->err_fd;
@@ -979,7 +998,7 @@ static void __attribute__((noreturn)) container_init(struct run_opts *o)
 	setenv("container", "ctpool", 1);
 	setenv("TERM", "xterm", 0);
 	close(efd); /* setup done: the parent stops waiting for errors */
-	run_as_init(o->cmd);
+	run_as_init(o->cmd, o->con->tty);
 }
 
 static pid_t g_fwd_pid;
@@ -1026,7 +1045,7 @@ struct run_args {
 	const char *name, *hostname, *iomax;
 	uint64_t mem, pids, ioweight;
 	double cpus;
-	int privileged;
+	int privileged, tty;
 	char **cmd;
 };
 
@@ -1081,6 +1100,8 @@ static int parse_run(int argc, char **argv, struct run_args *r)
 			r->hostname = argv[++i];
 		else if (!strcmp(a, "--privileged"))
 			r->privileged = 1;
+		else if (!strcmp(a, "-t") || !strcmp(a, "--tty"))
+			r->tty = 1;
 		else if (a[0] != '-' && !r->name)
 			r->name = a;
 		else {
@@ -1275,6 +1296,9 @@ static int ctr_run(int argc, char **argv)
 		return EXIT_ERR;
 	}
 	int cgfd, syncp[2], errp[2], readyp[2];
+	struct console con;
+	if (console_open(&con, ra.tty)) /* first: it makes sure 0-2 are taken */
+		goto fail;
 	if (pipe2(syncp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(readyp, O_CLOEXEC)) {
 		err("setup: %s", strerror(errno));
 		goto fail;
@@ -1288,7 +1312,7 @@ static int ctr_run(int argc, char **argv)
 		close(readyp[0]);
 		close(g_lock);
 		struct run_opts o = { .name = name, .hostname = ra.hostname, .dev = dev, .rootdir = rootdir,
-				      .cmd = ra.cmd, .privileged = ra.privileged, .sync_fd = syncp[0],
+				      .cmd = ra.cmd, .privileged = ra.privileged, .con = &con, .sync_fd = syncp[0],
 				      .err_fd = errp[1], .ready_fd = readyp[1] };
 		container_init(&o);
 	}
@@ -1296,6 +1320,8 @@ static int ctr_run(int argc, char **argv)
 	close(errp[1]);
 	close(readyp[1]);
 	close(cgfd);
+	console_child_started(&con);
+	signal(SIGPIPE, SIG_IGN); /* an init that died early must not take us with it (the init has SIG_DFL) */
 	record_running(&c, &ra, pid, cg);
 	g_fwd_pid = pid;
 	signal(SIGTERM, parent_forward);
@@ -1309,6 +1335,7 @@ static int ctr_run(int argc, char **argv)
 	close(errp[0]);
 	unlock_state(g_lock);
 	g_lock = -1;
+	console_relay(&con, pid);
 	int code = wait_and_teardown(name, pid);
 	if (en)
 		err("container %s failed to start: %s", name, emsg);
@@ -1398,13 +1425,15 @@ static int join_container(const char *name, pid_t pid, int mnt_only)
 static int ctr_exec(int argc, char **argv)
 {
 	const char *name = NULL;
-	int i;
+	int i, tty = 0;
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			break;
 		if (is_help(argv[i]))
 			return ctr_usage(stdout);
-		if (argv[i][0] != '-' && !name)
+		if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--tty"))
+			tty = 1;
+		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else {
 			err("container exec: bad argument '%s'", argv[i]);
@@ -1420,6 +1449,9 @@ static int ctr_exec(int argc, char **argv)
 	pid_t ipid = (pid_t)kv_get_u64(&c, "init_pid", 0);
 	int privileged = kv_get_u64(&c, "privileged", 0) != 0;
 	kv_free(&c);
+	struct console con;
+	if (console_open(&con, tty)) /* on the host: a pty from its /dev/ptmx */
+		return EXIT_ERR;
 	/* inherited by the child: the container cannot ptrace it before it execs */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || join_container(name, ipid, 0))
 		return EXIT_ERR;
@@ -1431,24 +1463,37 @@ static int ctr_exec(int argc, char **argv)
 		return EXIT_ERR;
 	}
 	if (pid == 0) {
+		if (console_adopt(&con) || console_session(tty)) {
+			fprintf(stderr, "ctpool: container: cannot set up the session: %s\n", strerror(errno));
+			_exit(126);
+		}
 		if (chdir("/")) {
 		}
 		clearenv();
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 		setenv("HOME", "/root", 1);
 		setenv("container", "ctpool", 1);
+		if (tty)
+			setenv("TERM", "xterm", 1);
 		const char *what;
 		if (!privileged && confine_process(&what)) {
 			fprintf(stderr, "ctpool: container: %s: %s\n", what, strerror(errno));
+			_exit(126);
+		}
+		/* last thing before exec: nothing but 0-2 goes in (the caller's fds, libdevmapper's) */
+		if (close_fds_except(NULL, 0)) {
+			fprintf(stderr, "ctpool: container: closing inherited descriptors: %s\n", strerror(errno));
 			_exit(126);
 		}
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "ctpool: container: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
+	console_child_started(&con);
 	g_fwd_pid = pid;
 	signal(SIGTERM, parent_forward);
 	signal(SIGINT, parent_forward);
+	console_relay(&con, pid);
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;

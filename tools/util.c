@@ -247,7 +247,7 @@ int run_cmd(const char *const argv[], int quiet)
 		return -1;
 	if (pid == 0) {
 		if (quiet) {
-			int fd = open("/dev/null", O_WRONLY);
+			int fd = open("/dev/null", O_WRONLY | O_CLOEXEC); /* dup2 clears it on 1 and 2 */
 			if (fd >= 0) {
 				dup2(fd, 1);
 				dup2(fd, 2);
