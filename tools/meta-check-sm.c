@@ -187,7 +187,7 @@ static unsigned int bitmap_entry(const uint8_t *block, uint64_t e)
 /* One space map being compared, block by block, with what was found. */
 struct comparison {
 	struct checker *c;
-	const char *what;		/* "metadata" or "data" */
+	const char *what;
 	const struct meta_sm_root *root;
 	const struct u64_vec *bitmaps;
 	struct refcount_vec *overflow;
@@ -289,17 +289,27 @@ static uint32_t metadata_expected(struct checker *c, uint64_t b)
 	return b < c->nr_meta ? c->refs[b] : 0;
 }
 
-void compare_metadata_counts(struct checker *c)
+/* what: "metadata" or "data", for messages. */
+static void compare(struct checker *c, const char *what,
+		    const struct meta_sm_root *root,
+		    const struct u64_vec *bitmaps,
+		    struct refcount_vec *overflow, expected_fn expected)
 {
 	struct comparison k = {
 		.c = c,
-		.what = "metadata",
-		.root = &c->sb.metadata_sm,
-		.bitmaps = &c->msm_bitmaps,
-		.overflow = &c->msm_overflow,
+		.what = what,
+		.root = root,
+		.bitmaps = bitmaps,
+		.overflow = overflow,
 	};
 
-	compare_sm(&k, metadata_expected);
+	compare_sm(&k, expected);
+}
+
+void compare_metadata_counts(struct checker *c)
+{
+	compare(c, "metadata", &c->sb.metadata_sm, &c->msm_bitmaps,
+		&c->msm_overflow, metadata_expected);
 }
 
 /* data_refs is sorted and blocks are asked for in ascending order. */
@@ -320,17 +330,10 @@ static uint32_t data_expected(struct checker *c, uint64_t b)
 
 void compare_data_counts(struct checker *c)
 {
-	struct comparison k = {
-		.c = c,
-		.what = "data",
-		.root = &c->sb.data_sm,
-		.bitmaps = &c->dsm_bitmaps,
-		.overflow = &c->dsm_overflow,
-	};
-
 	if (c->data_refs.n)
 		qsort(c->data_refs.v, c->data_refs.n, sizeof(*c->data_refs.v),
 		      cmp_u64);
 	c->next_data_ref = 0;
-	compare_sm(&k, data_expected);
+	compare(c, "data", &c->sb.data_sm, &c->dsm_bitmaps, &c->dsm_overflow,
+		data_expected);
 }

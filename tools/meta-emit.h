@@ -43,6 +43,7 @@ struct meta_emitter_ops {
 	int (*begin_device)(struct meta_emitter *e,
 			    const struct meta_dev_info *d);
 	int (*end_device)(struct meta_emitter *e);
+	/* Optional: an emitter without it gets range_map with len 1. */
 	int (*single_map)(struct meta_emitter *e, uint64_t origin,
 			  uint64_t data, uint32_t time);
 	/* len consecutive blocks from origin to data on, len >= 1 */
@@ -54,6 +55,14 @@ struct meta_emitter_ops {
 struct meta_emitter {
 	const struct meta_emitter_ops *ops;
 };
+
+static inline int meta_emit_single(struct meta_emitter *e, uint64_t origin,
+				   uint64_t data, uint32_t time)
+{
+	if (e->ops->single_map)
+		return e->ops->single_map(e, origin, data, time);
+	return e->ops->range_map(e, origin, data, 1, time);
+}
 
 #define meta_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))

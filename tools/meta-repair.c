@@ -11,7 +11,6 @@
  * trees whatever the input's said; the metadata snapshot is not carried
  * over, nor is the needs_check flag.
  */
-#include <string.h>
 #include <sys/stat.h>
 
 #include "meta.h"
@@ -82,19 +81,9 @@ int meta_repair_main(int argc, char **argv)
 {
 	const char *input = NULL, *output = NULL;
 	struct meta_image img;
-	int r, i;
+	int r;
 
-	for (i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-i") || !strcmp(argv[i], "--input")) &&
-		    i + 1 < argc)
-			input = argv[++i];
-		else if ((!strcmp(argv[i], "-o") ||
-			  !strcmp(argv[i], "--output")) && i + 1 < argc)
-			output = argv[++i];
-		else
-			return usage();
-	}
-	if (!input || !output)
+	if (meta_parse_io_args(argc, argv, &input, &output))
 		return usage();
 	if (same_file(input, output)) {
 		fprintf(stderr, WHO ": the output must not be the input (%s)\n",

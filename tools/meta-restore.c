@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,19 +38,9 @@ int meta_restore_main(int argc, char **argv)
 	const char *input = NULL, *output = NULL;
 	struct stat st;
 	void *text;
-	int fd, r, i;
+	int fd, r;
 
-	for (i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-i") || !strcmp(argv[i], "--input")) &&
-		    i + 1 < argc)
-			input = argv[++i];
-		else if ((!strcmp(argv[i], "-o") ||
-			  !strcmp(argv[i], "--output")) && i + 1 < argc)
-			output = argv[++i];
-		else if (strcmp(argv[i], "-q") && strcmp(argv[i], "--quiet"))
-			return usage();
-	}
-	if (!input || !output)
+	if (meta_parse_io_args(argc, argv, &input, &output))
 		return usage();
 
 	fd = open(input, O_RDONLY | O_CLOEXEC);

@@ -69,10 +69,8 @@ static enum meta_walk_action on_damage(struct meta_walk *w,
 	return META_WALK_SKIP;
 }
 
-static int collect(struct meta_walk *w, uint64_t node, uint64_t key,
-		   const uint8_t *value)
+static int collect(struct thin_walk *t, uint64_t key, const uint8_t *value)
 {
-	struct thin_walk *t = to_thin_walk(w);
 	struct entries *e = t->collected;
 	struct entry *v;
 
@@ -87,45 +85,48 @@ static int collect(struct meta_walk *w, uint64_t node, uint64_t key,
 	}
 	memset(&e->v[e->n], 0, sizeof(e->v[e->n]));
 	e->v[e->n].key = key;
-	memcpy(e->v[e->n].value, value, w->value_size);
+	memcpy(e->v[e->n].value, value, t->walk.value_size);
 	e->n++;
 	return 0;
 }
 
-static int emit_mapping(struct meta_walk *w, uint64_t node, uint64_t key,
+static int emit_mapping(struct thin_walk *t, uint64_t node, uint64_t key,
 			const uint8_t *value)
 {
-	struct thin_walk *t = to_thin_walk(w);
 	uint64_t data = meta_mapping_block(value);
 
 	/* The writer would refuse it and lose the whole device. */
 	if (t->o->tolerant && data >= t->sb->data_sm.nr_blocks) {
 		fprintf(stderr, "%s: %s, block %llu: virtual block %llu maps to data block %llu, beyond the data device; left out\n",
-			t->o->who, w->name, (unsigned long long)node,
+			t->o->who, t->walk.name, (unsigned long long)node,
 			(unsigned long long)key, (unsigned long long)data);
 		t->o->damage++;
 		return 0;
 	}
-	return t->e->ops->single_map(t->e, key, data,
-				     meta_mapping_time(value));
+	return meta_emit_single(t->e, key, data, meta_mapping_time(value));
 }
 
-static const struct meta_walk_ops collect_ops = {
-	.entry = collect,
-	.damage = on_damage,
-};
+/* The details and mapping trees are collected, a device's tree emitted. */
+static int on_entry(struct meta_walk *w, uint64_t node, uint64_t key,
+		    const uint8_t *value)
+{
+	struct thin_walk *t = to_thin_walk(w);
 
-static const struct meta_walk_ops mapping_ops = {
-	.entry = emit_mapping,
+	if (t->collected)
+		return collect(t, key, value);
+	return emit_mapping(t, node, key, value);
+}
+
+static const struct meta_walk_ops thin_walk_ops = {
+	.entry = on_entry,
 	.damage = on_damage,
 };
 
 static int walk_tree(struct meta_image *img, struct thin_walk *t,
-		     const struct meta_walk_ops *ops, uint64_t root,
-		     uint32_t value_size, const char *name)
+		     uint64_t root, uint32_t value_size, const char *name)
 {
 	t->walk.img = img;
-	t->walk.ops = ops;
+	t->walk.ops = &thin_walk_ops;
 	t->walk.value_size = value_size;
 	t->walk.max_depth = WALK_MAX_DEPTH;
 	t->walk.name = name;
@@ -146,8 +147,8 @@ static int emit_device(struct meta_image *img, struct thin_walk *t,
 	r = t->e->ops->begin_device(t->e, d);
 	if (r)
 		return r;
-	if (walk_tree(img, t, &mapping_ops, root, META_MAPPING_VALUE_SIZE,
-		      name))
+	t->collected = NULL;
+	if (walk_tree(img, t, root, META_MAPPING_VALUE_SIZE, name))
 		return -1;
 	return t->e->ops->end_device(t->e);
 }
@@ -242,11 +243,11 @@ int meta_emit_metadata(struct meta_image *img, const struct meta_superblock *sb,
 	if (e->ops->begin_superblock(e, &x))
 		return -1;
 	t.collected = &details;
-	if (walk_tree(img, &t, &collect_ops, sb->device_details_root,
+	if (walk_tree(img, &t, sb->device_details_root,
 		      META_DETAILS_VALUE_SIZE, "device details tree"))
 		goto out;
 	t.collected = &roots;
-	if (walk_tree(img, &t, &collect_ops, sb->data_mapping_root,
+	if (walk_tree(img, &t, sb->data_mapping_root,
 		      META_ROOT_VALUE_SIZE, "mapping tree"))
 		goto out;
 	if (emit_devices(img, &t, &details, &roots))

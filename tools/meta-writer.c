@@ -136,18 +136,11 @@ static int writer_range_map(struct meta_emitter *e, uint64_t origin,
 	return 0;
 }
 
-static int writer_single_map(struct meta_emitter *e, uint64_t origin,
-			     uint64_t data, uint32_t time)
-{
-	return writer_range_map(e, origin, data, 1, time);
-}
-
 static const struct meta_emitter_ops writer_ops = {
 	.begin_superblock = writer_begin_superblock,
 	.end_superblock = writer_end_superblock,
 	.begin_device = writer_begin_device,
 	.end_device = writer_end_device,
-	.single_map = writer_single_map,
 	.range_map = writer_range_map,
 };
 

@@ -160,18 +160,11 @@ static int xml_range_map(struct meta_emitter *e, uint64_t origin,
 	return 0;
 }
 
-static int xml_single_map(struct meta_emitter *e, uint64_t origin,
-			  uint64_t data, uint32_t time)
-{
-	return xml_range_map(e, origin, data, 1, time);
-}
-
 static const struct meta_emitter_ops xml_ops = {
 	.begin_superblock = xml_begin_superblock,
 	.end_superblock = xml_end_superblock,
 	.begin_device = xml_begin_device,
 	.end_device = xml_end_device,
-	.single_map = xml_single_map,
 	.range_map = xml_range_map,
 };
 

@@ -268,8 +268,7 @@ static int on_mapping(struct parser *p, bool range)
 	if (!len || origin + len < origin || data + len < data)
 		return fail(p, "mapping length out of range");
 	if (!range)
-		return handled(p, p->e->ops->single_map(p->e, origin, data,
-							 time));
+		return handled(p, meta_emit_single(p->e, origin, data, time));
 	return handled(p, p->e->ops->range_map(p->e, origin, data, len, time));
 }
 

@@ -31,6 +31,10 @@ int meta_dump_main(int argc, char **argv);
 int meta_restore_main(int argc, char **argv);
 int meta_repair_main(int argc, char **argv);
 
+/* meta-args.c: -i IN -o OUT [-q]; 0, or -1 on bad usage. */
+int meta_parse_io_args(int argc, char **argv, const char **input,
+		       const char **output);
+
 /* ---- meta-image.c: block access ---- */
 
 struct meta_image {

@@ -49,14 +49,7 @@ cleared() {
 		fail "the flag is still set ($(flags_of "$T/img"))" "$T/img"
 		return
 	fi
-	if ! thin_check "$T/img" > "$T/tc.out" 2>&1; then
-		fail "thin_check rejects the result: $(head -n 3 "$T/tc.out")" "$T/img"
-		return
-	fi
-	if ! "$CTPOOL" meta check -q "$T/img" > "$T/c.out" 2>&1; then
-		fail "ctpool meta check rejects the result: $(head -n 3 "$T/c.out")" "$T/img"
-		return
-	fi
+	checkers_accept "$T/img" || return
 	thin_dump "$T/img" > "$T/after.xml"
 	if ! cmp -s "$T/before.xml" "$T/after.xml"; then
 		fail "more than the flag changed" "$T/img" "$T/after.xml"
