@@ -8,6 +8,7 @@
  *
  * Exit status: 0 consistent, 1 problems found, 2 usage.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,7 +380,7 @@ static void check(struct checker *c)
 	compare_data_counts(c);
 }
 
-static int usage(void)
+static int bad_usage(void)
 {
 	fprintf(stderr, "usage: ctpool meta check [-q] [--clear-needs-check] DEV|FILE\n");
 	return 2;
@@ -391,24 +392,35 @@ struct check_opts {
 	bool clear_needs_check;
 };
 
+enum { OPT_CLEAR_NEEDS_CHECK = 256 };
+
+static const struct option check_options[] = {
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "clear-needs-check", no_argument, NULL, OPT_CLEAR_NEEDS_CHECK },
+	/* thin_check's name for it */
+	{ "clear-needs-check-flag", no_argument, NULL, OPT_CLEAR_NEEDS_CHECK },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int parse_opts(int argc, char **argv, struct check_opts *o)
 {
-	const char *a;
-	int i;
+	int opt;
 
-	for (i = 1; i < argc; i++) {
-		a = argv[i];
-		if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+	/* Called more than once in a process (tests, fuzzers): start afresh. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "q", check_options, NULL)) != -1) {
+		if (opt == 'q')
 			o->quiet = true;
-		else if (!strcmp(a, "--clear-needs-check") ||
-			 !strcmp(a, "--clear-needs-check-flag"))
+		else if (opt == OPT_CLEAR_NEEDS_CHECK)
 			o->clear_needs_check = true;
-		else if (a[0] == '-' || o->path)
-			return -1;
 		else
-			o->path = a;
+			return -1;
 	}
-	return o->path ? 0 : -1;
+	if (optind != argc - 1)
+		return -1;
+	o->path = argv[optind];
+	return 0;
 }
 
 /* Only metadata found consistent loses the flag. */
@@ -429,7 +441,7 @@ int meta_check_main(int argc, char **argv)
 	struct checker c;
 
 	if (parse_opts(argc, argv, &o))
-		return usage();
+		return bad_usage();
 
 	memset(&c, 0, sizeof(c));
 	if (meta_image_open(o.path, false, &c.img)) {

@@ -6,6 +6,7 @@
  * Damage stops the dump with a message naming the block: a dump is for
  * intact metadata; ctpool meta repair salvages damaged metadata.
  */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ struct dump_opts {
 	uint64_t snap_block;
 };
 
-static int usage(void)
+static int bad_usage(void)
 {
 	fprintf(stderr, "usage: ctpool meta dump [--metadata-snap[=BLOCK]] [-o FILE] DEV|FILE\n");
 	return 2;
@@ -55,29 +56,34 @@ static int parse_block(const char *s, uint64_t *b)
 	return *end ? -1 : 0;
 }
 
+static const struct option dump_options[] = {
+	{ "metadata-snap", optional_argument, NULL, 'm' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int parse_opts(int argc, char **argv, struct dump_opts *o)
 {
-	int i;
+	int opt;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "-m") || !strcmp(a, "--metadata-snap")) {
+	/* Called more than once in a process (tests, fuzzers): start afresh. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "mo:", dump_options, NULL)) != -1) {
+		if (opt == 'm') {
 			o->snap = true;
-		} else if (!strncmp(a, "--metadata-snap=", 16)) {
-			o->snap = true;
-			o->snap_block_given = true;
-			if (parse_block(a + 16, &o->snap_block))
+			o->snap_block_given = optarg != NULL;
+			if (optarg && parse_block(optarg, &o->snap_block))
 				return -1;
-		} else if (!strcmp(a, "-o") && i + 1 < argc) {
-			o->output = argv[++i];
-		} else if (a[0] == '-' || o->input) {
-			return -1;
+		} else if (opt == 'o') {
+			o->output = optarg;
 		} else {
-			o->input = a;
+			return -1;
 		}
 	}
-	return o->input ? 0 : -1;
+	if (optind != argc - 1)
+		return -1;
+	o->input = argv[optind];
+	return 0;
 }
 
 static int dump(struct meta_image *img, const struct dump_opts *o, FILE *f)
@@ -110,7 +116,7 @@ int meta_dump_main(int argc, char **argv)
 	int r;
 
 	if (parse_opts(argc, argv, &o))
-		return usage();
+		return bad_usage();
 	if (meta_image_open(o.input, false, &img)) {
 		perror(o.input);
 		return 1;

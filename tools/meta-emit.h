@@ -64,6 +64,10 @@ static inline int meta_emit_single(struct meta_emitter *e, uint64_t origin,
 	return e->ops->range_map(e, origin, data, 1, time);
 }
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define meta_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 

@@ -17,7 +17,7 @@
 
 #define WHO "ctpool meta repair"
 
-static int usage(void)
+static int bad_usage(void)
 {
 	fprintf(stderr, "usage: ctpool meta repair -i DEV|FILE -o DEV|FILE\n");
 	return 2;
@@ -84,7 +84,7 @@ int meta_repair_main(int argc, char **argv)
 	int r;
 
 	if (meta_parse_io_args(argc, argv, &input, &output))
-		return usage();
+		return bad_usage();
 	if (same_file(input, output)) {
 		fprintf(stderr, WHO ": the output must not be the input (%s)\n",
 			input);

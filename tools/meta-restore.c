@@ -27,7 +27,7 @@ static int restore_text(const char *text, size_t len, const char *input,
 	return meta_writer_finish(&w, r);
 }
 
-static int usage(void)
+static int bad_usage(void)
 {
 	fprintf(stderr, "usage: ctpool meta restore -i XML -o DEV|FILE\n");
 	return 2;
@@ -41,7 +41,7 @@ int meta_restore_main(int argc, char **argv)
 	int fd, r;
 
 	if (meta_parse_io_args(argc, argv, &input, &output))
-		return usage();
+		return bad_usage();
 
 	fd = open(input, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {

@@ -14,8 +14,6 @@ struct xml_attr {
 	uint64_t value;
 };
 
-#define NR_ATTRS(a) (sizeof(a) / sizeof((a)[0]))
-
 /* Numbers are formatted by hand: a dump prints millions of them. */
 static char *put_u64(char *p, uint64_t v)
 {
@@ -80,7 +78,7 @@ static int xml_begin_superblock(struct meta_emitter *e,
 	struct meta_xml_writer *w = to_writer(e);
 
 	w->in_run = false;
-	put_element(w, "<superblock uuid=\"\"", attrs, NR_ATTRS(attrs), ">");
+	put_element(w, "<superblock uuid=\"\"", attrs, ARRAY_SIZE(attrs), ">");
 	return 0;
 }
 
@@ -103,7 +101,7 @@ static int xml_begin_device(struct meta_emitter *e,
 	struct meta_xml_writer *w = to_writer(e);
 
 	w->in_run = false;
-	put_element(w, "  <device", attrs, NR_ATTRS(attrs), ">");
+	put_element(w, "  <device", attrs, ARRAY_SIZE(attrs), ">");
 	return 0;
 }
 
@@ -125,10 +123,10 @@ static void flush_run(struct meta_xml_writer *w)
 		return;
 	w->in_run = false;
 	if (w->len == 1)
-		put_element(w, "    <single_mapping", single, NR_ATTRS(single),
+		put_element(w, "    <single_mapping", single, ARRAY_SIZE(single),
 			    "/>");
 	else
-		put_element(w, "    <range_mapping", range, NR_ATTRS(range),
+		put_element(w, "    <range_mapping", range, ARRAY_SIZE(range),
 			    "/>");
 }
 

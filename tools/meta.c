@@ -6,7 +6,7 @@
 
 #include "meta.h"
 
-static int usage(FILE *f)
+static int print_usage(FILE *f)
 {
 	fputs("usage: ctpool meta check [-q] [--clear-needs-check] DEV|FILE\n"
 	      "       ctpool meta dump [--metadata-snap[=BLOCK]] [-o FILE] DEV|FILE\n"
@@ -34,12 +34,12 @@ int cmd_meta(int argc, char **argv)
 	size_t i;
 
 	if (argc < 1)
-		return usage(stderr);
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		return print_usage(stderr);
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[0], commands[i].name))
 			return commands[i].main(argc, argv);
 	if (!strcmp(argv[0], "help") || !strcmp(argv[0], "-h") ||
 	    !strcmp(argv[0], "--help"))
-		return usage(stdout);
-	return usage(stderr);
+		return print_usage(stdout);
+	return print_usage(stderr);
 }
