@@ -14,6 +14,11 @@ validators and must be caught (or survived) by the code that uses the data.
   corrupt-meta.py list-kinds
   corrupt-meta.py gen BASE.img OUTDIR COUNT [SEED]   OUTDIR/NNNN-KIND.img + manifest
   corrupt-meta.py walk BASE.img                       what the walker found
+  corrupt-meta.py apply IMAGE KIND [SEED]             one corruption, in place
+  corrupt-meta.py damage-leaf IMAGE DEV_ID            break the checksum of a
+                                                      leaf below the root of
+                                                      that device's mapping
+                                                      tree, in place
   corrupt-meta.py base-xml                            XML of the base pool (thin_restore it)
 
 As a module: Image(bytes), KINDS, corrupt(img, kind, rng) -> (bytes, text).
@@ -424,6 +429,39 @@ def corrupt(base, kind, rng):
     return bytes(img.data), what
 
 
+def device_roots(img):
+    """dev_id -> root of its mapping tree, from the top-level leaves."""
+    roots = {}
+    for b, voff, tree in img.leaf_values:
+        if tree != "mapping-top":
+            continue
+        i = (voff - 32 - 8 * img.nodes[b]["max"]) // 8
+        key = img.u64(b * BS + 32 + 8 * i)
+        roots[key] = img.u64(b * BS + voff)
+    return roots
+
+
+def damage_leaf(img, dev):
+    """Break the checksum of one leaf of dev's mapping tree, not its root:
+    a tree with a readable root and one unreadable leaf. Returns the block."""
+    root = device_roots(img).get(dev)
+    if root is None:
+        raise SystemExit("device %d has no mapping tree" % dev)
+
+    def in_tree(b):
+        while b is not None and b != root:
+            b = img.nodes[b]["parent"]
+        return b == root
+    leaves = sorted(b for b, n in img.nodes.items()
+                    if n["tree"] == "mapping-dev" and not n["internal"] and
+                    b != root and in_tree(b))
+    if not leaves:
+        raise SystemExit("device %d's mapping tree is a single leaf" % dev)
+    b = leaves[0]
+    img.put("<I", b * BS, img.u32(b * BS) ^ 0xffffffff)
+    return b
+
+
 def base_xml():
     """thin_dump XML of the base pool the VM tests damage: 1024 data blocks
     of 64 KiB; device 1 (400 mappings), 2 (a snapshot of 1 that broke
@@ -462,6 +500,17 @@ def main(argv):
         for b in sorted(img.kind):
             print(b, *img.kind[b])
         print("%d pointers, %d leaf values" % (len(img.ptrs), len(img.leaf_values)))
+        return 0
+    if argv[1] in ("apply", "damage-leaf"):
+        with open(argv[2], "rb") as f:
+            img = Image(f.read())
+        if argv[1] == "apply":
+            rng = random.Random(int(argv[4]) if len(argv) > 4 else 1)
+            print(KINDS[argv[3]](img, rng))
+        else:
+            print(damage_leaf(img, int(argv[3])))
+        with open(argv[2], "r+b") as f:
+            f.write(img.data)
         return 0
     if argv[1] == "gen":
         base = open(argv[2], "rb").read()

@@ -10,10 +10,6 @@
 
 #include "meta-check.h"
 
-#define INDEX_CSUM_XOR 160478u
-#define BITMAP_CSUM_XOR 240779u
-#define MAX_METADATA_BITMAPS 255
-
 static uint64_t div_round_up(uint64_t n, uint64_t d)
 {
 	return n / d + (n % d != 0);
@@ -32,7 +28,7 @@ static uint64_t check_bitmap(struct checker *c, uint64_t b, int role,
 			    (unsigned long long)b, role_name(role));
 		return 0;
 	}
-	if (meta_le32(block) != meta_block_csum(block, BITMAP_CSUM_XOR)) {
+	if (meta_le32(block) != meta_block_csum(block, META_BITMAP_CSUM_XOR)) {
 		check_error(c, "block %llu (%s): bad bitmap checksum",
 			    (unsigned long long)b, role_name(role));
 		return 0;
@@ -60,7 +56,7 @@ static void check_overflow_tree(struct checker *c, uint64_t root, int role)
 	struct tree_walk w = {
 		.c = c,
 		.role = role,
-		.value_size = 4,
+		.value_size = META_REFCOUNT_VALUE_SIZE,
 		.name = role_name(role),
 		.entry = overflow_entry,
 	};
@@ -75,7 +71,7 @@ static bool read_index(struct checker *c, uint64_t b, uint8_t *block)
 			    (unsigned long long)b);
 		return false;
 	}
-	if (meta_le32(block) != meta_block_csum(block, INDEX_CSUM_XOR)) {
+	if (meta_le32(block) != meta_block_csum(block, META_INDEX_CSUM_XOR)) {
 		check_error(c, "block %llu (metadata space map index): bad checksum",
 			    (unsigned long long)b);
 		return false;
@@ -93,19 +89,20 @@ void check_metadata_sm(struct checker *c)
 {
 	const struct meta_sm_root *r = &c->sb.metadata_sm;
 	uint64_t nr_bitmaps = div_round_up(r->nr_blocks,
-					   CHECK_ENTRIES_PER_BITMAP);
+					   META_ENTRIES_PER_BITMAP);
 	uint8_t block[META_BLOCK_SIZE];
 	uint64_t i, b;
 
-	if (nr_bitmaps > MAX_METADATA_BITMAPS) {
+	if (nr_bitmaps > META_MAX_METADATA_BITMAPS) {
 		check_error(c, "block 0: metadata space map of %llu blocks needs more bitmaps than its index holds",
 			    (unsigned long long)r->nr_blocks);
-		nr_bitmaps = MAX_METADATA_BITMAPS;
+		nr_bitmaps = META_MAX_METADATA_BITMAPS;
 	}
 	if (check_reference(c, r->bitmap_root, ROLE_MSM_INDEX, "superblock") &&
 	    read_index(c, r->bitmap_root, block)) {
 		for (i = 0; i < nr_bitmaps; i++) {
-			b = meta_le64(block + 16 + 16 * i);
+			b = meta_le64(block + META_INDEX_HEADER_SIZE +
+				       META_INDEX_ENTRY_SIZE * i);
 			b = check_bitmap(c, b, ROLE_MSM_BITMAP,
 					 "metadata space map index");
 			u64_push(c, &c->msm_bitmaps, b);
@@ -134,11 +131,11 @@ void check_data_sm(struct checker *c)
 {
 	const struct meta_sm_root *r = &c->sb.data_sm;
 	uint64_t nr_bitmaps = div_round_up(r->nr_blocks,
-					   CHECK_ENTRIES_PER_BITMAP);
+					   META_ENTRIES_PER_BITMAP);
 	struct tree_walk w = {
 		.c = c,
 		.role = ROLE_DSM_INDEX,
-		.value_size = 16,
+		.value_size = META_DSM_INDEX_VALUE_SIZE,
 		.name = role_name(ROLE_DSM_INDEX),
 		.entry = index_entry,
 	};
@@ -158,8 +155,8 @@ void check_data_sm(struct checker *c)
 		if (!c->dsm_bitmaps.v[i])
 			check_error(c, "block %llu (data space map index): no usable bitmap for data blocks %llu-%llu",
 				    (unsigned long long)r->bitmap_root,
-				    (unsigned long long)(i * CHECK_ENTRIES_PER_BITMAP),
-				    (unsigned long long)((i + 1) * CHECK_ENTRIES_PER_BITMAP - 1));
+				    (unsigned long long)(i * META_ENTRIES_PER_BITMAP),
+				    (unsigned long long)((i + 1) * META_ENTRIES_PER_BITMAP - 1));
 	check_overflow_tree(c, r->ref_count_root, ROLE_DSM_REFCOUNT);
 }
 
@@ -181,7 +178,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static unsigned int bitmap_entry(const uint8_t *block, uint64_t e)
 {
-	uint64_t word = meta_le64(block + 16 + (e / 32) * 8);
+	uint64_t word = meta_le64(block + META_BITMAP_HEADER_SIZE + (e / 32) * 8);
 	unsigned int bit = (unsigned int)(e % 32) * 2;
 
 	return (unsigned int)(((word >> bit) & 1) << 1 | ((word >> (bit + 1)) & 1));
@@ -190,7 +187,7 @@ static unsigned int bitmap_entry(const uint8_t *block, uint64_t e)
 /* One space map being compared, block by block, with what was found. */
 struct comparison {
 	struct checker *c;
-	const char *what;		/* "metadata" or "data" */
+	const char *what;
 	const struct meta_sm_root *root;
 	const struct u64_vec *bitmaps;
 	struct refcount_vec *overflow;
@@ -227,10 +224,10 @@ typedef uint32_t (*expected_fn)(struct checker *c, uint64_t b);
 static void compare_bitmap(struct comparison *k, uint64_t index,
 			   const uint8_t *block, expected_fn expected)
 {
-	uint64_t first = index * CHECK_ENTRIES_PER_BITMAP, e, b;
+	uint64_t first = index * META_ENTRIES_PER_BITMAP, e, b;
 	uint32_t count, found;
 
-	for (e = 0; e < CHECK_ENTRIES_PER_BITMAP; e++) {
+	for (e = 0; e < META_ENTRIES_PER_BITMAP; e++) {
 		b = first + e;
 		count = bitmap_entry(block, e);
 		if (b >= k->root->nr_blocks) {
@@ -292,17 +289,27 @@ static uint32_t metadata_expected(struct checker *c, uint64_t b)
 	return b < c->nr_meta ? c->refs[b] : 0;
 }
 
-void compare_metadata_counts(struct checker *c)
+/* what: "metadata" or "data", for messages. */
+static void compare(struct checker *c, const char *what,
+		    const struct meta_sm_root *root,
+		    const struct u64_vec *bitmaps,
+		    struct refcount_vec *overflow, expected_fn expected)
 {
 	struct comparison k = {
 		.c = c,
-		.what = "metadata",
-		.root = &c->sb.metadata_sm,
-		.bitmaps = &c->msm_bitmaps,
-		.overflow = &c->msm_overflow,
+		.what = what,
+		.root = root,
+		.bitmaps = bitmaps,
+		.overflow = overflow,
 	};
 
-	compare_sm(&k, metadata_expected);
+	compare_sm(&k, expected);
+}
+
+void compare_metadata_counts(struct checker *c)
+{
+	compare(c, "metadata", &c->sb.metadata_sm, &c->msm_bitmaps,
+		&c->msm_overflow, metadata_expected);
 }
 
 /* data_refs is sorted and blocks are asked for in ascending order. */
@@ -323,17 +330,10 @@ static uint32_t data_expected(struct checker *c, uint64_t b)
 
 void compare_data_counts(struct checker *c)
 {
-	struct comparison k = {
-		.c = c,
-		.what = "data",
-		.root = &c->sb.data_sm,
-		.bitmaps = &c->dsm_bitmaps,
-		.overflow = &c->dsm_overflow,
-	};
-
 	if (c->data_refs.n)
 		qsort(c->data_refs.v, c->data_refs.n, sizeof(*c->data_refs.v),
 		      cmp_u64);
 	c->next_data_ref = 0;
-	compare_sm(&k, data_expected);
+	compare(c, "data", &c->sb.data_sm, &c->dsm_bitmaps, &c->dsm_overflow,
+		data_expected);
 }

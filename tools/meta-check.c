@@ -8,14 +8,12 @@
  *
  * Exit status: 0 consistent, 1 problems found, 2 usage.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "meta-check.h"
-
-#define SB_CSUM_XOR 160774u
-#define SB_MAGIC 27022010u
 
 static const char *const role_names[] = {
 	[ROLE_NONE] = "unused",
@@ -126,7 +124,7 @@ static void mapping_entry(struct tree_walk *w, uint64_t node, uint64_t key,
 			  const uint8_t *value)
 {
 	struct checker *c = w->c;
-	uint64_t data = meta_le64(value) >> 24;
+	uint64_t data = meta_mapping_block(value);
 
 	if (data >= c->sb.data_sm.nr_blocks) {
 		check_error(c, "block %llu (device mapping tree): virtual block %llu maps to data block %llu, beyond the data device (%llu blocks)",
@@ -146,11 +144,11 @@ static void top_entry(struct tree_walk *w, uint64_t node, uint64_t key,
 	struct tree_walk dw = {
 		.c = c,
 		.role = ROLE_MAPPING_DEVICE,
-		.value_size = 8,
+		.value_size = META_MAPPING_VALUE_SIZE,
 		.name = "device mapping tree",
 		.entry = mapping_entry,
 	};
-	struct subtree s;
+	struct meta_subtree s;
 	char from[96];
 
 	snprintf(from, sizeof(from), "mapping tree node %llu, device %llu",
@@ -174,14 +172,14 @@ static void check_thin_trees(struct checker *c, uint64_t mapping_root,
 	struct tree_walk top = {
 		.c = c,
 		.role = ROLE_MAPPING_TOP,
-		.value_size = 8,
+		.value_size = META_ROOT_VALUE_SIZE,
 		.name = "mapping tree",
 		.entry = top_entry,
 	};
 	struct tree_walk details = {
 		.c = c,
 		.role = ROLE_DETAILS,
-		.value_size = 24,
+		.value_size = META_DETAILS_VALUE_SIZE,
 		.name = "device details tree",
 		.entry = details_entry,
 	};
@@ -257,13 +255,13 @@ static bool read_sb(struct checker *c, uint64_t b, const char *what,
 		return false;
 	}
 	meta_decode_superblock(block, sb);
-	if (sb->magic != SB_MAGIC) {
+	if (sb->magic != META_SB_MAGIC) {
 		check_error(c, "block %llu (%s): bad magic %llu, not thin-pool metadata",
 			    (unsigned long long)b, what,
 			    (unsigned long long)sb->magic);
 		return false;
 	}
-	if (sb->csum != meta_block_csum(block, SB_CSUM_XOR))
+	if (sb->csum != meta_block_csum(block, META_SB_CSUM_XOR))
 		check_error(c, "block %llu (%s): bad checksum",
 			    (unsigned long long)b, what);
 	if (sb->blocknr != b)
@@ -294,7 +292,7 @@ static bool check_superblock(struct checker *c)
 	if (sb->incompat_flags)
 		check_error(c, "block 0: unsupported incompatible features %#x",
 			    sb->incompat_flags);
-	if (sb->metadata_block_size != 8)
+	if (sb->metadata_block_size != META_BLOCK_SECTORS)
 		check_error(c, "block 0: metadata block size %u sectors, expected 8",
 			    sb->metadata_block_size);
 	if (!sb->data_block_size)
@@ -329,8 +327,8 @@ static bool alloc_tracking(struct checker *c)
 	c->nr_meta = c->img.nr_blocks;
 	if (c->nr_meta > c->sb.metadata_sm.nr_blocks)
 		c->nr_meta = c->sb.metadata_sm.nr_blocks;
-	if (c->nr_meta > CHECK_MAX_METADATA_BLOCKS)
-		c->nr_meta = CHECK_MAX_METADATA_BLOCKS;
+	if (c->nr_meta > META_MAX_METADATA_BLOCKS)
+		c->nr_meta = META_MAX_METADATA_BLOCKS;
 	if (!c->nr_meta) {
 		check_error(c, "block 0: the metadata space map is empty");
 		return false;
@@ -382,33 +380,72 @@ static void check(struct checker *c)
 	compare_data_counts(c);
 }
 
-static int usage(void)
+static int bad_usage(void)
 {
-	fprintf(stderr, "usage: ctpool meta check [-q] DEV|FILE\n");
+	fprintf(stderr, "usage: ctpool meta check [-q] [--clear-needs-check] DEV|FILE\n");
 	return 2;
+}
+
+struct check_opts {
+	const char *path;
+	bool quiet;
+	bool clear_needs_check;
+};
+
+enum { OPT_CLEAR_NEEDS_CHECK = 256 };
+
+static const struct option check_options[] = {
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "clear-needs-check", no_argument, NULL, OPT_CLEAR_NEEDS_CHECK },
+	/* thin_check's name for it */
+	{ "clear-needs-check-flag", no_argument, NULL, OPT_CLEAR_NEEDS_CHECK },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_opts(int argc, char **argv, struct check_opts *o)
+{
+	int opt;
+
+	/* Called more than once in a process (tests, fuzzers): start afresh. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "q", check_options, NULL)) != -1) {
+		if (opt == 'q')
+			o->quiet = true;
+		else if (opt == OPT_CLEAR_NEEDS_CHECK)
+			o->clear_needs_check = true;
+		else
+			return -1;
+	}
+	if (optind != argc - 1)
+		return -1;
+	o->path = argv[optind];
+	return 0;
+}
+
+/* Only metadata found consistent loses the flag. */
+static int clear_flag(const struct check_opts *o)
+{
+	bool cleared;
+
+	if (meta_clear_needs_check(o->path, &cleared))
+		return 1;
+	if (cleared && !o->quiet)
+		printf("%s: needs_check flag cleared\n", o->path);
+	return 0;
 }
 
 int meta_check_main(int argc, char **argv)
 {
+	struct check_opts o = { 0 };
 	struct checker c;
-	const char *path = NULL;
-	bool quiet = false;
-	int i;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-			quiet = true;
-		else if (argv[i][0] == '-' || path)
-			return usage();
-		else
-			path = argv[i];
-	}
-	if (!path)
-		return usage();
+	if (parse_opts(argc, argv, &o))
+		return bad_usage();
 
 	memset(&c, 0, sizeof(c));
-	if (meta_image_open(path, &c.img)) {
-		perror(path);
+	if (meta_image_open(o.path, false, &c.img)) {
+		perror(o.path);
 		return 1;
 	}
 	check(&c);
@@ -419,10 +456,12 @@ int meta_check_main(int argc, char **argv)
 		printf("... and %lu more problems\n",
 		       c.errors - CHECK_MAX_REPORTS);
 	if (c.errors) {
-		printf("%s: %lu problem(s) found\n", path, c.errors);
+		printf("%s: %lu problem(s) found\n", o.path, c.errors);
+		if (o.clear_needs_check)
+			printf("%s: needs_check flag left set\n", o.path);
 		return 1;
 	}
-	if (!quiet)
-		printf("%s: metadata is consistent\n", path);
-	return 0;
+	if (!o.quiet)
+		printf("%s: metadata is consistent\n", o.path);
+	return o.clear_needs_check ? clear_flag(&o) : 0;
 }

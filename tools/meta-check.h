@@ -11,12 +11,10 @@
 #define CTPOOL_META_CHECK_H
 
 #include "meta.h"
+#include "meta-walk.h"
 
 #define CHECK_MAX_DEPTH 32
 #define CHECK_MAX_REPORTS 10000
-/* The most blocks a metadata space map can manage (255 bitmaps). */
-#define CHECK_MAX_METADATA_BLOCKS (255ULL * ((1 << 14) - 64))
-#define CHECK_ENTRIES_PER_BITMAP 16320ULL
 
 /* What a metadata block was found to be; a block must have one role. */
 enum role {
@@ -35,13 +33,6 @@ enum role {
 };
 
 enum walk_state { NODE_UNSEEN, NODE_WALKING, NODE_DONE, NODE_BAD };
-
-/* What a walked subtree holds, kept for later references to it. */
-struct subtree {
-	uint64_t lo, hi;	/* lowest and highest key (if entries) */
-	uint64_t entries;
-	uint8_t height;
-};
 
 struct u64_vec {
 	uint64_t *v;
@@ -76,7 +67,7 @@ struct checker {
 	uint32_t *refs;		/* references found, per metadata block */
 	uint8_t *role;
 	uint8_t *state;
-	struct subtree *info;
+	struct meta_subtree *info;	/* of walked nodes, for later references */
 
 	struct u64_vec data_refs;	/* one entry per leaf reference */
 	size_t next_data_ref;		/* cursor while comparing */
@@ -106,12 +97,13 @@ bool refcount_push(struct checker *c, struct refcount_vec *v, uint64_t b,
 bool device_push(struct checker *c, struct device_vec *v, uint64_t id,
 		 uint64_t mapped_blocks, uint64_t block);
 
-/* meta-check-tree.c */
+/* meta-check-tree.c: the checker's visitor of the walker (meta-walk.h) */
 struct tree_walk;
 typedef void (*entry_fn)(struct tree_walk *w, uint64_t node, uint64_t key,
 			 const uint8_t *value);
 
 struct tree_walk {
+	struct meta_walk walk;
 	struct checker *c;
 	int role;
 	uint32_t value_size;
@@ -124,7 +116,7 @@ bool check_reference(struct checker *c, uint64_t b, int role,
 		     const char *from);
 /* Reference and walk a tree; false if it is unusable. */
 bool check_tree(struct tree_walk *w, uint64_t root, const char *from,
-		struct subtree *result);
+		struct meta_subtree *result);
 
 /* meta-check-sm.c */
 void check_metadata_sm(struct checker *c);

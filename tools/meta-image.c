@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ctpool meta: read-only access to a metadata image, block by block, and
- * decoding of the on-disk structures, trusting nothing read.
+ * ctpool meta: access to a metadata image, block by block, and decoding of
+ * the on-disk structures, trusting nothing read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,11 +11,11 @@
 
 #include "meta.h"
 
-int meta_image_open(const char *path, struct meta_image *img)
+int meta_image_open(const char *path, bool writable, struct meta_image *img)
 {
 	off_t size;
 
-	img->fd = open(path, O_RDONLY | O_CLOEXEC);
+	img->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (img->fd < 0)
 		return -1;
 	/* lseek gives the size of block devices as well as of files. */
@@ -55,55 +55,25 @@ int meta_image_read(struct meta_image *img, uint64_t b, void *buf)
 	return 0;
 }
 
-/* ---- crc32c (Castagnoli, reflected), table driven ---- */
-
-static uint32_t crc_table[8][256];
-static bool crc_ready;
-
-static void crc_init(void)
+int meta_image_write(struct meta_image *img, uint64_t b, const void *buf)
 {
-	uint32_t c;
-	int i, j;
+	size_t done = 0;
+	ssize_t n;
 
-	for (i = 0; i < 256; i++) {
-		c = (uint32_t)i;
-		for (j = 0; j < 8; j++)
-			c = (c >> 1) ^ ((c & 1) ? 0x82F63B78u : 0);
-		crc_table[0][i] = c;
+	if (b >= img->nr_blocks)
+		return -1;
+	while (done < META_BLOCK_SIZE) {
+		n = pwrite(img->fd, (const char *)buf + done,
+			   META_BLOCK_SIZE - done,
+			   (off_t)(b * META_BLOCK_SIZE + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
 	}
-	for (i = 0; i < 256; i++)
-		for (j = 1; j < 8; j++)
-			crc_table[j][i] = (crc_table[j - 1][i] >> 8) ^
-				crc_table[0][crc_table[j - 1][i] & 0xff];
-	crc_ready = true;
-}
-
-/* Seeded with ~0 and not inverted at the end, as dm-thin stores it. */
-uint32_t meta_crc32c(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t c = ~0u;
-
-	if (!crc_ready)
-		crc_init();
-	while (len >= 8) {
-		c ^= meta_le32(p);
-		c = crc_table[7][c & 0xff] ^ crc_table[6][(c >> 8) & 0xff] ^
-		    crc_table[5][(c >> 16) & 0xff] ^ crc_table[4][c >> 24] ^
-		    crc_table[3][p[4]] ^ crc_table[2][p[5]] ^
-		    crc_table[1][p[6]] ^ crc_table[0][p[7]];
-		p += 8;
-		len -= 8;
-	}
-	while (len--)
-		c = crc_table[0][(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c;
-}
-
-uint32_t meta_block_csum(const void *block, uint32_t xor_value)
-{
-	return meta_crc32c((const uint8_t *)block + 4, META_BLOCK_SIZE - 4) ^
-	       xor_value;
+	/* The block is only written once it is on the device. */
+	return fsync(img->fd) ? -1 : 0;
 }
 
 static void decode_sm_root(const uint8_t *p, struct meta_sm_root *r)
@@ -118,33 +88,56 @@ void meta_decode_superblock(const void *block, struct meta_superblock *sb)
 {
 	const uint8_t *p = block;
 
-	sb->csum = meta_le32(p);
-	sb->flags = meta_le32(p + 4);
-	sb->blocknr = meta_le64(p + 8);
-	sb->magic = meta_le64(p + 32);
-	sb->version = meta_le32(p + 40);
-	sb->time = meta_le32(p + 44);
-	sb->trans_id = meta_le64(p + 48);
-	sb->held_root = meta_le64(p + 56);
-	decode_sm_root(p + 64, &sb->data_sm);
-	decode_sm_root(p + 192, &sb->metadata_sm);
-	sb->data_mapping_root = meta_le64(p + 320);
-	sb->device_details_root = meta_le64(p + 328);
-	sb->data_block_size = meta_le32(p + 336);
-	sb->metadata_block_size = meta_le32(p + 340);
-	sb->metadata_nr_blocks = meta_le64(p + 344);
-	sb->compat_flags = meta_le32(p + 352);
-	sb->compat_ro_flags = meta_le32(p + 356);
-	sb->incompat_flags = meta_le32(p + 360);
+	sb->csum = meta_le32(p + META_SB_CSUM);
+	sb->flags = meta_le32(p + META_SB_FLAGS);
+	sb->blocknr = meta_le64(p + META_SB_BLOCKNR);
+	sb->magic = meta_le64(p + META_SB_MAGIC_OFF);
+	sb->version = meta_le32(p + META_SB_VERSION);
+	sb->time = meta_le32(p + META_SB_TIME);
+	sb->trans_id = meta_le64(p + META_SB_TRANS_ID);
+	sb->held_root = meta_le64(p + META_SB_HELD_ROOT);
+	decode_sm_root(p + META_SB_DATA_SM, &sb->data_sm);
+	decode_sm_root(p + META_SB_METADATA_SM, &sb->metadata_sm);
+	sb->data_mapping_root = meta_le64(p + META_SB_MAPPING_ROOT);
+	sb->device_details_root = meta_le64(p + META_SB_DETAILS_ROOT);
+	sb->data_block_size = meta_le32(p + META_SB_DATA_BLOCK_SIZE);
+	sb->metadata_block_size = meta_le32(p + META_SB_METADATA_BLOCK_SIZE);
+	sb->metadata_nr_blocks = meta_le64(p + META_SB_METADATA_NR_BLOCKS);
+	sb->compat_flags = meta_le32(p + META_SB_COMPAT);
+	sb->compat_ro_flags = meta_le32(p + META_SB_COMPAT_RO);
+	sb->incompat_flags = meta_le32(p + META_SB_INCOMPAT);
 }
 
-#define BTREE_CSUM_XOR 121107u
+bool meta_superblock_valid(const void *block, uint64_t b,
+			   struct meta_superblock *sb)
+{
+	meta_decode_superblock(block, sb);
+	return sb->csum == meta_block_csum(block, META_SB_CSUM_XOR) &&
+	       sb->blocknr == b && sb->magic == META_SB_MAGIC;
+}
+
+/* What a node's header promises, checked before any entry is read. */
+static const char *node_header_problem(const struct meta_node *n,
+				       uint32_t value_size)
+{
+	uint32_t kind = n->flags & (META_NODE_INTERNAL | META_NODE_LEAF);
+
+	if (kind != META_NODE_INTERNAL && kind != META_NODE_LEAF)
+		return "btree node is neither internal nor leaf";
+	if (n->value_size != (kind == META_NODE_INTERNAL ?
+			      META_ROOT_VALUE_SIZE : value_size))
+		return "btree node has the wrong value size";
+	if ((uint64_t)n->max_entries * (8 + n->value_size) +
+	    META_NODE_HEADER_SIZE > META_BLOCK_SIZE)
+		return "btree node max_entries does not fit in a block";
+	if (n->nr_entries > n->max_entries)
+		return "btree node has more entries than max_entries";
+	return NULL;
+}
 
 int meta_node_decode(const uint8_t *block, uint64_t b, uint32_t value_size,
 		     struct meta_node *n, const char **why)
 {
-	uint32_t kind;
-
 	n->data = block;
 	n->flags = meta_le32(block + 4);
 	n->blocknr = meta_le64(block + 8);
@@ -152,31 +145,11 @@ int meta_node_decode(const uint8_t *block, uint64_t b, uint32_t value_size,
 	n->max_entries = meta_le32(block + 20);
 	n->value_size = meta_le32(block + 24);
 
-	if (meta_le32(block) != meta_block_csum(block, BTREE_CSUM_XOR)) {
+	if (meta_le32(block) != meta_block_csum(block, META_NODE_CSUM_XOR))
 		*why = "bad btree node checksum";
-		return -1;
-	}
-	if (n->blocknr != b) {
+	else if (n->blocknr != b)
 		*why = "btree node claims another location";
-		return -1;
-	}
-	kind = n->flags & (META_NODE_INTERNAL | META_NODE_LEAF);
-	if (kind != META_NODE_INTERNAL && kind != META_NODE_LEAF) {
-		*why = "btree node is neither internal nor leaf";
-		return -1;
-	}
-	if (n->value_size != (kind == META_NODE_INTERNAL ? 8 : value_size)) {
-		*why = "btree node has the wrong value size";
-		return -1;
-	}
-	if ((uint64_t)n->max_entries * (8 + n->value_size) + 32 >
-	    META_BLOCK_SIZE) {
-		*why = "btree node max_entries does not fit in a block";
-		return -1;
-	}
-	if (n->nr_entries > n->max_entries) {
-		*why = "btree node has more entries than max_entries";
-		return -1;
-	}
-	return 0;
+	else
+		*why = node_header_problem(n, value_size);
+	return *why ? -1 : 0;
 }

@@ -1,144 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ctpool meta: the XML that thin_dump writes and thin_restore reads.
+ * ctpool meta: the parser of the XML that thin_dump writes and thin_restore
+ * reads, feeding an emitter (meta-emit.h) as elements are read.
  *
- * The writer reproduces thin_dump 0.9.0 byte for byte: two-space indents,
- * fixed attribute order, and consecutive mappings (next virtual block, next
- * data block, same time) folded into one range_mapping. The parser accepts
- * that subset of XML only: elements with double- or single-quoted
- * attributes, plus declarations and comments, which it skips.
+ * It accepts that subset of XML only: elements with double- or
+ * single-quoted attributes, plus declarations and comments, which it skips.
+ * The writer is meta-xml-emit.c.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "meta.h"
-
-/* ---- writer ---- */
-
-/* Numbers are formatted by hand: a dump prints millions of them. */
-static char *put_u64(char *p, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
-static char *put_str(char *p, const char *s)
-{
-	size_t n = strlen(s);
-
-	memcpy(p, s, n);
-	return p + n;
-}
-
-static char *put_attr(char *p, const char *name, uint64_t v)
-{
-	*p++ = ' ';
-	p = put_str(p, name);
-	*p++ = '=';
-	*p++ = '"';
-	p = put_u64(p, v);
-	*p++ = '"';
-	return p;
-}
-
-static void put_line(struct meta_xml_writer *w, const char *buf, char *end)
-{
-	*end++ = '\n';
-	fwrite(buf, 1, (size_t)(end - buf), w->f);
-}
-
-void meta_xml_begin_superblock(struct meta_xml_writer *w,
-			       const struct meta_xml_superblock *sb)
-{
-	char buf[256], *p = buf;
-
-	w->in_run = false;
-	p = put_str(p, "<superblock uuid=\"\"");
-	p = put_attr(p, "time", sb->time);
-	p = put_attr(p, "transaction", sb->transaction);
-	p = put_attr(p, "flags", sb->flags);
-	p = put_attr(p, "version", sb->version);
-	p = put_attr(p, "data_block_size", sb->data_block_size);
-	p = put_attr(p, "nr_data_blocks", sb->nr_data_blocks);
-	*p++ = '>';
-	put_line(w, buf, p);
-}
-
-void meta_xml_end_superblock(struct meta_xml_writer *w)
-{
-	fputs("</superblock>\n", w->f);
-}
-
-void meta_xml_begin_device(struct meta_xml_writer *w,
-			   const struct meta_xml_device *d)
-{
-	char buf[256], *p = buf;
-
-	w->in_run = false;
-	p = put_str(p, "  <device");
-	p = put_attr(p, "dev_id", d->dev_id);
-	p = put_attr(p, "mapped_blocks", d->mapped_blocks);
-	p = put_attr(p, "transaction", d->transaction);
-	p = put_attr(p, "creation_time", d->creation_time);
-	p = put_attr(p, "snap_time", d->snap_time);
-	*p++ = '>';
-	put_line(w, buf, p);
-}
-
-static void flush_run(struct meta_xml_writer *w)
-{
-	char buf[256], *p = buf;
-
-	if (!w->in_run)
-		return;
-	w->in_run = false;
-	if (w->len == 1) {
-		p = put_str(p, "    <single_mapping");
-		p = put_attr(p, "origin_block", w->origin);
-		p = put_attr(p, "data_block", w->data);
-	} else {
-		p = put_str(p, "    <range_mapping");
-		p = put_attr(p, "origin_begin", w->origin);
-		p = put_attr(p, "data_begin", w->data);
-		p = put_attr(p, "length", w->len);
-	}
-	p = put_attr(p, "time", w->time);
-	*p++ = '/';
-	*p++ = '>';
-	put_line(w, buf, p);
-}
-
-void meta_xml_end_device(struct meta_xml_writer *w)
-{
-	flush_run(w);
-	fputs("  </device>\n", w->f);
-}
-
-void meta_xml_mapping(struct meta_xml_writer *w, uint64_t origin,
-		      uint64_t data, uint32_t time)
-{
-	if (w->in_run && origin == w->origin + w->len &&
-	    data == w->data + w->len && time == w->time) {
-		w->len++;
-		return;
-	}
-	flush_run(w);
-	w->in_run = true;
-	w->origin = origin;
-	w->data = data;
-	w->len = 1;
-	w->time = time;
-}
-
-/* ---- parser ---- */
 
 #define MAX_ATTRS 16
 
@@ -154,7 +26,7 @@ struct parser {
 	size_t len;
 	size_t pos;
 	const char *name;	/* of the input, for messages */
-	const struct meta_xml_handler *h;
+	struct meta_emitter *e;
 	int depth;		/* 0 outside, 1 in superblock, 2 in device */
 	bool seen_superblock;
 
@@ -338,7 +210,7 @@ static int handled(struct parser *p, int r)
 
 static int on_superblock(struct parser *p)
 {
-	struct meta_xml_superblock sb;
+	struct meta_sb_info sb;
 
 	if (p->depth != 0 || p->seen_superblock)
 		return fail(p, "unexpected <superblock>");
@@ -355,13 +227,12 @@ static int on_superblock(struct parser *p)
 		return -1;
 	p->seen_superblock = true;
 	p->depth = 1;
-	return p->h->superblock ?
-		handled(p, p->h->superblock(p->h->context, &sb)) : 0;
+	return handled(p, p->e->ops->begin_superblock(p->e, &sb));
 }
 
 static int on_device(struct parser *p)
 {
-	struct meta_xml_device d;
+	struct meta_dev_info d;
 
 	if (p->depth != 1)
 		return fail(p, "<device> outside <superblock>");
@@ -372,7 +243,7 @@ static int on_device(struct parser *p)
 	    number32(p, "snap_time", &d.snap_time))
 		return -1;
 	p->depth = 2;
-	return p->h->device ? handled(p, p->h->device(p->h->context, &d)) : 0;
+	return handled(p, p->e->ops->begin_device(p->e, &d));
 }
 
 static int on_mapping(struct parser *p, bool range)
@@ -396,9 +267,9 @@ static int on_mapping(struct parser *p, bool range)
 		return -1;
 	if (!len || origin + len < origin || data + len < data)
 		return fail(p, "mapping length out of range");
-	return p->h->mapping ?
-		handled(p, p->h->mapping(p->h->context, origin, data, len,
-					 time)) : 0;
+	if (!range)
+		return handled(p, meta_emit_single(p->e, origin, data, time));
+	return handled(p, p->e->ops->range_map(p->e, origin, data, len, time));
 }
 
 static int on_start(struct parser *p, bool empty)
@@ -407,14 +278,15 @@ static int on_start(struct parser *p, bool empty)
 
 	if (elem_is(p, "superblock")) {
 		r = on_superblock(p);
-		if (!r && empty)
+		if (!r && empty) {
 			p->depth = 0;
+			r = handled(p, p->e->ops->end_superblock(p->e));
+		}
 	} else if (elem_is(p, "device")) {
 		r = on_device(p);
 		if (!r && empty) {
 			p->depth = 1;
-			if (p->h->end_device)
-				r = handled(p, p->h->end_device(p->h->context));
+			r = handled(p, p->e->ops->end_device(p->e));
 		}
 	} else if (elem_is(p, "range_mapping") ||
 		   elem_is(p, "single_mapping")) {
@@ -431,12 +303,11 @@ static int on_end(struct parser *p)
 {
 	if (elem_is(p, "device") && p->depth == 2) {
 		p->depth = 1;
-		return p->h->end_device ?
-			handled(p, p->h->end_device(p->h->context)) : 0;
+		return handled(p, p->e->ops->end_device(p->e));
 	}
 	if (elem_is(p, "superblock") && p->depth == 1) {
 		p->depth = 0;
-		return 0;
+		return handled(p, p->e->ops->end_superblock(p->e));
 	}
 	return fail(p, "unexpected closing tag");
 }
@@ -495,13 +366,13 @@ static int read_markup(struct parser *p)
 }
 
 int meta_xml_parse(const char *text, size_t len, const char *name,
-		   const struct meta_xml_handler *h)
+		   struct meta_emitter *e)
 {
 	struct parser p = {
 		.text = text,
 		.len = len,
 		.name = name,
-		.h = h,
+		.e = e,
 	};
 
 	for (;;) {

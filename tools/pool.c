@@ -120,7 +120,7 @@ int pool_get_status(struct pool *p, struct pool_status *ps)
 		return -1;
 	}
 	if (ps->fail) {
-		err("pool %s is in %s mode: it needs offline repair (thin_check/thin_repair on its metadata)",
+		err("pool %s is in %s mode: it needs offline repair: deactivate it, run 'ctpool meta check' on its metadata and, if that fails, 'ctpool meta repair -i METADATA -o NEW_METADATA'",
 		    p->name, ps->mode);
 		return -1;
 	}
@@ -499,7 +499,8 @@ static int pool_status_cmd(int argc, char **argv)
 	printf("needs check:       %s\n", ps.needs_check ? "yes" : "no");
 	printf("metadata low water: %llu blocks\n", (unsigned long long)ps.meta_low_water);
 	if (ps.needs_check)
-		warnx_("pool %s needs a metadata check: deactivate it and run thin_check", p.name);
+		warnx_("pool %s needs a metadata check: deactivate it and run 'ctpool meta check --clear-needs-check' on its metadata",
+		       p.name);
 	return EXIT_OK;
 }
 

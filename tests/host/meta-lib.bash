@@ -85,3 +85,14 @@ blank() {
 	rm -f "$1"
 	truncate -s "${2}M" "$1"
 }
+
+# checkers_accept IMG: thin_check and `ctpool meta check` both pass IMG;
+# otherwise the case fails (with the image kept) and this returns 1.
+checkers_accept() {
+	for checker in thin_check "$CTPOOL meta check"; do
+		if ! $checker -q "$1" > "$T/checker.out" 2>&1; then
+			fail "$checker rejects $(basename "$1"): $(head -n 3 "$T/checker.out")" "$1"
+			return 1
+		fi
+	done
+}
