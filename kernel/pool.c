@@ -85,6 +85,7 @@ static int flush_data_dev(void *context)
 {
 	struct pool *pool = context;
 
+	ctpool_passdown_before_commit(pool);
 	return blkdev_issue_flush(pool->data_bdev);
 }
 
@@ -116,6 +117,7 @@ static void destroy_pool(struct pool *pool)
 	}
 	if (pool->bm)
 		pd_bm_destroy(pool->bm);
+	ctpool_passdown_exit(pool);
 	if (pool->cells.wake)
 		ct_cells_exit(&pool->cells);
 	kfree(pool);
@@ -164,6 +166,11 @@ static struct pool *create_pool(struct mapped_device *pool_md,
 	r = ctpool_jobs_init(pool);
 	if (r) {
 		*error = "Error creating pool's mapping mempool";
+		goto bad;
+	}
+	r = ctpool_passdown_init(pool);
+	if (r) {
+		*error = "Error allocating memory for pool";
 		goto bad;
 	}
 
