@@ -108,8 +108,11 @@ fill() {
 }
 
 # mk_iolog FILE DEV NBLOCKS BLOCK_BYTES [sync] [LIMIT]: a fio replay log of one
-# 4k write at the start of each block, in a fixed random order; "sync" adds an
-# fsync after each write. LIMIT keeps only the first LIMIT writes.
+# 4k write into each block, at a random 4k offset in it, in a fixed random
+# order (random offsets: a write at the start or end of a block leaves one
+# region of it to zero or copy, one in the middle two, and targets may treat
+# the cases differently); "sync" adds an fsync after each write. LIMIT keeps
+# only the first LIMIT writes.
 mk_iolog() {
 	local f=$1 dev=$2 n=$3 bb=$4 sync=${5:-} limit=${6:-0}
 	{
@@ -119,8 +122,9 @@ mk_iolog() {
 		# (no shuf: /dev/fd, which its --random-source would need, is absent)
 		awk -v n="$n" 'BEGIN { srand(42); for (i = 0; i < n; i++) printf "%.9f %d\n", rand(), i }' |
 			sort -n | awk -v d="$dev" -v bb="$bb" -v s="$sync" -v lim="$limit" '
+				BEGIN { srand(43) }
 				lim > 0 && NR > lim { exit }
-				{ printf "%s write %d 4096\n", d, $2 * bb
+				{ printf "%s write %d 4096\n", d, $2 * bb + int(rand() * bb / 4096) * 4096
 				  if (s == "sync") printf "%s sync 0 0\n", d }'
 		echo "$dev close"
 	} > "$f"

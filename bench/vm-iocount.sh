@@ -1,14 +1,18 @@
 #!/bin/bash
 # What each pool target writes to its data disk, run INSIDE the guest:
-#   qemu/run-vm.sh --plain-disks --disk 128M --disk 1G bench/vm-iocount.sh [SIZE]
+#   qemu/run-vm.sh --plain-disks --disk 128M --disk 1G bench/vm-iocount.sh [SIZE [WHERE]]
 # For the kernel's dm-thin and ctpool (order K O O K), three workloads on a
 # SIZE thin (default 128M) with 64 KiB blocks:
-#   zero   one 4k write at the start of every block of a fresh thin (zeroing on)
+#   zero   one 4k write into every block of a fresh thin (zeroing on), at the
+#          start of the block (WHERE=start, the default) or at a random 4k
+#          offset in it (WHERE=random)
 #   cow    the same after create_snap of the fully written thin (COW break)
 #   frag   blkdiscard of a thin provisioned by those random 4k writes
 # and, for each, the data disk's counters from /sys/block/DEV/stat (requests
-# and sectors written, discarded, flushes) over the measured step, and with
-# blktrace, the queued requests by type (W: data write, WZ: write zeroes...).
+# and sectors read, written (write zeroes included), discarded; flushes) and
+# the metadata disk's writes over the measured step, and with blktrace, the
+# requests queued on the data disk by type (blkparse's RWBS: W data write,
+# R read, D discard, ...; write zeroes show as N with their size).
 # A diagnostic: it prints figures, it asserts nothing.
 set -u -o pipefail
 
@@ -16,10 +20,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 THINCTL=$ROOT/scripts/thinctl.sh
 SIZE=${1:-128M}
+WHERE=${2:-start}
 export DM_DISABLE_UDEV=1 LC_ALL=C
 read -r -a DISKS <<< "${VM_DISKS:-}"
 META=${DISKS[0]} DATA=${DISKS[1]}
-DEVN=${DATA##*/}
+DEVN=${DATA##*/} MDEVN=${META##*/}
 WORK=$(mktemp -d /tmp/iocount.XXXXXX)
 
 modprobe dm-thin-pool
@@ -27,7 +32,7 @@ deps=$(modinfo -F depends "$ROOT/dm-ctpool.ko" | tr , ' ')
 [ -z "$deps" ] || modprobe -a $deps
 insmod "$ROOT/dm-ctpool.ko"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-echo "disk options: ${VM_DISK_OPTS:-?}; $DATA write_zeroes_max_bytes" \
+echo "writes at: $WHERE of each block; disk options: ${VM_DISK_OPTS:-?}; $DATA write_zeroes_max_bytes" \
 	"$(cat /sys/block/$DEVN/queue/write_zeroes_max_bytes)" \
 	"discard_max_bytes $(cat /sys/block/$DEVN/queue/discard_max_bytes)"
 
@@ -38,7 +43,9 @@ iolog() {
 	{
 		echo "fio version 2 iolog"; echo "$2 add"; echo "$2 open"
 		awk -v n="$nblocks" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "%.9f %d\n", rand(), i }' |
-			sort -n | awk -v d="$2" '{ printf "%s write %d 4096\n", d, $2 * 65536 }'
+			sort -n | awk -v d="$2" -v w="$WHERE" 'BEGIN { srand(11) }
+				{ o = w == "random" ? int(rand() * 16) * 4096 : 0
+				  printf "%s write %d 4096\n", d, $2 * 65536 + o }'
 		echo "$2 close"
 	} > "$1"
 }
@@ -49,27 +56,31 @@ replay() {
 		{ cat "$WORK/fio.out"; return 1; }
 }
 
-stat_now() { cat "/sys/block/$DEVN/stat"; }
-# delta BEFORE AFTER: the counters that tell what was written.
+stat_now() { cat "/sys/block/$DEVN/stat" "/sys/block/$MDEVN/stat" | tr '\n' ' '; }
+# delta BEFORE AFTER: the counters that tell what was read and written.
 delta() {
-	echo "$1 $2" | awk '{ n = NF / 2
-		printf "writes %d (%d KiB), discards %d (%d KiB), flushes %d",
+	echo "$1 $2" | awk '{ n = NF / 2; m = n / 2
+		printf "data: reads %d (%d KiB), writes %d (%d KiB), discards %d (%d KiB), flushes %d; metadata: writes %d (%d KiB)",
+			$(n+1) - $1, ($(n+3) - $3) / 2,
 			$(n+5) - $5, ($(n+7) - $7) / 2, $(n+12) - $12, ($(n+14) - $14) / 2,
-			$(n+16) - $16 }'
+			$(n+16) - $16, $(n+m+5) - $(m+5), ($(n+m+7) - $(m+7)) / 2 }'
 }
 
 trace_start() {
 	TRACE_PID=""
 	command -v blktrace > /dev/null || return 0
-	blktrace -d "$DATA" -a queue -o "$WORK/trace" -D "$WORK" > /dev/null 2>&1 &
+	blktrace -d "$DATA" -o trace -D "$WORK" > "$WORK/blktrace.out" 2>&1 &
 	TRACE_PID=$!
 	sleep 1
+	kill -0 "$TRACE_PID" 2> /dev/null && return 0
+	echo "    blktrace failed: $(tail -n 3 "$WORK/blktrace.out")"
+	TRACE_PID=""
 }
 # Requests queued on the data disk, by type, with their total size.
 trace_stop() {
 	[ -n "$TRACE_PID" ] || return 0
 	kill -INT "$TRACE_PID"; wait "$TRACE_PID"
-	blkparse -q -i "$WORK/trace" -D "$WORK" -f '%a %d %n\n' 2> /dev/null |
+	blkparse -q -i trace -D "$WORK" -f '%a %d %n\n' 2> /dev/null |
 		awk '$1 == "Q" { n[$2]++; s[$2] += $3 }
 			END { for (t in n) printf "    queued %-4s %6d requests %8d KiB\n", t, n[t], s[t] / 2 }' | sort
 	rm -f "$WORK"/trace.*
