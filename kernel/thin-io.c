@@ -11,11 +11,16 @@
  * written by the bio), so a crash never exposes stale data through a
  * committed mapping.
  *
- * A write that stays inside its block is sent to the new block at once,
- * while kcopyd zeroes (or copies from the shared block) only the sectors
- * around it; the bio is ended once every piece succeeded and the mapping is
- * inserted. Other writes wait for a whole-block zero or copy and are issued
- * after the mapping is inserted (dm-thin 6.1 does that for all writes).
+ * A write that covers its block, or one end of it, is sent to the new block
+ * at once, while kcopyd zeroes (or copies from the shared block) the one
+ * region it leaves; the bio is ended once every piece succeeded and the
+ * mapping is inserted. Other writes (one in the middle of its block) wait
+ * for a whole-block zero or copy and are issued after the mapping is
+ * inserted, as dm-thin 6.1 does for every partial write: filling the two
+ * regions around them would cost the data device one request more than
+ * that, and a zeroing request costs a disk (or the file under a virtual
+ * disk) about as much whatever its length. So the data device never gets
+ * more requests, nor more bytes, than under dm-thin.
  */
 #include <linux/blkdev.h>
 
@@ -85,6 +90,16 @@ static bool write_within_block(struct pool *pool, struct bio *bio)
 
 	return bio_op(bio) == REQ_OP_WRITE && bio_has_data(bio) &&
 	       offset + bio_sectors(bio) <= pool->sectors_per_block;
+}
+
+/* A write inside its block that leaves at most one region of it unwritten. */
+static bool leaves_one_region(struct pool *pool, struct bio *bio)
+{
+	sector_t begin = ctpool_sector_in_block(pool, bio->bi_iter.bi_sector);
+
+	return write_within_block(pool, bio) &&
+	       (begin == 0 ||
+		begin + bio_sectors(bio) == pool->sectors_per_block);
 }
 
 static bool covers_block(struct pool *pool, struct bio *bio)
@@ -196,10 +211,10 @@ static void fill_region(struct ct_job *job, const data_block_t *from,
 }
 
 /*
- * A write inside the new block: fill what the bio does not cover (0, 1 or
- * 2 regions; zeroes, or the shared block's data when from is set) while the
- * bio writes the rest. The regions and the bio never overlap, so they need
- * no ordering among themselves; the mapping waits for all of them.
+ * A write inside the new block that leaves at most one region of it: fill
+ * that (zeroes, or the shared block's data when from is set) while the bio
+ * writes the rest. The region and the bio never overlap, so they need no
+ * ordering; the mapping waits for both.
  */
 static void start_write_into(struct ct_job *job, const data_block_t *from)
 {
@@ -338,7 +353,7 @@ static void provision(struct thin_c *tc, struct bio *bio, thin_block_t vblock)
 	}
 
 	if (pool->pf.zero_new_blocks) {
-		if (write_within_block(pool, bio))
+		if (leaves_one_region(pool, bio))
 			start_write_into(new_job(tc, bio, vblock, b), NULL);
 		else
 			start_zero(new_job(tc, bio, vblock, b));
@@ -369,7 +384,7 @@ static void break_sharing(struct thin_c *tc, struct bio *bio,
 		alloc_failed(pool, bio, r);
 		return;
 	}
-	if (write_within_block(pool, bio))
+	if (leaves_one_region(pool, bio))
 		start_write_into(new_job(tc, bio, vblock, b), &old);
 	else
 		start_copy(new_job(tc, bio, vblock, b), old);
