@@ -107,6 +107,8 @@ static void destroy_pool(struct pool *pool)
 		destroy_workqueue(pool->wq);
 	if (pool->copier)
 		dm_kcopyd_client_destroy(pool->copier);
+	if (pool->zeroer)
+		dm_io_client_destroy(pool->zeroer);
 	ctpool_jobs_exit(pool);
 	if (pool->tmd) {
 		int r = thin_metadata_close(pool->tmd);
@@ -203,6 +205,13 @@ static struct pool *create_pool(struct mapped_device *pool_md,
 		r = PTR_ERR(pool->copier);
 		pool->copier = NULL;
 		*error = "Error creating pool's kcopyd client";
+		goto bad;
+	}
+	pool->zeroer = dm_io_client_create();
+	if (IS_ERR(pool->zeroer)) {
+		r = PTR_ERR(pool->zeroer);
+		pool->zeroer = NULL;
+		*error = "Error creating pool's dm-io client";
 		goto bad;
 	}
 	pool->wq = alloc_ordered_workqueue("ctpool", WQ_MEM_RECLAIM);

@@ -16,6 +16,7 @@
 
 #include <linux/device-mapper.h>
 #include <linux/dm-kcopyd.h>
+#include <linux/dm-io.h>
 #include <linux/workqueue.h>
 #include <linux/bio.h>
 #include <linux/list.h>
@@ -92,6 +93,7 @@ struct pool {
 
 	struct ct_cells cells;
 	struct dm_kcopyd_client *copier;
+	struct dm_io_client *zeroer;	/* writes zeroes into new blocks */
 	mempool_t job_pool;
 	struct ct_passdown passdown;
 };

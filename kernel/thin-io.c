@@ -11,18 +11,15 @@
  * written by the bio), so a crash never exposes stale data through a
  * committed mapping.
  *
- * A write that covers its block, or one end of it, is sent to the new block
- * at once, while kcopyd zeroes (or copies from the shared block) the one
- * region it leaves; the bio is ended once every piece succeeded and the
- * mapping is inserted. Other writes (one in the middle of its block) wait
- * for a whole-block zero or copy and are issued after the mapping is
- * inserted, as dm-thin 6.1 does for every partial write: filling the two
- * regions around them would cost the data device one request more than
- * that, and a zeroing request costs a disk (or the file under a virtual
- * disk) about as much whatever its length. So the data device never gets
- * more requests, nor more bytes, than under dm-thin.
+ * A write that stays inside its block is sent to the new block at once,
+ * while the sectors around it are zeroed (or copied from the shared block);
+ * the bio is ended once every piece succeeded and the mapping is inserted.
+ * Other writes wait for a whole-block zero or copy and are issued after the
+ * mapping is inserted (dm-thin 6.1 does that for all partial writes, which
+ * makes a write wait for the zeroing or copy before it even starts).
  */
 #include <linux/blkdev.h>
+#include <linux/ioprio.h>
 
 #include "pool.h"
 
@@ -44,8 +41,13 @@ struct ct_job {
 	int err;		/* set by any piece that failed */
 };
 
+/* The zero page, over and over: what zeroing writes. */
+static struct page_list zero_pages;
+
 int ctpool_jobs_init(struct pool *pool)
 {
+	zero_pages.next = &zero_pages;
+	zero_pages.page = ZERO_PAGE(0);
 	return mempool_init_kmalloc_pool(&pool->job_pool, MIN_JOBS,
 					 sizeof(struct ct_job));
 }
@@ -90,16 +92,6 @@ static bool write_within_block(struct pool *pool, struct bio *bio)
 
 	return bio_op(bio) == REQ_OP_WRITE && bio_has_data(bio) &&
 	       offset + bio_sectors(bio) <= pool->sectors_per_block;
-}
-
-/* A write inside its block that leaves at most one region of it unwritten. */
-static bool leaves_one_region(struct pool *pool, struct bio *bio)
-{
-	sector_t begin = ctpool_sector_in_block(pool, bio->bi_iter.bi_sector);
-
-	return write_within_block(pool, bio) &&
-	       (begin == 0 ||
-		begin + bio_sectors(bio) == pool->sectors_per_block);
 }
 
 static bool covers_block(struct pool *pool, struct bio *bio)
@@ -172,6 +164,36 @@ static void send_bio(struct ct_job *job)
 	submit_bio_noacct(bio);
 }
 
+static void zero_done(unsigned long error, void *context)
+{
+	piece_done(context, error ? -EIO : 0);
+}
+
+/*
+ * Zero a region of the new block with plain writes of zeroes, as dm-thin
+ * 6.1 ends up doing (its zeroing goes through the pool device, which takes
+ * no WRITE_ZEROES). Not WRITE_ZEROES: where the data device turns that into
+ * deallocation (a hole punched in the file under a virtual disk, an unmap
+ * in a thin LUN), each request is a filesystem or array operation that
+ * waits for all other I/O to the file, costs as much whatever its length,
+ * and leaves the block to be allocated again by the write that follows.
+ */
+static void zero_region(struct ct_job *job, struct dm_io_region *to)
+{
+	struct dm_io_request req = {
+		.bi_opf = REQ_OP_WRITE,
+		.mem.type = DM_IO_PAGE_LIST,
+		.mem.ptr.pl = &zero_pages,
+		.notify.fn = zero_done,
+		.notify.context = job,
+		.client = job->pool->zeroer,
+	};
+	int r = dm_io(&req, 1, to, NULL, IOPRIO_DEFAULT);
+
+	if (r)
+		piece_done(job, r);
+}
+
 static void data_region(struct pool *pool, struct dm_io_region *r,
 			data_block_t b, sector_t offset, sector_t count)
 {
@@ -187,7 +209,7 @@ static void start_zero(struct ct_job *job)
 
 	data_region(pool, &to, job->data_block, 0, pool->sectors_per_block);
 	atomic_set(&job->pending, 1);
-	dm_kcopyd_zero(pool->copier, 1, &to, 0, copy_done, job);
+	zero_region(job, &to);
 }
 
 /*
@@ -203,7 +225,7 @@ static void fill_region(struct ct_job *job, const data_block_t *from,
 
 	data_region(pool, &dst, job->data_block, offset, count);
 	if (!from) {
-		dm_kcopyd_zero(pool->copier, 1, &dst, 0, copy_done, job);
+		zero_region(job, &dst);
 		return;
 	}
 	data_region(pool, &src, *from, offset, count);
@@ -211,10 +233,10 @@ static void fill_region(struct ct_job *job, const data_block_t *from,
 }
 
 /*
- * A write inside the new block that leaves at most one region of it: fill
- * that (zeroes, or the shared block's data when from is set) while the bio
- * writes the rest. The region and the bio never overlap, so they need no
- * ordering; the mapping waits for both.
+ * A write inside the new block: fill what the bio does not cover (0, 1 or
+ * 2 regions; zeroes, or the shared block's data when from is set) while the
+ * bio writes the rest. The regions and the bio never overlap, so they need
+ * no ordering among themselves; the mapping waits for all of them.
  */
 static void start_write_into(struct ct_job *job, const data_block_t *from)
 {
@@ -269,7 +291,7 @@ static void start_origin_copy(struct ct_job *job)
 		    pool->sectors_per_block - len);
 	atomic_set(&job->pending, 2);
 	dm_kcopyd_copy(pool->copier, &from, 1, &to, 0, copy_done, job);
-	dm_kcopyd_zero(pool->copier, 1, &rest, 0, copy_done, job);
+	zero_region(job, &rest);
 }
 
 static void free_job(struct ct_job *job)
@@ -353,7 +375,7 @@ static void provision(struct thin_c *tc, struct bio *bio, thin_block_t vblock)
 	}
 
 	if (pool->pf.zero_new_blocks) {
-		if (leaves_one_region(pool, bio))
+		if (write_within_block(pool, bio))
 			start_write_into(new_job(tc, bio, vblock, b), NULL);
 		else
 			start_zero(new_job(tc, bio, vblock, b));
@@ -384,7 +406,7 @@ static void break_sharing(struct thin_c *tc, struct bio *bio,
 		alloc_failed(pool, bio, r);
 		return;
 	}
-	if (leaves_one_region(pool, bio))
+	if (write_within_block(pool, bio))
 		start_write_into(new_job(tc, bio, vblock, b), &old);
 	else
 		start_copy(new_job(tc, bio, vblock, b), old);
