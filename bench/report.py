@@ -25,6 +25,12 @@ import sys
 import tempfile
 
 TARGET_NAMES = {"raw": "raw", "kernel": "kernel dm-thin", "ours": "ctpool"}
+DISK_LABELS = {
+    "plain": "plain virtio disks: writing zeroes costs what writing data costs "
+             "(a WRITE_ZEROES request is what the host makes of it), discards punch holes",
+    "detect-zeroes": "detect-zeroes=unmap: QEMU turns every write of zeroes into a "
+                     "hole punch, so block zeroing is nearly free (unlike a real disk)",
+}
 
 
 class Run:
@@ -206,13 +212,17 @@ def report(run, args):
     # Markdown
     m = run.meta
     arrow = {"higher": "↑", "lower": "↓"}
-    lines = ["# ctpool benchmark: raw disk vs kernel dm-thin vs ctpool", ""]
+    disks = DISK_LABELS.get(args.disks, args.disks or "not recorded")
+    lines = ["# ctpool benchmark: raw disk vs kernel dm-thin vs ctpool (%s disks)"
+             % (args.disks or "?"), ""]
     lines.append("Emulated guest (QEMU TCG) on a shared, loaded host: absolute figures are "
                  "meaningless; only the ratios within this one run mean anything, and those "
                  "only roughly (see the ranges). Figures: median of %d repetition(s). "
                  "↑ higher is better, ↓ lower is better. ours/kernel > 1 means ctpool's "
                  "figure is larger (better for ↑ rows, worse for ↓ rows). Each repetition "
-                 "runs the three targets back to back (order rotated per repetition); a "
+                 "runs the targets back to back, in the reverse order every other repetition "
+                 "(raw kernel ours, ours kernel raw, ...: with an even count no row depends "
+                 "on the order); a "
                  "ratio is the median of the per-repetition ratios, with their range in "
                  "parentheses, except where the raw figure is borrowed from another row "
                  "(ratio of the medians)." % reps)
@@ -221,6 +231,7 @@ def report(run, args):
                        ("ctpool", "ctpool module"), ("guest", "guest"), ("params", "parameters")):
         if key in m:
             lines.append("- %s: %s" % (label, m[key]))
+    lines.append("- disks: %s%s" % (disks, " (QEMU `%s`)" % m["disks"] if "disks" in m else ""))
     lines.append("- command: `%s`" % args.command)
     if args.info:
         lines.append("- run: %s" % args.info)
@@ -249,7 +260,7 @@ def report(run, args):
     with open(args.out + ".md", "w") as fh:
         fh.write("\n".join(lines))
 
-    chart(rows, args.out + ".png", m, reps)
+    chart(rows, args.out + ".png", m, reps, args.disks or "?")
 
     # Console summary.
     print("\n%-12s %-7s %10s %10s %10s %8s %8s" % ("workload", "unit", "raw", "kernel",
@@ -268,7 +279,7 @@ def report(run, args):
         print("note: " + n)
 
 
-def chart(rows, path, meta, reps):
+def chart(rows, path, meta, reps, disks):
     data = [r for r in rows if r["ok"] is not None]
     vals = [v for r in data for v in r["ok"][:3] if v is not None]
     if not data:
@@ -293,7 +304,7 @@ def chart(rows, path, meta, reps):
         hi = max(max(vals), 1) * 1.6
         gp = os.path.join(tmp, "chart.gp")
         title = ("ctpool / kernel dm-thin: median of %d per-repetition ratio(s), bars = their range; "
-                 "%s (TCG guest: ratios only)" % (reps, meta.get("date", "")))
+                 "%s disks; %s (TCG guest: ratios only)" % (reps, disks, meta.get("date", "")))
         with open(gp, "w") as fh:
             fh.write("""
 set terminal pngcairo size 1400,700 font ",10" noenhanced
@@ -334,6 +345,7 @@ def main():
     ap.add_argument("--command", default="make bench")
     ap.add_argument("--commit", default="")
     ap.add_argument("--info", default="", help="e.g. guests booted and duration")
+    ap.add_argument("--disks", default="", help="plain or detect-zeroes (BENCH_DISKS)")
     args = ap.parse_intermixed_args()
     run = Run()
     run.parse(args.logs)

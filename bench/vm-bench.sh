@@ -54,6 +54,7 @@ defwl dmsetup_ms  big     ms    lower  n/a     "a dmsetup call (info): process s
 defwl snap_ms     big     ms    lower  n/a     "create_snap latency, origin with NMAP mappings (BIG thin)"
 defwl snapdel_ms  big     ms    lower  n/a     "delete of that snapshot"
 defwl discard_ms  big     ms    lower  run     "blkdiscard of a whole SIZE thin (all provisioned)"
+defwl fragdisc_ms frag    ms    lower  n/a     "blkdiscard of a SIZE thin provisioned by random 4k writes (fragmented), passdown"
 defwl probe_p99   big     us    lower  n/a     "randread 4k clat p99 on another thin, idle"
 defwl delete_ms   big     ms    lower  n/a     "delete of a thin with NMAP mappings (BIG)"
 defwl delete_p99  big     us    lower  n/a     "randread 4k clat p99 on another thin during that delete"
@@ -61,7 +62,7 @@ defwl delete_max  big     ms    lower  n/a     "randread 4k clat max on another 
 defwl prov64_b512 main512 MiB/s higher =prov64 "provisioning randwrite 64k (new blocks), 512k pool blocks"
 defwl over64_b512 main512 MiB/s higher =over64 "overwrite randwrite 64k (provisioned), 512k pool blocks"
 defwl read64_b512 main512 MiB/s higher =read64 "randread 64k (provisioned), 512k pool blocks"
-ALL_GROUPS="main64 seq zero nozero cow multi fsync big main512"
+ALL_GROUPS="main64 seq zero nozero cow frag multi fsync big main512"
 
 # group_cells GROUP TARGET: the workloads that GROUP measures on TARGET.
 group_cells() {
@@ -107,8 +108,11 @@ fill() {
 }
 
 # mk_iolog FILE DEV NBLOCKS BLOCK_BYTES [sync] [LIMIT]: a fio replay log of one
-# 4k write at the start of each block, in a fixed random order; "sync" adds an
-# fsync after each write. LIMIT keeps only the first LIMIT writes.
+# 4k write into each block, at a random 4k offset in it, in a fixed random
+# order (random offsets: a write at the start or end of a block leaves one
+# region of it to zero or copy, one in the middle two, and targets may treat
+# the cases differently); "sync" adds an fsync after each write. LIMIT keeps
+# only the first LIMIT writes.
 mk_iolog() {
 	local f=$1 dev=$2 n=$3 bb=$4 sync=${5:-} limit=${6:-0}
 	{
@@ -118,8 +122,9 @@ mk_iolog() {
 		# (no shuf: /dev/fd, which its --random-source would need, is absent)
 		awk -v n="$n" 'BEGIN { srand(42); for (i = 0; i < n; i++) printf "%.9f %d\n", rand(), i }' |
 			sort -n | awk -v d="$dev" -v bb="$bb" -v s="$sync" -v lim="$limit" '
+				BEGIN { srand(43) }
 				lim > 0 && NR > lim { exit }
-				{ printf "%s write %d 4096\n", d, $2 * bb
+				{ printf "%s write %d 4096\n", d, $2 * bb + int(rand() * bb / 4096) * 4096
 				  if (s == "sync") printf "%s sync 0 0\n", d }'
 		echo "$dev close"
 	} > "$f"
@@ -262,6 +267,25 @@ g_cow() {
 	s=/dev/mapper/$P-t3
 	need mk_iolog "$WORK/cow.log" "$s" "$n" 65536
 	measure cow_snap replay write_iops "$WORK/cow.log" 16
+}
+
+# A thin whose blocks were provisioned in random order (one 4k write each),
+# so that its data blocks are scattered: a whole-thin discard finds no two
+# virtual neighbours in neighbouring data blocks, and passes one discard per
+# block down to the data disk.
+g_frag() {
+	local t n=$(( $(to_bytes "$SIZE") / 65536 )) t0 v
+	need pool_fresh 128
+	t=$(mkthin 1 "$SIZE") || need false
+	need mk_iolog "$WORK/frag.log" "$t" "$n" 65536
+	need fio --name=frag --ioengine=libaio --direct=1 --iodepth=16 \
+		--read_iolog="$WORK/frag.log" --replay_no_stall=1 --output-format=terse \
+		--output="$WORK/frag.out"
+	[ "$(mapped_sectors "$P-t1")" = $(( n * 128 )) ] || need false "thin 1 not fully mapped"
+	dmsetup status "$P-pool" > /dev/null || need false "pool status"   # commits
+	t0=$(now_us)
+	if blkdiscard "$t"; then v=$(elapsed_ms "$t0"); else v=error; fi
+	res fragdisc_ms "$v"
 }
 
 g_multi() {
@@ -437,6 +461,7 @@ done
 out "meta kernel $(uname -r)"
 out "meta fio $(fio --version)"
 out "meta date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+out "meta disks ${VM_DISK_OPTS:-unknown}"
 out "meta guest $(nproc) vCPU, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB, TCG"
 out "meta params reps=$REPS quick=$QUICK size=$SIZE big=$BIG runtime=${RT}s targets=$TARGETS"
 
@@ -461,10 +486,12 @@ done
 
 # The scratch disks are sparse files on the host: the first write to any
 # region costs the host an allocation. Write them once so that whoever runs
-# first is not penalised. Not with zeros: the harness's drives have
-# detect-zeroes=unmap, which turns zero writes into hole punches. (For the
-# same reason block zeroing and discards punch holes again during the run;
-# both pool targets see that alike.)
+# first is not penalised. Not with zeros: with detect-zeroes=unmap (the
+# harness's default, BENCH_DISKS=detect-zeroes) QEMU turns zero writes into
+# hole punches. On plain disks (the default here) block zeroing is a
+# WRITE_ZEROES request (a hole punch or a written range on the host, as the
+# host decides) or written zeroes: what a real disk would do. Discards punch
+# holes again during the run either way; both pool targets see that alike.
 log "pre-writing the scratch disks ($(( $(blockdev --getsize64 "$META") >> 20 )) + $(( $(blockdev --getsize64 "$DATA") >> 20 )) MiB)"
 fill "$META" "$DATA" 2> /dev/null || note "pre-write of the scratch disks failed"
 
@@ -502,8 +529,14 @@ for g in $BGROUPS; do
 	case $g in big) limit=$(( QUICK == 1 ? 600 : 1200 )) ;; *) limit=$(( QUICK == 1 ? 300 : 600 )) ;; esac
 	for ((rep = 1; rep <= REPS; rep++)); do
 		for ((k = 0; k < nt; k++)); do
-			# Rotate the order each repetition, so drift hits all alike.
-			t=${tlist[$(( (k + rep - 1) % nt ))]}
+			# Reverse the order every other repetition (K O, O K, ...):
+			# with an even number of repetitions every target runs first
+			# and last equally often, so no row depends on the order.
+			if [ $((rep % 2)) -eq 1 ]; then
+				t=${tlist[$k]}
+			else
+				t=${tlist[$((nt - 1 - k))]}
+			fi
 			[ -z "${SKIP["$g $t $rep"]:-}" ] || continue
 			cells=$(group_cells "$g" "$t")
 			[ -n "$cells" ] || continue

@@ -85,6 +85,7 @@ static int flush_data_dev(void *context)
 {
 	struct pool *pool = context;
 
+	ctpool_passdown_before_commit(pool);
 	return blkdev_issue_flush(pool->data_bdev);
 }
 
@@ -106,6 +107,8 @@ static void destroy_pool(struct pool *pool)
 		destroy_workqueue(pool->wq);
 	if (pool->copier)
 		dm_kcopyd_client_destroy(pool->copier);
+	if (pool->zeroer)
+		dm_io_client_destroy(pool->zeroer);
 	ctpool_jobs_exit(pool);
 	if (pool->tmd) {
 		int r = thin_metadata_close(pool->tmd);
@@ -116,6 +119,7 @@ static void destroy_pool(struct pool *pool)
 	}
 	if (pool->bm)
 		pd_bm_destroy(pool->bm);
+	ctpool_passdown_exit(pool);
 	if (pool->cells.wake)
 		ct_cells_exit(&pool->cells);
 	kfree(pool);
@@ -166,6 +170,11 @@ static struct pool *create_pool(struct mapped_device *pool_md,
 		*error = "Error creating pool's mapping mempool";
 		goto bad;
 	}
+	r = ctpool_passdown_init(pool);
+	if (r) {
+		*error = "Error allocating memory for pool";
+		goto bad;
+	}
 
 	r = pd_bm_bufio_create(mbdev, METADATA_MAX_HELD, &pool->bm);
 	if (r) {
@@ -196,6 +205,13 @@ static struct pool *create_pool(struct mapped_device *pool_md,
 		r = PTR_ERR(pool->copier);
 		pool->copier = NULL;
 		*error = "Error creating pool's kcopyd client";
+		goto bad;
+	}
+	pool->zeroer = dm_io_client_create();
+	if (IS_ERR(pool->zeroer)) {
+		r = PTR_ERR(pool->zeroer);
+		pool->zeroer = NULL;
+		*error = "Error creating pool's dm-io client";
 		goto bad;
 	}
 	pool->wq = alloc_ordered_workqueue("ctpool", WQ_MEM_RECLAIM);

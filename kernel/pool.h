@@ -16,6 +16,7 @@
 
 #include <linux/device-mapper.h>
 #include <linux/dm-kcopyd.h>
+#include <linux/dm-io.h>
 #include <linux/workqueue.h>
 #include <linux/bio.h>
 #include <linux/list.h>
@@ -36,6 +37,23 @@ enum pool_mode {
 
 struct pool_c;
 struct thin_c;
+
+struct ct_data_range {
+	data_block_t begin, end;
+};
+
+/*
+ * Discards passed down to the data device (discard.c). The data blocks they
+ * cover are free in the current transaction, so nobody is given them before
+ * the next commit; every commit waits for those in flight first.
+ */
+struct ct_passdown {
+	struct ct_data_range *ranges;	/* worker only: collected, not sent */
+	unsigned int nr;
+	atomic_t in_flight;		/* sent, not ended */
+	wait_queue_head_t wait;		/* for in_flight to reach 0 */
+	unsigned long commits;		/* commits begun, under the root lock */
+};
 
 struct pool {
 	struct list_head list;		/* in the pool table */
@@ -75,7 +93,9 @@ struct pool {
 
 	struct ct_cells cells;
 	struct dm_kcopyd_client *copier;
+	struct dm_io_client *zeroer;	/* writes zeroes into new blocks */
 	mempool_t job_pool;
+	struct ct_passdown passdown;
 };
 
 struct pool_c {
@@ -175,6 +195,10 @@ void ctpool_remap(struct pool *pool, struct bio *bio, data_block_t b);
 void ctpool_release_hold(struct pool *pool, struct bio *bio);
 
 /* ---- discard.c ---- */
+int ctpool_passdown_init(struct pool *pool);
+void ctpool_passdown_exit(struct pool *pool);
+/* Called by every commit before it writes: see struct ct_passdown. */
+void ctpool_passdown_before_commit(struct pool *pool);
 void ctpool_process_discard(struct thin_c *tc, struct bio *bio);
 
 #endif

@@ -12,12 +12,14 @@
  * committed mapping.
  *
  * A write that stays inside its block is sent to the new block at once,
- * while kcopyd zeroes (or copies from the shared block) only the sectors
- * around it; the bio is ended once every piece succeeded and the mapping is
- * inserted. Other writes wait for a whole-block zero or copy and are issued
- * after the mapping is inserted (dm-thin 6.1 does that for all writes).
+ * while the sectors around it are zeroed (or copied from the shared block);
+ * the bio is ended once every piece succeeded and the mapping is inserted.
+ * Other writes wait for a whole-block zero or copy and are issued after the
+ * mapping is inserted (dm-thin 6.1 does that for all partial writes, which
+ * makes a write wait for the zeroing or copy before it even starts).
  */
 #include <linux/blkdev.h>
+#include <linux/ioprio.h>
 
 #include "pool.h"
 
@@ -39,8 +41,13 @@ struct ct_job {
 	int err;		/* set by any piece that failed */
 };
 
+/* The zero page, over and over: what zeroing writes. */
+static struct page_list zero_pages;
+
 int ctpool_jobs_init(struct pool *pool)
 {
+	zero_pages.next = &zero_pages;
+	zero_pages.page = ZERO_PAGE(0);
 	return mempool_init_kmalloc_pool(&pool->job_pool, MIN_JOBS,
 					 sizeof(struct ct_job));
 }
@@ -157,6 +164,36 @@ static void send_bio(struct ct_job *job)
 	submit_bio_noacct(bio);
 }
 
+static void zero_done(unsigned long error, void *context)
+{
+	piece_done(context, error ? -EIO : 0);
+}
+
+/*
+ * Zero a region of the new block with plain writes of zeroes, as dm-thin
+ * 6.1 ends up doing (its zeroing goes through the pool device, which takes
+ * no WRITE_ZEROES). Not WRITE_ZEROES: where the data device turns that into
+ * deallocation (a hole punched in the file under a virtual disk, an unmap
+ * in a thin LUN), each request is a filesystem or array operation that
+ * waits for all other I/O to the file, costs as much whatever its length,
+ * and leaves the block to be allocated again by the write that follows.
+ */
+static void zero_region(struct ct_job *job, struct dm_io_region *to)
+{
+	struct dm_io_request req = {
+		.bi_opf = REQ_OP_WRITE,
+		.mem.type = DM_IO_PAGE_LIST,
+		.mem.ptr.pl = &zero_pages,
+		.notify.fn = zero_done,
+		.notify.context = job,
+		.client = job->pool->zeroer,
+	};
+	int r = dm_io(&req, 1, to, NULL, IOPRIO_DEFAULT);
+
+	if (r)
+		piece_done(job, r);
+}
+
 static void data_region(struct pool *pool, struct dm_io_region *r,
 			data_block_t b, sector_t offset, sector_t count)
 {
@@ -172,7 +209,7 @@ static void start_zero(struct ct_job *job)
 
 	data_region(pool, &to, job->data_block, 0, pool->sectors_per_block);
 	atomic_set(&job->pending, 1);
-	dm_kcopyd_zero(pool->copier, 1, &to, 0, copy_done, job);
+	zero_region(job, &to);
 }
 
 /*
@@ -188,7 +225,7 @@ static void fill_region(struct ct_job *job, const data_block_t *from,
 
 	data_region(pool, &dst, job->data_block, offset, count);
 	if (!from) {
-		dm_kcopyd_zero(pool->copier, 1, &dst, 0, copy_done, job);
+		zero_region(job, &dst);
 		return;
 	}
 	data_region(pool, &src, *from, offset, count);
@@ -254,7 +291,7 @@ static void start_origin_copy(struct ct_job *job)
 		    pool->sectors_per_block - len);
 	atomic_set(&job->pending, 2);
 	dm_kcopyd_copy(pool->copier, &from, 1, &to, 0, copy_done, job);
-	dm_kcopyd_zero(pool->copier, 1, &rest, 0, copy_done, job);
+	zero_region(job, &rest);
 }
 
 static void free_job(struct ct_job *job)

@@ -16,7 +16,7 @@ shift 2
 mkdir -p "$CTL/logs"
 [ -f "$CTL/env" ] && . "$CTL/env"   # VM_DISKS, VM_TEST_TIMEOUT written by the host
 TEST_TIMEOUT=${VM_TEST_TIMEOUT:-600}
-export VM_DISKS
+export VM_DISKS VM_DISK_OPTS
 
 dmesg > "$CTL/logs/boot.dmesg"
 dmesg -C

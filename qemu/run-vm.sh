@@ -16,6 +16,11 @@
 #   --mem MB           guest memory (default 2048)
 #   --smp N            guest CPUs (default 2)
 #   --append ARGS      more kernel command line (e.g. slab_nomerge); repeatable
+#   --plain-disks      scratch disks behave like disks: cache=none, discards
+#                      punch holes in the sparse file, but no detect-zeroes
+#                      (writing zeroes costs what writing data costs). Also
+#                      VM_PLAIN_DISKS=1. Default: detect-zeroes=unmap, which
+#                      turns every write of zeroes into a cheap hole punch.
 #
 # The guest sees the host's root filesystem (read-only, with a tmpfs overlay),
 # so SCRIPT is given by its host path. Results come back through a writable 9p
@@ -33,6 +38,7 @@ BAD_DMESG='(^|[^[:alnum:]_])(BUG|WARNING)([^[:alnum:]_]|$)|Oops|general protecti
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 
 disks=() timeout="" test_timeout=600 mem=2048 smp=2 mode=single append=""
+plain_disks=${VM_PLAIN_DISKS:-0}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--disk) disks+=("$2"); shift 2 ;;
@@ -41,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--append) append="$append $2"; shift 2 ;;
+	--plain-disks) plain_disks=1; shift ;;
 	--tests) mode=multi; shift ;;
 	--shell) mode=shell; shift ;;
 	-h|--help) usage ;;
@@ -92,13 +99,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+drive_opts=format=raw,if=virtio,cache=none,discard=unmap
+if [ "$plain_disks" = 1 ]; then
+	drive_opts=$drive_opts,detect-zeroes=off
+else
+	drive_opts=$drive_opts,detect-zeroes=unmap
+fi
 drive_args=() guest_disks="" letter=({a..z})
 for i in "${!disks[@]}"; do
 	truncate -s "${disks[$i]}" "$work/disk$i.img"
-	drive_args+=(-drive "file=$work/disk$i.img,format=raw,if=virtio,cache=none,discard=unmap,detect-zeroes=unmap")
+	drive_args+=(-drive "file=$work/disk$i.img,$drive_opts")
 	guest_disks="$guest_disks /dev/vd${letter[$i]}"
 done
 echo "VM_DISKS='${guest_disks# }'" > "$ctl/env"
+echo "VM_DISK_OPTS='$drive_opts'" >> "$ctl/env"
 
 case $mode in
 single) printf 'exec bash %q %q single' "$HERE/guest-run.sh" /ctl > "$ctl/job"

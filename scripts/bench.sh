@@ -5,12 +5,18 @@
 # quick.{md,csv,png}), the guest's log next to them (.log).
 #
 # env:
-#   BENCH_REPS=N          repetitions of each measurement, median reported (3)
-#   BENCH_QUICK=1         small sizes, short runtimes, 1 rep unless BENCH_REPS
+#   BENCH_REPS=N          repetitions of each measurement, median reported (4;
+#                         even, so the alternating target order balances)
+#   BENCH_QUICK=1         small sizes, short runtimes, 2 reps unless BENCH_REPS
 #   BENCH_TARGETS="raw kernel ours"   which columns to measure
 #   BENCH_GROUPS="main64 seq ..."     subset of workload groups (default all;
 #                         main64 seq zero nozero cow multi fsync big main512)
 #   BENCH_OUT=PREFIX      output path prefix (default bench/results/latest)
+#   BENCH_DISKS=plain     the guest's disks (default): cache=none, discards
+#                         punch holes, writes of zeroes cost what data costs
+#   BENCH_DISKS=detect-zeroes  the old setting (QEMU turns every write of
+#                         zeroes into a hole punch: zeroing is free); results
+#                         are labelled so, and written to PREFIX-detect-zeroes.*
 #
 # Should the guest die (e.g. an oops in the module under test) or hang, the
 # group it was in is recorded as "error" and a new guest resumes after it;
@@ -21,7 +27,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 
 QUICK=${BENCH_QUICK:-0}
-if [ "$QUICK" = 1 ]; then REPS=${BENCH_REPS:-1}; else REPS=${BENCH_REPS:-3}; fi
+# Even counts by default: the target order is reversed every other
+# repetition (vm-bench.sh), so each target runs first as often as last.
+if [ "$QUICK" = 1 ]; then REPS=${BENCH_REPS:-2}; else REPS=${BENCH_REPS:-4}; fi
 TARGETS=${BENCH_TARGETS:-raw kernel ours}
 BGROUPS=${BENCH_GROUPS:-}
 if [ "$QUICK" = 1 ]; then
@@ -34,10 +42,16 @@ else
 	per_rep=1800
 fi
 case $REPS in ''|*[!0-9]*|0) echo "bench: bad BENCH_REPS '$REPS'" >&2; exit 2 ;; esac
+DISKS=${BENCH_DISKS:-plain}
+case $DISKS in
+plain) plain_disks=1 ;;
+detect-zeroes) plain_disks=0; [ -n "${BENCH_OUT:-}" ] || OUT=$OUT-detect-zeroes ;;
+*) echo "bench: bad BENCH_DISKS '$DISKS' (plain or detect-zeroes)" >&2; exit 2 ;;
+esac
 timeout=$((600 + REPS * per_rep))
 
 command="make bench"
-for v in BENCH_REPS BENCH_QUICK BENCH_TARGETS BENCH_GROUPS; do
+for v in BENCH_REPS BENCH_QUICK BENCH_TARGETS BENCH_GROUPS BENCH_DISKS; do
 	[ -z "${!v:-}" ] || command="$v='${!v}' $command"
 done
 commit=$(git rev-parse --short HEAD 2>/dev/null)
@@ -59,7 +73,7 @@ else
 		echo "bench: dm-ctpool.ko is not built: the ctpool column will be errors" >&2 ;; esac
 fi
 
-echo "bench: reps=$REPS quick=$QUICK targets='$TARGETS' disks 128M+${data_mb}M, VM limit ${timeout}s"
+echo "bench: reps=$REPS quick=$QUICK targets='$TARGETS' disks 128M+${data_mb}M ($DISKS), VM limit ${timeout}s"
 start=$(date +%s)
 vm="" tailer=""
 # Interrupted: stop our guest (run-vm.sh kills its QEMU on TERM) and tailer.
@@ -69,7 +83,7 @@ while :; do
 	boot=$((boot + 1))
 	log=$RUN/boot$(printf %02d "$boot").log
 	[ $boot -eq 1 ] || echo "bench: starting guest #$boot"
-	qemu/run-vm.sh --disk 128M --disk "${data_mb}M" --timeout "$timeout" \
+	VM_PLAIN_DISKS=$plain_disks qemu/run-vm.sh --disk 128M --disk "${data_mb}M" --timeout "$timeout" \
 		--test-timeout $((timeout - 30)) bench/vm-bench.sh \
 		"reps=$REPS" "quick=$QUICK" "targets=$targets" "groups=$BGROUPS" \
 		"skipfile=$RUN/skip" "ko=$RUN/dm-ctpool.ko" > "$log" 2>&1 &
@@ -125,6 +139,6 @@ done
 
 cat "$RUN"/boot*.log > "$OUT.log"
 python3 bench/report.py report --out "$OUT" --targets "$TARGETS" --reps "$REPS" --groups "$BGROUPS" \
-	--command "$command" --commit "$commit" \
+	--command "$command" --commit "$commit" --disks "$DISKS" \
 	--info "$boot guest(s), $(( $(date +%s) - start )) s" "$RUN"/boot*.log || exit 1
 echo "bench: $(( $(date +%s) - start ))s; wrote $OUT.md $OUT.csv $OUT.png"
