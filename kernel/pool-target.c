@@ -459,7 +459,7 @@ static void emit_info(struct pool_c *pc, unsigned int status_flags,
 	if (!r)
 		r = thin_get_metadata_dev_size(tmd, &total_meta);
 	if (!r)
-		r = thin_get_free_data_blocks(tmd, &free_data);
+		r = thin_get_unused_data_blocks(tmd, &free_data);
 	if (!r)
 		r = thin_get_data_dev_size(tmd, &total_data);
 	if (!r)
