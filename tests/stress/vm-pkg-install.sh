@@ -1,5 +1,6 @@
 #!/bin/bash
-# vm-options: --disk 64M --disk 512M
+# Run by make stress (piece "pkg"; qemu/run-vm.sh --disk 64M --disk 512M):
+# the DKMS build alone takes minutes under TCG.
 # The Debian packages as a user installs them (make deb builds them into
 # build/deb): dpkg -i both; DKMS builds dm-ctpool.ko against the installed
 # headers of the running kernel; modprobe resolves its dependencies (dm-bufio,
@@ -8,7 +9,7 @@
 # snapshot cycle; purging both packages leaves nothing of ours behind.
 # The guest's root is the host's under a tmpfs overlay: what dpkg changes here
 # vanishes at power off.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../vm/lib.sh"
 need_disks 2
 
 DEB_DIR=$ROOT/build/deb
