@@ -3,9 +3,10 @@
 # ctpool pool activate --all (what ctpool-activate.service runs at boot): after
 # a teardown that leaves only the state store and the disks (every dm device
 # removed, loop devices detached: what a reboot leaves), it brings back every
-# recorded pool and its volumes with their data; running it again changes
-# nothing; a pool whose disk is missing is reported by name and skipped while
-# the others come up, and comes up once the disk is back.
+# recorded pool and its volumes with their data, loading the targets' module
+# if needed; running it again changes nothing; a pool whose disk is missing
+# is reported by name and skipped while the others come up, and comes up once
+# the disk is back.
 . "$(dirname "$0")/cli-lib.bash"
 load_targets
 
@@ -59,6 +60,26 @@ expect_eq "loop devices attached again, one per file" \
 expect_status 0 "activate --all again (idempotent)" -- ctpool pool activate --all
 expect_eq "still the same devices" "$(our_devices | tr '\n' ' ')" "$(echo "$before" | tr '\n' ' ')"
 expect_eq "no extra loop device" "$(losetup -a | grep -c "$T_WORK" || true)" 2
+
+# At boot nothing has loaded the targets' module yet: activate --all loads it
+# with modprobe (ours installed where make install puts it, for this test only).
+teardown
+if [ "$POOL_TARGET" = thin-pool ]; then
+	mod=dm_thin_pool
+else
+	mod=dm_ctpool installed=/lib/modules/$(uname -r)/updates/dm-ctpool.ko
+	install -D -m 0644 "$ROOT/dm-ctpool.ko" "$installed"
+	depmod -a
+fi
+rmmod "$mod"
+st=0
+ctpool pool activate --all || st=$?
+if [ "$mod" = dm_ctpool ]; then rm -f "$installed"; depmod -a; fi
+expect_eq "activate --all with the targets' module not loaded" "$st" 0
+grep -q "^$mod " /proc/modules || fail "activate --all did not load $mod"
+ok "activate --all loaded $mod"
+data_is disks-dvol p2 || fail "dvol lost its data"
+ok "volumes back after the module was loaded"
 
 # A missing disk: that pool is named in the error, the other one comes up.
 teardown
