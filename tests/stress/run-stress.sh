@@ -98,7 +98,7 @@ wanted powercut && step powercut "$CUTS power cuts" tests/stress/powercut.sh "$C
 wanted fuzz && step fuzz "libFuzzer targets, ${FUZZ_S}s each" make -s fuzz FUZZ_SECONDS="$FUZZ_S"
 # The packages of make deb (the stress target builds them): install in the
 # guest, DKMS build, modprobe, a cycle with the installed tool, purge.
-wanted pkg && vm pkg "Debian packages: install, DKMS build, modprobe, purge" 1800 \
+wanted pkg && vm pkg "Debian packages: install, DKMS build, modprobe, purge" 3600 \
 	--disk 64M --disk 512M -- tests/stress/vm-pkg-install.sh
 
 echo "# make stress summary ($T, level $LEVEL):"
