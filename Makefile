@@ -36,6 +36,7 @@ include qemu/qemu.mk
 include fuzz/fuzz.mk
 include tests/stress/stress.mk
 include bench/bench.mk
+include dist/dist.mk
 
 # Host (no VM) tests: each area adds a fragment tests/host/<area>.mk that appends
 # executables build/tests/host/<name>-test to HOST_TESTS. Each test binary ends

@@ -250,9 +250,13 @@ static void bind_pool(struct pool_c *pc)
 	enum pool_mode mode = pc->adjusted_pf.read_only ? PM_READ_ONLY :
 							  PM_WRITE;
 
-	/* A pool out of space stays so until space shows up. */
-	if (mode == PM_WRITE && (old == PM_OUT_OF_DATA_SPACE ||
-				 old == PM_OUT_OF_METADATA_SPACE))
+	/*
+	 * Out of metadata space stays so until the metadata device grows
+	 * (resize_metadata). Out of data space goes back to write mode with
+	 * the new table, before the data device is grown, as in dm-thin: an
+	 * allocation that still finds no space switches it back.
+	 */
+	if (mode == PM_WRITE && old == PM_OUT_OF_METADATA_SPACE)
 		mode = old;
 
 	pool->ti = pc->ti;
@@ -455,7 +459,7 @@ static void emit_info(struct pool_c *pc, unsigned int status_flags,
 	if (!r)
 		r = thin_get_metadata_dev_size(tmd, &total_meta);
 	if (!r)
-		r = thin_get_free_data_blocks(tmd, &free_data);
+		r = thin_get_unused_data_blocks(tmd, &free_data);
 	if (!r)
 		r = thin_get_data_dev_size(tmd, &total_data);
 	if (!r)

@@ -337,6 +337,35 @@ void ctpool_requeue_retry_list(struct pool *pool)
 	ctpool_wake_worker(pool);
 }
 
+/*
+ * The words of the "switching pool to ... mode" line are dm-thin's, because
+ * people and monitoring grep the kernel log for them: out of metadata space
+ * is logged as read-only, out of data space says what happens to writes.
+ */
+static const char *mode_log_name(enum pool_mode mode)
+{
+	if (mode == PM_OUT_OF_METADATA_SPACE)
+		return "read-only";
+	return ctpool_mode_name(mode);
+}
+
+static const char *mode_log_detail(struct pool *pool, enum pool_mode mode)
+{
+	if (mode != PM_OUT_OF_DATA_SPACE)
+		return "";
+	return pool->pf.error_if_no_space ? " (error IO)" : " (queue IO)";
+}
+
+static bool pool_is_suspended(struct pool *pool)
+{
+	bool suspended;
+
+	spin_lock_irq(&pool->lock);
+	suspended = pool->suspended;
+	spin_unlock_irq(&pool->lock);
+	return suspended;
+}
+
 void ctpool_set_mode(struct pool *pool, enum pool_mode mode)
 {
 	enum pool_mode old = pool->mode;
@@ -375,18 +404,19 @@ void ctpool_set_mode(struct pool *pool, enum pool_mode mode)
 		if (old == PM_OUT_OF_DATA_SPACE)
 			cancel_delayed_work(&pool->no_space_timeout);
 		thin_metadata_set_read_write(pool->tmd);
-		ctpool_requeue_retry_list(pool);
+		/*
+		 * A table being bound (preresume) may not have grown the
+		 * data device yet: held writes go back in pool_resume.
+		 */
+		if (!pool_is_suspended(pool))
+			ctpool_requeue_retry_list(pool);
 		break;
 	}
 
 	if (mode == old)
 		return;
-	if (mode == PM_WRITE)
-		DMINFO("%s: switching pool to %s mode", pool_name(pool),
-		       ctpool_mode_name(mode));
-	else
-		DMWARN("%s: switching pool to %s mode", pool_name(pool),
-		       ctpool_mode_name(mode));
+	DMINFO("%s: switching pool to %s%s mode", pool_name(pool),
+	       mode_log_name(mode), mode_log_detail(pool, mode));
 	if (pool->ti)
 		dm_table_event(pool->ti->table);
 }
@@ -575,9 +605,11 @@ static void do_no_space_timeout(struct work_struct *ws)
 
 	if (pool->mode != PM_OUT_OF_DATA_SPACE || pool->pf.error_if_no_space)
 		return;
-	DMWARN("%s: no space timeout: erroring queued IO", pool_name(pool));
 	pool->pf.error_if_no_space = true;
 	pool->no_space_timed_out = true;
+	/* dm-thin announces the change of policy as a mode change. */
+	DMINFO("%s: switching pool to %s%s mode", pool_name(pool),
+	       mode_log_name(pool->mode), mode_log_detail(pool, pool->mode));
 	if (pool->ti)
 		dm_table_event(pool->ti->table);
 	error_retry_list(pool, BLK_STS_NOSPC);

@@ -292,6 +292,15 @@ static int sm_disk_get_nr_free(struct pd_space_map *sm, pd_block_t *count)
 	return 0;
 }
 
+void pd_sm_disk_get_nr_unused(struct pd_space_map *sm, pd_block_t *count)
+{
+	const struct pd_sm_ll *ll = &to_smd(sm)->ll;
+
+	/* A root may lie about nr_allocated: never below 0. */
+	*count = ll->nr_allocated < ll->nr_blocks ?
+		 ll->nr_blocks - ll->nr_allocated : 0;
+}
+
 static int sm_disk_extend(struct pd_space_map *sm, pd_block_t extra)
 {
 	struct sm_disk *smd = to_smd(sm);

@@ -13,5 +13,12 @@ int pd_sm_disk_create(struct pd_transaction_manager *tm, pd_block_t nr_blocks,
 		      struct pd_space_map **result);
 int pd_sm_disk_open(struct pd_transaction_manager *tm, const void *root,
 		    size_t len, struct pd_space_map **result);
+/*
+ * Blocks with a count of zero now, including those freed in the open
+ * transaction that cannot be allocated before the commit (get_nr_free leaves
+ * those out). This is the free space a pool reports, as dm-thin does: a
+ * discard shows in the usage at once, not a commit later.
+ */
+void pd_sm_disk_get_nr_unused(struct pd_space_map *sm, pd_block_t *count);
 
 #endif

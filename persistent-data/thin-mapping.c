@@ -596,6 +596,20 @@ int thin_get_free_data_blocks(struct thin_metadata *tmd, data_block_t *result)
 	return r;
 }
 
+int thin_get_unused_data_blocks(struct thin_metadata *tmd,
+				data_block_t *result)
+{
+	int r = 0;
+
+	down_read(&tmd->root_lock);
+	if (tmd->fail_io)
+		r = -EINVAL;
+	else
+		pd_sm_disk_get_nr_unused(tmd->data_sm, result);
+	up_read(&tmd->root_lock);
+	return r;
+}
+
 int thin_get_data_dev_size(struct thin_metadata *tmd, data_block_t *result)
 {
 	int r;

@@ -139,6 +139,9 @@ int thin_data_block_is_shared(struct thin_metadata *tmd, data_block_t b,
 			      bool *result);
 
 int thin_get_free_data_blocks(struct thin_metadata *tmd, data_block_t *result);
+/* Free for reporting: also the blocks freed in the open transaction. */
+int thin_get_unused_data_blocks(struct thin_metadata *tmd,
+				data_block_t *result);
 int thin_get_data_dev_size(struct thin_metadata *tmd, data_block_t *result);
 int thin_resize_data_dev(struct thin_metadata *tmd, data_block_t new_size);
 

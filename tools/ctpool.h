@@ -122,6 +122,7 @@ const char *pool_pool_target(struct pool *p);
 int pool_ensure_active(struct pool *p);
 int pool_get_status(struct pool *p, struct pool_status *ps);
 int pool_recover(struct pool *p);  /* roll open transaction forward/back */
+int pool_activate_all(void);       /* pool-activate.c: boot activation */
 uint32_t pool_block_sectors(struct pool *p);
 const char *pool_meta_dev(struct pool *p);
 

@@ -15,7 +15,7 @@ static int usage(FILE *f)
 	      "  pool create NAME --metadata DEV|FILE --data DEV|FILE [--size SIZE] [options]\n"
 	      "  pool status [NAME] [--json]     pool list [--json]\n"
 	      "  pool resize NAME --data-size SIZE\n"
-	      "  pool activate|deactivate|remove NAME\n"
+	      "  pool activate|deactivate|remove NAME    pool activate --all\n"
 	      "Volumes:\n"
 	      "  create NAME --size SIZE [--pool P]     snapshot ORIGIN NAME\n"
 	      "  activate NAME    deactivate NAME    delete NAME    list [--json]\n"

@@ -137,6 +137,7 @@ static int pool_usage(FILE *f)
 	      "       ctpool pool list [--json]\n"
 	      "       ctpool pool resize NAME --data-size SIZE\n"
 	      "       ctpool pool activate|deactivate NAME\n"
+	      "       ctpool pool activate --all    (every recorded pool and its volumes)\n"
 	      "       ctpool pool remove NAME [--force]\n",
 	      f);
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
@@ -765,6 +766,8 @@ int cmd_pool(int argc, char **argv)
 		return pool_list_cmd(argc - 1, argv + 1);
 	if (!strcmp(sub, "resize"))
 		return pool_resize_cmd(argc - 1, argv + 1);
+	if (!strcmp(sub, "activate") && argc == 2 && !strcmp(argv[1], "--all"))
+		return pool_activate_all();
 	if (!strcmp(sub, "activate") || !strcmp(sub, "deactivate") || !strcmp(sub, "remove"))
 		return pool_simple_cmd(sub, argc - 1, argv + 1);
 	err("unknown pool command '%s'", sub);

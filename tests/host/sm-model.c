@@ -42,6 +42,17 @@ static void assert_nr_free(struct pd_space_map *sm, pd_block_t want)
 			 (unsigned long long)want);
 }
 
+/* Data space map only: blocks with count 0, held ones included. */
+static void assert_nr_unused(struct pd_space_map *sm, pd_block_t want)
+{
+	pd_block_t n;
+
+	pd_sm_disk_get_nr_unused(sm, &n);
+	if (n != want)
+		fail_msg("nr_unused %llu, want %llu", (unsigned long long)n,
+			 (unsigned long long)want);
+}
+
 /* ---- the data space map model ---- */
 
 struct data_model {
@@ -347,9 +358,13 @@ static void test_data_no_reuse(void **state)
 	model_set(&dr.m, 500, 0);
 	assert_nr_free(dr.pool.dsm, 0);
 	assert_int_equal(pd_sm_new_block(dr.pool.dsm, &b), -ENOSPC);
+	/* ...but they are reported unused at once, as dm-thin reports them. */
+	assert_nr_unused(dr.pool.dsm, 11);
 
 	/* A block both allocated and freed in this transaction is fine. */
 	data_commit(&dr, false);
+	assert_nr_unused(dr.pool.dsm, 11);
+	assert_nr_free(dr.pool.dsm, 11);
 	for (i = 0; i < 11; i++)
 		data_new_block(&dr);
 	for (b = 0; b < 1000 && dr.m.cur[b]; b++)

@@ -5,7 +5,7 @@
 #
 #   STRESS_TARGETS   kernel|ctpool (default ctpool)
 #   STRESS_ONLY      pieces to run, e.g. "fio powercut" (default all):
-#                    crash corrupt hostile modload fio powercut fuzz
+#                    crash corrupt hostile modload fio powercut fuzz pkg
 #   STRESS_LEVEL     quick|full (default full): how long each piece runs;
 #                    quick is all pieces in ~25 min on this 2-core host
 #   per piece (override the level):
@@ -22,7 +22,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 2
 T=${STRESS_TARGETS:-ctpool}
 LEVEL=${STRESS_LEVEL:-full}
-PIECES="crash corrupt hostile modload fio powercut fuzz"
+PIECES="crash corrupt hostile modload fio powercut fuzz pkg"
 ONLY=$(echo "${STRESS_ONLY:-$PIECES}" | tr ',' ' ')
 case $T in kernel|ctpool) ;; *) echo "STRESS_TARGETS must be kernel or ctpool" >&2; exit 2 ;; esac
 case $LEVEL in quick|full) ;; *) echo "STRESS_LEVEL must be quick or full" >&2; exit 2 ;; esac
@@ -96,6 +96,10 @@ wanted fio && vm fio "fio verify near full: 4 thins x ${FIO_MB} MiB, $FIO_PASSES
 	$((900 + FIO_MB * FIO_PASSES * 10)) --disk 2G -- tests/stress/vm-fio-stress.sh "$T" "$FIO_MB" "$FIO_PASSES"
 wanted powercut && step powercut "$CUTS power cuts" tests/stress/powercut.sh "$CUTS" "$T"
 wanted fuzz && step fuzz "libFuzzer targets, ${FUZZ_S}s each" make -s fuzz FUZZ_SECONDS="$FUZZ_S"
+# The packages of make deb (the stress target builds them): install in the
+# guest, DKMS build, modprobe, a cycle with the installed tool, purge.
+wanted pkg && vm pkg "Debian packages: install, DKMS build, modprobe, purge" 3600 \
+	--disk 64M --disk 512M -- tests/stress/vm-pkg-install.sh
 
 echo "# make stress summary ($T, level $LEVEL):"
 printf '%s\n' "${summary[@]}"

@@ -4,4 +4,5 @@
 .PHONY: stress
 stress: deps
 	$(MAKE) all
+	$(MAKE) deb
 	bash tests/stress/run-stress.sh

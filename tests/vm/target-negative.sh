@@ -67,7 +67,8 @@ check_fails "writing past the data space fails" \
 	dd if=/dev/zero of=/dev/mapper/thin1 bs=1M count=80 oflag=direct status=none
 assert_eq "pool out of data space" out_of_data_space "$(thinctl pool-status pool mode)"
 assert_eq "every block used" 1024 "$(thinctl pool-status pool used-data)"
-assert_match "mode switch logged" "switching pool to out-of-data-space mode" "$(dmesg)"
+assert_match "mode switch logged in dm-thin's words" \
+	"switching pool to out-of-data-space \\(error IO\\) mode" "$(dmesg)"
 assert_match "low water mark logged" "reached low water mark for data device" "$(dmesg)"
 check "table events sent" test "$(dmsetup info -c --noheadings -o events pool)" -gt "$events"
 check "reads still work" dd if=/dev/mapper/thin1 of=/dev/null bs=1M count=64 iflag=direct status=none
@@ -84,9 +85,14 @@ grow_data() {
 
 # Grow the data device: the pool goes back to write mode.
 must grow_data 96M
+dmesg -C
 must dmsetup suspend pool
 must dmsetup reload pool --table "0 196608 ctpool $M $D 128 0 1 error_if_no_space"
 must dmsetup resume pool
+# dm-thin's order: the new table switches to write mode, then the data grows.
+assert_match "kernel log: write mode, then growing (dm-thin's order)" \
+	"switching pool to write mode.*growing the data device from 1024 to 1536 blocks" \
+	"$(dmesg | tr '\n' ' ')"
 assert_eq "grown pool: total data" 1536 "$(thinctl pool-status pool total-data)"
 assert_eq "grown pool: rw again" rw "$(thinctl pool-status pool mode)"
 check "writes work after growing" \
@@ -104,6 +110,8 @@ check_fails "writes past the space fail after the timeout" \
 t1=$(date +%s)
 check "the failing write waited for the timeout ($((t1 - t0)) s)" test $((t1 - t0)) -ge 2
 assert_eq "timeout switched to error mode" error_if_no_space "$(thinctl pool-status pool no-space)"
+assert_match "kernel log: the timeout announced as dm-thin does" \
+	"switching pool to out-of-data-space \\(error IO\\) mode" "$(dmesg)"
 
 # Queue mode without timeout: a queued write completes once space is added.
 echo 0 > /sys/module/dm_ctpool/parameters/no_space_timeout
