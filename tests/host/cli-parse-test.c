@@ -6,18 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct global G;
-static int passed, failed;
+#include "check.h"
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (cond)                                                                  \
-			passed++;                                                          \
-		else {                                                                     \
-			failed++;                                                          \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-		}                                                                          \
-	} while (0)
+struct global G;
 
 static void test_pool_status(void)
 {

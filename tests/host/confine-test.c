@@ -31,18 +31,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int passed, failed;
+#include "check.h"
 
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		if (cond)                                                               \
-			passed++;                                                       \
-		else {                                                                  \
-			failed++;                                                       \
-			fprintf(stderr, "FAIL %s:%d: %s (errno %s)\n", __FILE__, __LINE__, \
-				#cond, strerror(errno));                                \
-		}                                                                       \
-	} while (0)
 
 static const char *errname(int e)
 {

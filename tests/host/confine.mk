@@ -5,7 +5,7 @@ HOST_TESTS += $(CONFINE_TEST)
 
 CONFINE_SRCS := tools/confine.c tools/seccomp-filter.c tools/seccomp-profile.c
 
-$(CONFINE_TEST): tests/host/confine-test.c $(CONFINE_SRCS) tools/confine.h tools/seccomp-profile.h
+$(CONFINE_TEST): tests/host/confine-test.c tests/host/check.h $(CONFINE_SRCS) tools/confine.h tools/seccomp-profile.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -Itools -o $@ tests/host/confine-test.c $(CONFINE_SRCS) $(SECCOMP_LIBS)
 

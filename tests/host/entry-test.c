@@ -21,20 +21,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct global G;
-static int passed, failed;
-static int g_report_fd; /* the child's end of in_child's pipe */
+#include "check.h"
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (cond)                                                                  \
-			passed++;                                                          \
-		else {                                                                     \
-			failed++;                                                          \
-			fprintf(stderr, "FAIL %s:%d: %s (errno %s)\n", __FILE__, __LINE__, \
-				#cond, strerror(errno));                                   \
-		}                                                                          \
-	} while (0)
+struct global G;
+static int g_report_fd; /* the child's end of in_child's pipe */
 
 /* Run fn in a child; its check counts come back through a pipe. */
 static void in_child(int (*fn)(void))

@@ -22,18 +22,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-struct global G;
-static int passed, failed;
+#include "check.h"
 
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		if (cond)                                                               \
-			passed++;                                                       \
-		else {                                                                  \
-			failed++;                                                       \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                       \
-	} while (0)
+struct global G;
 
 static char top[PATH_MAX / 4]; /* scratch dir: root*, outside, archives */
 static char outside[PATH_MAX / 2]; /* what every attack aims at */

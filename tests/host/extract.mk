@@ -3,6 +3,6 @@
 EXTRACT_TEST := $(BUILD)/tests/host/extract-test
 HOST_TESTS += $(EXTRACT_TEST)
 
-$(EXTRACT_TEST): tests/host/extract-test.c tools/extract.c tools/util.c tools/extract.h tools/ctpool.h
+$(EXTRACT_TEST): tests/host/extract-test.c tests/host/check.h tools/extract.c tools/util.c tools/extract.h tools/ctpool.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -Itools -o $@ tests/host/extract-test.c tools/extract.c tools/util.c -larchive

@@ -12,20 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
+
 struct global G;
-static int passed, failed;
 static char dir[] = "/tmp/ctpool-store-test.XXXXXX";
 static char path[256];
-
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (cond)                                                                  \
-			passed++;                                                          \
-		else {                                                                     \
-			failed++;                                                          \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-		}                                                                          \
-	} while (0)
 
 static void write_raw(const char *data, size_t len)
 {
