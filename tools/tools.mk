@@ -1,8 +1,8 @@
 # tools/: the ctpool command line (build/ctpool).
 # Every dm ioctl goes through libdevmapper; persistent-data comes from $(PD_LIB);
 # image archives are read with libarchive (tools/extract.c).
-# tools/meta*.c (ctpool meta check|dump|restore, another area) are picked up by
-# the wildcard; tools/weak.c provides a weak cmd_meta() until they exist.
+# tools/meta*.c (ctpool meta check|dump|restore|repair) are picked up by the
+# wildcard.
 
 CTPOOL_SRCS := $(sort $(wildcard tools/*.c))
 CTPOOL_OBJS := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(CTPOOL_SRCS))
