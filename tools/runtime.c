@@ -1743,13 +1743,24 @@ static int move_tree_onto(int dfd, const char *base, const void *arg)
  * for us: from the (symlink-free) parent directory, unmount the last
  * component without following it.
  */
+/*
+ * Not MNT_DETACH: a lazy unmount would let a process in the container keep
+ * writing through a file it holds open while the record says the volume is
+ * gone, and the volume could not be deactivated. A busy filesystem is not
+ * detached; the container closes its files (or stops) first.
+ */
 static int unmount_leaf(int dfd, const char *base, const void *arg)
 {
-	if (fchdir(dfd) || umount2(base, MNT_DETACH | UMOUNT_NOFOLLOW)) {
-		err("cannot unmount %s: %s", base, strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (fchdir(dfd) == 0 && umount2(base, UMOUNT_NOFOLLOW) == 0)
+		return 0;
+	const char *path = arg;
+
+	if (errno == EBUSY)
+		err("%s is busy: a process in the container has a file or its working directory in it; close them and detach again",
+		    path);
+	else
+		err("cannot unmount %s: %s", path, strerror(errno));
+	return -1;
 }
 
 /*
@@ -1986,7 +1997,7 @@ static int ctr_detach(int argc, char **argv)
 		return EXIT_ERR;
 	if (block && block_still_open(name, &c, vol))
 		return EXIT_ERR;
-	if (in_container_dir(name, ipid, path, 0, block ? remove_node : unmount_leaf, NULL))
+	if (in_container_dir(name, ipid, path, 0, block ? remove_node : unmount_leaf, path))
 		return EXIT_ERR;
 	snprintf(key, sizeof(key), "attach.%s", vol);
 	kv_del(&c, key);

@@ -10,7 +10,8 @@
 #   that CTPOOL_CGROUP_ROOT leads to, not another cgroup;
 # - on a cgroup v1/hybrid host, ctpool refuses instead of mounting cgroup2
 #   over the host's /sys/fs/cgroup (a v1 layout in a private mount namespace);
-# - a --block volume still open in the container cannot be detached;
+# - a --block volume still open in the container cannot be detached, nor a
+#   filesystem volume with a file open on it (no lazy unmount);
 # - a hot-plugged filesystem is nosuid,nodev: a setuid binary or a device node
 #   on the volume grants nothing, even in a --privileged container;
 # - --cpus nan/inf/1e300/-1/0 are usage errors.
@@ -119,6 +120,26 @@ done
 expect_status 0 "closed: detach works" -- ctpool container detach c1 /dev/xvdb
 expect_eq "detached: record cleared, volume inactive" "$(key attach.raw c1)$(dmsetup ls | grep -c tp-raw || true)" 0
 
+# --- finding 7: detach of a filesystem volume with a file still open in the container
+ctpool create fsvol --size 16M
+ctpool container attach c1 fsvol /mnt/fsvol --mkfs
+"$CTPOOL" container exec c1 -- sh -c 'exec 3>>/mnt/fsvol/log; exec sleep 600' &
+holder=$!
+for i in $(seq 100); do
+	ctpool container exec c1 -- sh -c 'ls -l /proc/*/fd 2>/dev/null' | grep -q /mnt/fsvol/log && break
+	sleep 0.2
+done
+out=$("$CTPOOL" container detach c1 /mnt/fsvol 2>&1) && fail "detach of a busy filesystem succeeded: $out"
+expect_match "detach refused while a file is open on it" "$out" "is busy"
+expect_eq "still attached: record, mount" "$(key attach.fsvol c1) $(ctpool container exec c1 -- sh -c 'grep -c " /mnt/fsvol " /proc/mounts')" "fs:/mnt/fsvol 1"
+kill $holder
+wait $holder 2>/dev/null || true
+for i in $(seq 100); do
+	"$CTPOOL" container detach c1 /mnt/fsvol > /dev/null 2>&1 && break
+	sleep 0.2
+done
+expect_eq "closed: detached, record cleared, volume inactive" "$(key attach.fsvol c1)$(ctpool container exec c1 -- sh -c 'grep -c " /mnt/fsvol " /proc/mounts || true')$(dmsetup ls | grep -c tp-fsvol || true)" 00
+
 # --- finding 5: a record edited by hand (a duplicate key appended) is an error
 cp "$CTPOOL_STATE_DIR/volumes/c1" "$T_WORK/c1.record"
 echo privileged=1 >> "$CTPOOL_STATE_DIR/volumes/c1"
@@ -186,6 +207,7 @@ ctpool container rm c1
 ctpool container rm c2
 ctpool delete vol
 ctpool delete raw
+ctpool delete fsvol
 ctpool image rm bb
 expect_eq "nothing left in the store" "$(ctpool list --json)" "[]"
 expect_eq "pool empty again" "$(pool_field data_used)" 0
