@@ -47,7 +47,10 @@ $PY "$REL/corrupt-probe.py" --meta /dev/mapper/cp-meta --data /dev/mapper/cp-dat
 	"${bases[@]}" --count "$COUNT" --seed "$SEED" --budget "$BUDGET" 2>&1 | sed -u 's/^/# /' | tee probe.out &&
 	rc=0 || rc=$?
 out=$(cat probe.out)
-assert_eq "every damaged image refused cleanly or survived" 0 "$rc"
+# The probe's FAIL lines scroll out of the runner's excerpt: repeat them, with
+# the seed that reproduces them, next to the verdict.
+[ "$rc" = 0 ] || grep '^# FAIL' probe.out | head -n 5 | sed 's/^# /# again: /'
+assert_eq "every damaged image refused cleanly or survived (seed $SEED: corrupt-meta.sh $REL_TARGETS $COUNT $SEED)" 0 "$rc"
 assert_match "some images were refused" 'refused [1-9]' "$out"
 assert_match "some images opened" '(rw|ro) [1-9]' "$out"
 if rel_dmesg_bad; then fail "kernel log shows a problem"; else pass "kernel log clean"; fi
