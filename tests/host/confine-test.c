@@ -66,43 +66,6 @@ static void check_result(const char *what, int line, long got, long want)
 /* an i386 call (int 0x80 returns -errno) that must fail with errno want */
 #define CHECK_I386(call, want) check_result(#call, __LINE__, call, -(want))
 
-/*
- * Run fn in a child (fn returns its number of failed checks); the child's
- * check counts come back through a pipe and add to ours.
- */
-static void in_child(const char *what, int (*fn)(void))
-{
-	int p[2], counts[2] = { 0, 0 };
-	if (pipe(p)) {
-		failed++;
-		return;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		passed = failed = 0;
-		int failures = fn();
-		counts[0] = passed;
-		counts[1] = failed;
-		fflush(stdout); /* _exit() does not flush what the checks printed */
-		_exit(write(p[1], counts, sizeof(counts)) == sizeof(counts) && !failures ? 0 : 1);
-	}
-	close(p[1]);
-	ssize_t n = read(p[0], counts, sizeof(counts));
-	close(p[0]);
-	int st = 0;
-	waitpid(pid, &st, 0);
-	if (n != sizeof(counts) || !WIFEXITED(st)) {
-		counts[1]++; /* died before reporting, e.g. killed by the seccomp filter */
-		fprintf(stderr, "  child status 0x%x\n", st);
-	}
-	passed += counts[0];
-	failed += counts[1];
-	printf("%s - %s (%d checks)\n", counts[1] || st ? "not ok" : "ok", what, counts[0] + counts[1]);
-}
-
 static int status_line_is(const char *key, const char *want)
 {
 	FILE *f = fopen("/proc/self/status", "r");
@@ -396,14 +359,14 @@ int main(void)
 		printf("not ok - i386 entry required but unavailable: %s\n", no_i386);
 		failed++;
 	}
-	in_child("confine_process: docker's capabilities, no_new_privs, seccomp", status_checks);
-	in_child("confine_process: docker's refusals, native entry", denied_checks);
-	in_child("confine_process: fork, exec, threads, mmap, futex, I/O, sockets work", allowed_checks);
+	check_in_child("confine_process: docker's capabilities, no_new_privs, seccomp", status_checks);
+	check_in_child("confine_process: docker's refusals, native entry", denied_checks);
+	check_in_child("confine_process: fork, exec, threads, mmap, futex, I/O, sockets work", allowed_checks);
 	if (no_i386)
 		printf("# skipped: i386 seccomp checks: %s\n", no_i386);
 	else
-		in_child("confine_process: docker's refusals, i386 entry (int 0x80)", i386_checks);
-	in_child("confine_devices: /dev/null opens, a block node does not", device_checks);
+		check_in_child("confine_process: docker's refusals, i386 entry (int 0x80)", i386_checks);
+	check_in_child("confine_devices: /dev/null opens, a block node does not", device_checks);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -24,41 +24,6 @@
 #include "check.h"
 
 struct global G;
-static int g_report_fd; /* the child's end of in_child's pipe */
-
-/* Run fn in a child; its check counts come back through a pipe. */
-static void in_child(int (*fn)(void))
-{
-	int p[2], counts[2] = { 0, 0 };
-	if (pipe2(p, O_CLOEXEC)) {
-		failed++;
-		return;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		g_report_fd = p[1];
-		passed = failed = 0;
-		fn();
-		counts[0] = passed;
-		counts[1] = failed;
-		_exit(write(p[1], counts, sizeof(counts)) == sizeof(counts) ? 0 : 1);
-	}
-	close(p[1]);
-	int st = 0;
-	ssize_t n = read(p[0], counts, sizeof(counts));
-	close(p[0]);
-	waitpid(pid, &st, 0);
-	passed += counts[0];
-	failed += counts[1];
-	if (n != sizeof(counts) || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		fprintf(stderr, "FAIL: a test child died (status 0x%x)\n", st);
-		failed++;
-	}
-}
-
 static int is_open(int fd)
 {
 	return fcntl(fd, F_GETFD) >= 0;
@@ -68,12 +33,12 @@ static int test_close_fds(void)
 {
 	int a = open("/", O_RDONLY | O_DIRECTORY), b = open("/", O_RDONLY), c = dup(b);
 	int d = fcntl(c, F_DUPFD, 300);
-	int keep[] = { c, 0, g_report_fd };
+	int keep[] = { c, 0, check_report_fd };
 	CHECK(a > 2 && b > 2 && c > 2 && d >= 300);
 	CHECK(close_fds_except(keep, 3) == 0);
 	CHECK(!is_open(a) && !is_open(b) && is_open(c) && !is_open(d));
 	CHECK(is_open(0) && is_open(1) && is_open(2));
-	CHECK(close_fds_except(&g_report_fd, 1) == 0 && !is_open(c));
+	CHECK(close_fds_except(&check_report_fd, 1) == 0 && !is_open(c));
 	return 0;
 }
 
@@ -216,14 +181,14 @@ int main(int argc, char **argv)
 		return sealed_probe(argv);
 	g_argv = argv;
 	G.quiet = 1;
-	in_child(test_close_fds);
-	in_child(test_sealed_exe);
-	in_child(test_file_stdout);
-	in_child(test_pipe_passes);
-	in_child(test_session);
+	check_in_child(NULL, test_close_fds);
+	check_in_child(NULL, test_sealed_exe);
+	check_in_child(NULL, test_file_stdout);
+	check_in_child(NULL, test_pipe_passes);
+	check_in_child(NULL, test_session);
 	if (access("/dev/ptmx", R_OK | W_OK) == 0) {
-		in_child(test_tty_replaced);
-		in_child(test_pty);
+		check_in_child(NULL, test_tty_replaced);
+		check_in_child(NULL, test_pty);
 	} else
 		printf("# skipped the terminal checks: no /dev/ptmx\n");
 	printf("%d passed, %d failed\n", passed, failed);
