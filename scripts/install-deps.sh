@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
 dmsetup libdevmapper-dev thin-provisioning-tools fio e2fsprogs lvm2 cpio kmod
 libcmocka-dev libseccomp-dev libarchive-dev clang pkg-config python3 util-linux xz-utils
-gnuplot-nox blktrace debhelper dh-dkms dkms"
+gnuplot-nox blktrace debhelper dh-dkms dkms libjson-c-dev"
 
 missing=""
 for p in $PKGS; do
