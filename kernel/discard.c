@@ -244,7 +244,7 @@ void ctpool_process_discard(struct thin_c *tc, struct bio *bio)
 	int r;
 
 	/* Read-only modes complete discards without unmapping anything. */
-	if (pool->mode >= PM_OUT_OF_METADATA_SPACE) {
+	if (!ctpool_metadata_writable(pool)) {
 		bio_endio(bio);
 		return;
 	}

@@ -273,7 +273,7 @@ static int pool_preresume(struct dm_target *ti)
 	int r;
 
 	bind_pool(pc);
-	if (pool->mode >= PM_READ_ONLY)
+	if (ctpool_needs_reload(pool))
 		return 0;
 
 	r = resize_data(pc, &need_commit);
@@ -354,9 +354,7 @@ static void pool_postsuspend(struct dm_target *ti)
 	struct pool *pool = pc->pool;
 
 	ctpool_stop_periodic(pool);
-	if (pool->mode < PM_OUT_OF_METADATA_SPACE &&
-	    thin_metadata_changed(pool->tmd))
-		ctpool_commit(pool);
+	ctpool_commit_if_changed(pool);
 	/* The metadata device may take writes again (e.g. after a reload). */
 	ctpool_save_needs_check(pool);
 }
@@ -373,7 +371,7 @@ static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 	struct ctpool_message msg;
 	int r;
 
-	if (pool->mode >= PM_OUT_OF_METADATA_SPACE) {
+	if (!ctpool_metadata_writable(pool)) {
 		DMERR("%s: unable to service pool target messages in READ_ONLY or FAIL mode",
 		      dm_device_name(pool->pool_md));
 		return -EOPNOTSUPP;
@@ -448,10 +446,8 @@ static void emit_info(struct pool_c *pc, unsigned int status_flags,
 		return;
 	}
 
-	if (!(status_flags & DM_STATUS_NOFLUSH_FLAG) && !dm_suspended(pc->ti) &&
-	    pool->mode < PM_OUT_OF_METADATA_SPACE &&
-	    thin_metadata_changed(tmd))
-		ctpool_commit(pool);
+	if (!(status_flags & DM_STATUS_NOFLUSH_FLAG) && !dm_suspended(pc->ti))
+		ctpool_commit_if_changed(pool);
 
 	r = thin_metadata_get_transaction_id(tmd, &trans_id);
 	if (!r)
@@ -484,7 +480,7 @@ static void emit_info(struct pool_c *pc, unsigned int status_flags,
 
 	if (pool->mode == PM_OUT_OF_DATA_SPACE)
 		DMEMIT("out_of_data_space ");
-	else if (pool->mode >= PM_OUT_OF_METADATA_SPACE)
+	else if (!ctpool_metadata_writable(pool))
 		DMEMIT("ro ");
 	else
 		DMEMIT("rw ");

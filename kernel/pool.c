@@ -75,8 +75,11 @@ static void wake_parked(void *context, struct bio_list *bios)
 	struct pool *pool = context;
 	unsigned long flags;
 
+	struct bio *bio;
+
 	spin_lock_irqsave(&pool->lock, flags);
-	bio_list_merge(&pool->deferred, bios);
+	while ((bio = bio_list_pop(bios)))
+		bio_list_add(&thin_io_of(bio)->tc->deferred, bio);
 	spin_unlock_irqrestore(&pool->lock, flags);
 	ctpool_wake_worker(pool);
 }
@@ -149,8 +152,6 @@ static struct pool *create_pool(struct mapped_device *pool_md,
 	pool->mode = PM_WRITE;
 	ctpool_pool_features_init(&pool->pf);
 	spin_lock_init(&pool->lock);
-	bio_list_init(&pool->deferred);
-	bio_list_init(&pool->retry_on_resume);
 	bio_list_init(&pool->flush_bios);
 	bio_list_init(&pool->flush_completions);
 	INIT_LIST_HEAD(&pool->prepared);
@@ -320,19 +321,26 @@ static void error_bio_list(struct bio_list *bios, blk_status_t status)
 static void error_retry_list(struct pool *pool, blk_status_t status)
 {
 	struct bio_list bios = BIO_EMPTY_LIST;
+	struct thin_c *tc;
 
 	spin_lock_irq(&pool->lock);
-	bio_list_merge(&bios, &pool->retry_on_resume);
-	bio_list_init(&pool->retry_on_resume);
+	list_for_each_entry(tc, &pool->thins, list) {
+		bio_list_merge(&bios, &tc->retry_on_resume);
+		bio_list_init(&tc->retry_on_resume);
+	}
 	spin_unlock_irq(&pool->lock);
 	error_bio_list(&bios, status);
 }
 
 void ctpool_requeue_retry_list(struct pool *pool)
 {
+	struct thin_c *tc;
+
 	spin_lock_irq(&pool->lock);
-	bio_list_merge(&pool->deferred, &pool->retry_on_resume);
-	bio_list_init(&pool->retry_on_resume);
+	list_for_each_entry(tc, &pool->thins, list) {
+		bio_list_merge(&tc->deferred, &tc->retry_on_resume);
+		bio_list_init(&tc->retry_on_resume);
+	}
 	spin_unlock_irq(&pool->lock);
 	ctpool_wake_worker(pool);
 }
@@ -440,7 +448,7 @@ void ctpool_metadata_failed(struct pool *pool, const char *op, int r)
 
 	DMERR_LIMIT("%s: metadata operation '%s' failed: error = %d",
 		    name, op, r);
-	if (pool->mode >= PM_READ_ONLY)
+	if (ctpool_needs_reload(pool))
 		return;
 
 	DMERR_LIMIT("%s: aborting current metadata transaction", name);
@@ -499,7 +507,7 @@ int ctpool_commit(struct pool *pool)
 {
 	int r;
 
-	if (pool->mode >= PM_OUT_OF_METADATA_SPACE)
+	if (!ctpool_metadata_writable(pool))
 		return -EINVAL;
 
 	r = thin_metadata_commit(pool->tmd);
@@ -511,6 +519,14 @@ int ctpool_commit(struct pool *pool)
 	check_metadata_space(pool);
 	check_data_space(pool);
 	return 0;
+}
+
+int ctpool_commit_if_changed(struct pool *pool)
+{
+	if (!ctpool_metadata_writable(pool) ||
+	    !thin_metadata_changed(pool->tmd))
+		return 0;
+	return ctpool_commit(pool);
 }
 
 void ctpool_check_low_water(struct pool *pool)
@@ -548,7 +564,7 @@ static int check_metadata_before_alloc(struct pool *pool)
 	}
 	if (!nr_free)
 		ctpool_commit(pool);
-	return pool->mode == PM_WRITE ? 0 : -EIO;
+	return ctpool_may_provision(pool) ? 0 : -EIO;
 }
 
 /* A free data block, or -ENOSPC/-EIO. Called by the worker only. */
@@ -556,7 +572,7 @@ int ctpool_alloc_data_block(struct pool *pool, data_block_t *result)
 {
 	int r;
 
-	if (pool->mode != PM_WRITE)
+	if (!ctpool_may_provision(pool))
 		return pool->mode == PM_OUT_OF_DATA_SPACE ? -ENOSPC : -EIO;
 	r = check_metadata_before_alloc(pool);
 	if (r)
@@ -568,7 +584,7 @@ int ctpool_alloc_data_block(struct pool *pool, data_block_t *result)
 		r = ctpool_commit(pool);
 		if (r)
 			return -EIO;
-		if (pool->mode != PM_WRITE)
+		if (!ctpool_may_provision(pool))
 			return -EIO;
 		r = thin_alloc_data_block(pool->tmd, result);
 		if (r == -ENOSPC) {
@@ -589,7 +605,7 @@ void ctpool_no_space(struct pool *pool, struct bio *bio)
 {
 	if (pool->mode == PM_OUT_OF_DATA_SPACE && !pool->pf.error_if_no_space) {
 		spin_lock_irq(&pool->lock);
-		bio_list_add(&pool->retry_on_resume, bio);
+		bio_list_add(&thin_io_of(bio)->tc->retry_on_resume, bio);
 		spin_unlock_irq(&pool->lock);
 		return;
 	}
@@ -627,7 +643,7 @@ void ctpool_defer_bio(struct pool *pool, struct bio *bio)
 	unsigned long flags;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	bio_list_add(&pool->deferred, bio);
+	bio_list_add(&thin_io_of(bio)->tc->deferred, bio);
 	spin_unlock_irqrestore(&pool->lock, flags);
 	ctpool_wake_worker(pool);
 }
@@ -655,7 +671,7 @@ static bool lost_changes(struct bio *bio)
  */
 static bool wants_commit(struct pool *pool, struct bio *bio)
 {
-	return needs_commit(bio) && pool->mode < PM_OUT_OF_METADATA_SPACE &&
+	return needs_commit(bio) && ctpool_metadata_writable(pool) &&
 	       thin_metadata_changed(pool->tmd);
 }
 
@@ -689,22 +705,13 @@ void ctpool_complete(struct pool *pool, struct bio *bio)
 void ctpool_requeue_thin(struct thin_c *tc)
 {
 	struct pool *pool = tc->pool;
-	struct bio_list keep = BIO_EMPTY_LIST, mine = BIO_EMPTY_LIST;
-	struct bio_list *lists[] = { &pool->deferred, &pool->retry_on_resume };
-	struct bio *bio;
-	int i;
+	struct bio_list mine = BIO_EMPTY_LIST;
 
 	spin_lock_irq(&pool->lock);
-	for (i = 0; i < ARRAY_SIZE(lists); i++) {
-		while ((bio = bio_list_pop(lists[i]))) {
-			if (thin_io_of(bio)->tc == tc)
-				bio_list_add(&mine, bio);
-			else
-				bio_list_add(&keep, bio);
-		}
-		bio_list_merge(lists[i], &keep);
-		bio_list_init(&keep);
-	}
+	bio_list_merge(&mine, &tc->deferred);
+	bio_list_init(&tc->deferred);
+	bio_list_merge(&mine, &tc->retry_on_resume);
+	bio_list_init(&tc->retry_on_resume);
 	spin_unlock_irq(&pool->lock);
 	error_bio_list(&mine, BLK_STS_DM_REQUEUE);
 }
@@ -723,10 +730,7 @@ static void process_flushes(struct pool *pool)
 	 * will not make (an abort dropped what they vouch for): fail them,
 	 * as dm-thin does.
 	 */
-	if (pool->mode >= PM_OUT_OF_METADATA_SPACE)
-		r = -EIO;
-	else if (thin_metadata_changed(pool->tmd))
-		r = ctpool_commit(pool);
+	r = ctpool_metadata_writable(pool) ? ctpool_commit_if_changed(pool) : -EIO;
 	if (r) {
 		error_bio_list(&pool->flush_bios, BLK_STS_IOERR);
 		error_bio_list(&pool->flush_completions, BLK_STS_IOERR);
@@ -747,15 +751,19 @@ static void process_flushes(struct pool *pool)
 static void process_deferred(struct pool *pool)
 {
 	struct bio_list bios = BIO_EMPTY_LIST;
+	struct thin_c *tc;
 	struct bio *bio;
 
+	/* Each bio holds its thin active (dm core waits for it in suspend). */
 	spin_lock_irq(&pool->lock);
-	bio_list_merge(&bios, &pool->deferred);
-	bio_list_init(&pool->deferred);
+	list_for_each_entry(tc, &pool->thins, list) {
+		bio_list_merge(&bios, &tc->deferred);
+		bio_list_init(&tc->deferred);
+	}
 	spin_unlock_irq(&pool->lock);
 
 	while ((bio = bio_list_pop(&bios))) {
-		struct thin_c *tc = thin_io_of(bio)->tc;
+		tc = thin_io_of(bio)->tc;
 
 		if (tc->requeue_mode) {
 			bio->bi_status = BLK_STS_DM_REQUEUE;
@@ -787,10 +795,8 @@ static void do_worker(struct work_struct *ws)
 
 	process_deferred(pool);
 
-	if (time_after_eq(jiffies, pool->last_commit + COMMIT_PERIOD) &&
-	    pool->mode < PM_OUT_OF_METADATA_SPACE &&
-	    thin_metadata_changed(pool->tmd))
-		ctpool_commit(pool);
+	if (time_after_eq(jiffies, pool->last_commit + COMMIT_PERIOD))
+		ctpool_commit_if_changed(pool);
 
 	process_flushes(pool);
 }

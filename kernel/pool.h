@@ -83,10 +83,8 @@ struct pool {
 	unsigned long last_commit;
 
 	spinlock_t lock;		/* protects the lists below */
-	struct bio_list deferred;	/* bios for the worker */
-	struct bio_list retry_on_resume;
 	struct list_head prepared;	/* finished jobs for the worker */
-	struct list_head thins;		/* active thin_c */
+	struct list_head thins;		/* active thin_c, with their bios */
 
 	struct bio_list flush_bios;	/* worker only: wait for a commit */
 	struct bio_list flush_completions; /* worker only: end after commit */
@@ -120,6 +118,13 @@ struct thin_c {
 	struct thin_device *td;
 	thin_dev_t dev_id;
 	bool requeue_mode;
+
+	/*
+	 * Under pool->lock. Kept per thin so that suspending one thin hands
+	 * back its own bios without scanning every other thin's.
+	 */
+	struct bio_list deferred;	/* bios for the worker */
+	struct bio_list retry_on_resume; /* out of data space, queued */
 };
 
 /* Per-bio data of the thin target. */
@@ -163,6 +168,39 @@ int ctpool_alloc_data_block(struct pool *pool, data_block_t *result);
 void ctpool_issue(struct pool *pool, struct bio *bio);
 /* End a bio now, or after the next commit if it carries FUA/FLUSH. */
 void ctpool_complete(struct pool *pool, struct bio *bio);
+
+/*
+ * What each mode allows, decided here and nowhere else (the predicates
+ * below take a struct pool):
+ *
+ *                          write  no-data  no-metadata  read-only  fail
+ *   may_provision            y       -          -           -        -
+ *   metadata_writable        y       y          -           -        -
+ *   needs_reload             -       -          -           y        y
+ *
+ * Out of data space the metadata still changes (discards, deletes, the
+ * commits that free blocks); out of metadata space it does not, but the
+ * open transaction was committed, not aborted: growing the metadata
+ * device returns the pool to write mode. Read-only and fail are entered
+ * by an abort (or the table) and need a reload, and fail also stops reads.
+ */
+static inline bool ctpool_may_provision(const struct pool *pool)
+{
+	return pool->mode == PM_WRITE;
+}
+
+static inline bool ctpool_metadata_writable(const struct pool *pool)
+{
+	return pool->mode < PM_OUT_OF_METADATA_SPACE;
+}
+
+static inline bool ctpool_needs_reload(const struct pool *pool)
+{
+	return pool->mode >= PM_READ_ONLY;
+}
+
+/* Commit the open transaction if the mode allows and it holds a change. */
+int ctpool_commit_if_changed(struct pool *pool);
 
 static inline sector_t ctpool_block_to_sector(struct pool *pool, u64 b)
 {

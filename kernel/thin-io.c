@@ -307,7 +307,7 @@ void ctpool_process_job(struct pool *pool, struct list_head *entry)
 	int r;
 
 	/* Read-only modes make no new mappings: dm-thin fails the mapping. */
-	if (!job->err && pool->mode >= PM_OUT_OF_METADATA_SPACE) {
+	if (!job->err && !ctpool_metadata_writable(pool)) {
 		job->err = -EIO;
 		bio->bi_status = BLK_STS_IOERR;
 	}

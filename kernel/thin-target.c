@@ -42,6 +42,8 @@ static int thin_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	tc->ti = ti;
 	tc->thin_md = dm_table_get_md(ti->table);
 	INIT_LIST_HEAD(&tc->list);
+	bio_list_init(&tc->deferred);
+	bio_list_init(&tc->retry_on_resume);
 
 	if (argc == 3) {
 		if (!strcmp(argv[0], argv[2])) {

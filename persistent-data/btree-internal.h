@@ -24,19 +24,6 @@ static inline pd_block_t pd_ref_loc(const struct pd_node_ref *ref)
 int pd_btree_check_info(const struct pd_btree_info *info);
 
 /*
- * The value type of the leaves at @level: the caller's own for the last
- * level, subtree roots above it. @storage must live as long as the result.
- */
-struct pd_btree_level {
-	struct pd_btree_info below;
-	struct pd_btree_value_type vt;
-};
-
-const struct pd_btree_value_type *
-pd_btree_level_vt(struct pd_btree_info *info, unsigned int level,
-		  struct pd_btree_level *storage);
-
-/*
  * Read-lock a node and check it can be a node of a tree whose leaves hold
  * values of @leaf_value_size bytes.
  */

@@ -19,19 +19,6 @@ int pd_btree_check_info(const struct pd_btree_info *info)
 	return 0;
 }
 
-const struct pd_btree_value_type *
-pd_btree_level_vt(struct pd_btree_info *info, unsigned int level,
-		  struct pd_btree_level *storage)
-{
-	if (level + 1 >= info->levels)
-		return &info->value_type;
-
-	storage->below = *info;
-	storage->below.levels = info->levels - level - 1;
-	pd_btree_init_subtree_value_type(&storage->below, &storage->vt);
-	return &storage->vt;
-}
-
 /*
  * Reading and creating
  */

@@ -733,8 +733,3 @@ int thin_metadata_set_time(struct thin_metadata *tmd, u32 time)
 	up_write(&tmd->root_lock);
 	return r;
 }
-
-u32 thin_metadata_data_block_size(struct thin_metadata *tmd)
-{
-	return tmd->data_block_size;
-}

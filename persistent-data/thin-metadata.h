@@ -161,8 +161,6 @@ int thin_register_metadata_threshold(struct thin_metadata *tmd,
 void thin_metadata_register_pre_commit(struct thin_metadata *tmd,
 				       int (*fn)(void *context), void *context);
 
-u32 thin_metadata_data_block_size(struct thin_metadata *tmd);
-
 /* ---- rebuilding metadata from a dump (ctpool meta restore) ---- */
 /* The snapshot time counter that new mappings are stamped with. */
 int thin_metadata_set_time(struct thin_metadata *tmd, u32 time);

@@ -13,6 +13,7 @@
 #                      Default: two 1G disks.
 #   --timeout SECS     kill the guest after SECS (default 900, --tests: 180 + 600/test)
 #   --test-timeout S   per-test limit enforced inside the guest (default 600)
+#   (env VM_STALL_SECS, default 300: kill a QEMU whose CPU time stands still that long)
 #   --mem MB           guest memory (default 2048)
 #   --smp N            guest CPUs (default 2)
 #   --append ARGS      more kernel command line (e.g. slab_nomerge); repeatable
@@ -206,10 +207,38 @@ collect() {
 	done < "$ctl/results"
 }
 
+# QEMU's CPU time (clock ticks), or nothing once it is gone.
+qemu_cpu() {
+	local p
+	p=$(pgrep -P "$qemu_pid" | head -n 1) || return 0
+	awk '{ print $14 + $15 }' "/proc/$p/stat" 2> /dev/null || true
+}
+
+# A QEMU that stops running its guest (seen once here under TCG: every
+# thread waiting on a futex, no CPU time used, the in-guest test timeout
+# never firing) would hold the run until the whole-run timeout, hours for a
+# long --tests list. A guest, even idle, uses some CPU every few seconds:
+# when QEMU's CPU time stands still for VM_STALL_SECS, it is killed.
+stall_secs=${VM_STALL_SECS:-300} last_cpu="" last_change=$(date +%s) tick=0
+watch_stall() {
+	local cpu now
+	tick=$((tick + 1))
+	[ $((tick % 10)) -eq 0 ] || return 0
+	cpu=$(qemu_cpu) now=$(date +%s)
+	if [ -z "$cpu" ] || [ "$cpu" != "$last_cpu" ]; then
+		last_cpu=$cpu last_change=$now
+	elif [ $((now - last_change)) -ge "$stall_secs" ]; then
+		echo "run-vm: QEMU used no CPU for ${stall_secs}s: killing it" >&2
+		touch "$work/stalled"
+		pkill -KILL -P "$qemu_pid" || true
+	fi
+}
+
 while kill -0 "$qemu_pid" 2>/dev/null; do
 	sleep 1
 	[ "$mode" = single ] && stream_output
 	collect
+	watch_stall
 done
 wait "$qemu_pid" && qemu_status=0 || qemu_status=$?
 qemu_pid=""
@@ -219,7 +248,9 @@ collect
 # A guest that never wrote "done" died (panic) or was killed by the timeout:
 # every test without a result fails, and the console tells why.
 if [ ! -f "$ctl/done" ]; then
-	if [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then
+	if [ -f "$work/stalled" ]; then
+		why="QEMU stopped running the guest (no CPU time for ${stall_secs}s)"
+	elif [ "$qemu_status" -eq 124 ] || [ "$qemu_status" -eq 137 ]; then
 		why="guest timed out after ${timeout}s"
 	else
 		why="guest died (qemu exit status $qemu_status)"

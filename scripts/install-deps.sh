@@ -7,7 +7,7 @@ PKGS="build-essential linux-image-amd64 linux-headers-amd64 qemu-system-x86 busy
 dmsetup libdevmapper-dev thin-provisioning-tools fio e2fsprogs lvm2 cpio kmod
 libcmocka-dev libseccomp-dev libarchive-dev clang pkg-config python3 util-linux xz-utils
 gnuplot-nox blktrace debhelper dh-dkms dkms libjson-c-dev
-libssl-dev"
+libssl-dev dosfstools"
 
 missing=""
 for p in $PKGS; do
