@@ -219,3 +219,21 @@ void meta_usage_free(struct meta_usage *u)
 	u->devs = NULL;
 	u->nr_devs = 0;
 }
+
+static int cmp_dev(const void *key, const void *elem)
+{
+	uint64_t id = *(const uint64_t *)key;
+	uint64_t other = ((const struct meta_usage_dev *)elem)->dev_id;
+
+	return id < other ? -1 : id > other;
+}
+
+/* The walk emitted the devices in ascending dev_id: a binary search. */
+const struct meta_usage_dev *meta_usage_find(const struct meta_usage *u,
+					     uint64_t dev_id)
+{
+	if (!u->nr_devs)
+		return NULL;
+	return bsearch(&dev_id, u->devs, u->nr_devs, sizeof(*u->devs),
+		       cmp_dev);
+}

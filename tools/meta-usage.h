@@ -36,5 +36,8 @@ struct meta_usage {
 int meta_usage_read(struct meta_image *img, const struct meta_superblock *sb,
 		    const char *who, struct meta_usage *u);
 void meta_usage_free(struct meta_usage *u);
+/* The device dev_id, or NULL. */
+const struct meta_usage_dev *meta_usage_find(const struct meta_usage *u,
+					     uint64_t dev_id);
 
 #endif

@@ -13,8 +13,10 @@
  *        a delete is rolled forward (delete is irreversible in the kernel).
  */
 #include "ctpool.h"
+#include "meta-usage.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
@@ -605,7 +607,7 @@ static int vol_usage(FILE *f)
 	      "       ctpool activate NAME          (prints the device path)\n"
 	      "       ctpool deactivate NAME\n"
 	      "       ctpool delete NAME [--no-discard]\n"
-	      "       ctpool list [--pool POOL] [--json]\n"
+	      "       ctpool list [--pool POOL] [--usage] [--json]\n"
 	      "       ctpool gc [--pool POOL] [--dry-run]\n"
 	      "       ctpool recover [--pool POOL]\n",
 	      f);
@@ -753,20 +755,173 @@ int cmd_delete(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- list ---- */
+
+/* One line of `ctpool list`: a volume record and what the pool says of it. */
+struct vol_row {
+	const char *name, *kind, *pool, *origin, *state;
+	uint64_t id, size, block_bytes;
+	int active;
+	char dmn[256];
+	int64_t mapped;				/* blocks; -1: unknown */
+	int want_usage;				/* --usage */
+	const struct meta_usage_dev *usage;	/* NULL: not known */
+};
+
+/* --usage: each pool's usage, read from one metadata snapshot. */
+struct usage_cache {
+	int n;
+	struct pool_usage {
+		char pool[NAME_MAX_LEN + 1];
+		int ok;
+		struct meta_usage u;
+	} *e;
+};
+
+static const struct meta_usage *cached_usage(struct usage_cache *c, struct pool *p, int *failed)
+{
+	struct pool_usage *e;
+	int i;
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->e[i].pool, p->name))
+			return c->e[i].ok ? &c->e[i].u : NULL;
+	e = realloc(c->e, (c->n + 1) * sizeof(*e));
+	if (!e) {
+		err("out of memory");
+		*failed = 1;
+		return NULL;
+	}
+	c->e = e;
+	i = c->n++;
+	snprintf(c->e[i].pool, sizeof(c->e[i].pool), "%s", p->name);
+	c->e[i].ok = pool_read_usage(p, &c->e[i].u) == 0;
+	if (!c->e[i].ok)
+		*failed = 1; /* reported */
+	return c->e[i].ok ? &c->e[i].u : NULL;
+}
+
+static void free_usage_cache(struct usage_cache *c)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->e[i].ok)
+			meta_usage_free(&c->e[i].u);
+	free(c->e);
+}
+
+static int add_blocks(struct json_object *o, const char *what, int known, uint64_t blocks,
+		      uint64_t block_bytes)
+{
+	char k[32], kb[32];
+	snprintf(k, sizeof(k), "%s_blocks", what);
+	snprintf(kb, sizeof(kb), "%s_bytes", what);
+	if (!known)
+		return jadd_null(o, k) || jadd_null(o, kb);
+	return jadd_u64(o, k, blocks) || jadd_u64(o, kb, blocks * block_bytes);
+}
+
+static int add_row_json(struct json_object *list, const struct vol_row *r)
+{
+	struct json_object *o = json_object_new_object();
+	const struct meta_usage_dev *u = r->usage;
+	char dev[300];
+	/* the list owns o from here, filled or not */
+	if (jpush(list, o) || jadd_str(o, "name", r->name) || jadd_str(o, "kind", r->kind) ||
+	    jadd_str(o, "pool", r->pool) || jadd_u64(o, "dev_id", r->id) ||
+	    jadd_u64(o, "size", r->size) ||
+	    add_blocks(o, "mapped", r->mapped >= 0, (uint64_t)r->mapped, r->block_bytes))
+		return -1;
+	if (r->want_usage && (add_blocks(o, "exclusive", u != NULL, u ? u->exclusive_blocks : 0,
+					 r->block_bytes) ||
+			      add_blocks(o, "shared", u != NULL, u ? u->shared_blocks : 0,
+					 r->block_bytes)))
+		return -1;
+	if (jadd_bool(o, "active", r->active) || jadd_str_or_null(o, "origin", r->origin) ||
+	    jadd_str(o, "state", r->state))
+		return -1;
+	snprintf(dev, sizeof(dev), "/dev/mapper/%s", r->dmn);
+	return r->active ? jadd_str(o, "device", dev) : 0;
+}
+
+static void list_header(int usage)
+{
+	printf("%-20s %-9s %-10s %6s %10s %10s ", "NAME", "KIND", "POOL", "ID", "SIZE", "MAPPED");
+	if (usage)
+		printf("%10s %10s ", "EXCLUSIVE", "SHARED");
+	printf("%-7s %s\n", "ACTIVE", "ORIGIN");
+}
+
+static const char *blocks_size(int known, uint64_t blocks, uint64_t block_bytes, char *buf,
+			       size_t len)
+{
+	return known ? fmt_size(blocks * block_bytes, buf, len) : "?";
+}
+
+static void print_row(const struct vol_row *r)
+{
+	char sz[32], mp[32], ex[32], sh[32];
+	const struct meta_usage_dev *u = r->usage;
+	printf("%-20s %-9s %-10s %6llu %10s %10s ", r->name, r->kind, r->pool,
+	       (unsigned long long)r->id, fmt_size(r->size, sz, sizeof(sz)),
+	       blocks_size(r->mapped >= 0, (uint64_t)r->mapped, r->block_bytes, mp, sizeof(mp)));
+	if (r->want_usage)
+		printf("%10s %10s ",
+		       blocks_size(u != NULL, u ? u->exclusive_blocks : 0, r->block_bytes, ex, sizeof(ex)),
+		       blocks_size(u != NULL, u ? u->shared_blocks : 0, r->block_bytes, sh, sizeof(sh)));
+	printf("%-7s %s\n", r->active ? "yes" : "no", *r->origin ? r->origin : "-");
+}
+
+/* Mapped blocks: from the snapshot with --usage, else the thin's status or thin_ls. */
+static void fill_mapped(struct vol_row *r, struct pool *p, const struct meta_usage *mu,
+			struct idmap *m, int *have_map)
+{
+	char params[256];
+	uint64_t ms;
+	int64_t hi;
+	r->mapped = -1;
+	if (r->want_usage) {
+		r->usage = mu ? meta_usage_find(mu, r->id) : NULL;
+		if (r->usage)
+			r->mapped = (int64_t)r->usage->mapped_blocks;
+		return;
+	}
+	if (r->active) {
+		if (dm_status_noflush(r->dmn, params, sizeof(params)) == 0 &&
+		    parse_thin_status(params, &ms, &hi) == 0)
+			r->mapped = (int64_t)(ms / pool_block_sectors(p));
+		return;
+	}
+	if (!*have_map)
+		*have_map = snapshot_ids(p, m) == 0 ? 1 : -1;
+	for (int k = 0; *have_map > 0 && k < m->n; k++)
+		if (m->id[k] == r->id)
+			r->mapped = (int64_t)m->mapped[k];
+}
+
+static int list_usage(FILE *f)
+{
+	fputs("usage: ctpool list [--pool POOL] [--usage] [--json]\n"
+	      "--usage: each volume's mapped, exclusive and shared space, read from a\n"
+	      "metadata snapshot of the live pool (what thin_ls reports)\n",
+	      f);
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	const char *pool = NULL;
-	int json = 0;
+	int json = 0, usage = 0;
 	for (int i = 0; i < argc; i++) {
 		if (is_help(argv[i]))
-			return vol_usage(stdout);
+			return list_usage(stdout);
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
+		else if (!strcmp(argv[i], "--usage"))
+			usage = 1;
 		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
 			pool = argv[++i];
 		else {
 			err("list: bad argument '%s'", argv[i]);
-			return vol_usage(stderr);
+			return list_usage(stderr);
 		}
 	}
 	if (lock_state() < 0)
@@ -776,14 +931,14 @@ int cmd_list(int argc, char **argv)
 	/* group by pool: one metadata snapshot per pool with inactive volumes */
 	struct pool cur;
 	struct idmap *m = calloc(1, sizeof(*m));
-	int have_cur = 0, have_map = 0;
-	if (json)
-		printf("[");
-	else
-		printf("%-20s %-9s %-10s %6s %10s %10s %-7s %s\n", "NAME", "KIND", "POOL", "ID", "SIZE",
-		       "MAPPED", "ACTIVE", "ORIGIN");
-	int first = 1, rc = EXIT_OK;
-	for (int i = 0; i < n; i++) {
+	struct usage_cache *uc = calloc(1, sizeof(*uc));
+	struct json_object *list = json ? json_object_new_array() : NULL;
+	const struct meta_usage *mu = NULL;
+	int have_cur = 0, have_map = 0, bad = !m || !uc, failed = 0;
+	if (!json)
+		list_header(usage);
+	int rc = EXIT_OK;
+	for (int i = 0; i < n && !bad; i++) {
 		struct kv v;
 		int lr = vol_load_listed(&v, names[i]);
 		if (lr) {
@@ -814,69 +969,40 @@ int cmd_list(int argc, char **argv)
 				kv_free(&v);
 				continue;
 			}
+			mu = usage ? cached_usage(uc, &cur, &failed) : NULL;
 		}
-		uint64_t id = kv_get_u64(&v, "id", 0);
-		uint64_t bs = pool_block_sectors(&cur);
-		char dmn[256], params[256];
-		vol_dm_name(names[i], dmn, sizeof(dmn));
+		struct vol_row r = {
+			.name = names[i],
+			.kind = kv_get(&v, "kind") ? kv_get(&v, "kind") : "volume",
+			.pool = vp,
+			.origin = kv_get(&v, "origin") ? kv_get(&v, "origin") : "",
+			.state = kv_get(&v, "state") ? kv_get(&v, "state") : "ready",
+			.id = kv_get_u64(&v, "id", 0),
+			.size = kv_get_u64(&v, "size", 0),
+			.block_bytes = (uint64_t)pool_block_sectors(&cur) * 512,
+			.want_usage = usage,
+		};
 		struct dm_dev_info di;
-		int active = dm_info(dmn, &di) == 0 && di.exists;
-		int64_t mapped = -1;
-		if (active && dm_status_noflush(dmn, params, sizeof(params)) == 0) {
-			uint64_t ms;
-			int64_t hi;
-			if (parse_thin_status(params, &ms, &hi) == 0)
-				mapped = ms / bs;
-		} else if (!active) {
-			if (!have_map)
-				have_map = snapshot_ids(&cur, m) == 0 ? 1 : -1;
-			if (have_map > 0)
-				for (int k = 0; k < m->n; k++)
-					if (m->id[k] == id)
-						mapped = m->mapped[k];
-		}
-		const char *origin = kv_get(&v, "origin") ? kv_get(&v, "origin") : "";
-		const char *kind = kv_get(&v, "kind") ? kv_get(&v, "kind") : "volume";
-		uint64_t size = kv_get_u64(&v, "size", 0);
-		if (json) {
-			printf("%s{\"name\":", first ? "" : ",");
-			json_str(stdout, names[i]);
-			printf(",\"kind\":");
-			json_str(stdout, kind);
-			printf(",\"pool\":");
-			json_str(stdout, vp);
-			printf(",\"dev_id\":%llu,\"size\":%llu,\"mapped_blocks\":", (unsigned long long)id,
-			       (unsigned long long)size);
-			if (mapped >= 0)
-				printf("%lld,\"mapped_bytes\":%llu", (long long)mapped,
-				       (unsigned long long)mapped * bs * 512);
-			else
-				printf("null,\"mapped_bytes\":null");
-			printf(",\"active\":%s,\"origin\":", active ? "true" : "false");
-			if (*origin)
-				json_str(stdout, origin);
-			else
-				printf("null");
-			printf(",\"state\":");
-			json_str(stdout, kv_get(&v, "state") ? kv_get(&v, "state") : "ready");
-			if (active)
-				printf(",\"device\":\"/dev/mapper/%s\"", dmn);
-			printf("}");
-		} else {
-			char sz[32], mp[32];
-			if (mapped >= 0)
-				fmt_size((uint64_t)mapped * bs * 512, mp, sizeof(mp));
-			else
-				strcpy(mp, "?");
-			printf("%-20s %-9s %-10s %6llu %10s %10s %-7s %s\n", names[i], kind, vp,
-			       (unsigned long long)id, fmt_size(size, sz, sizeof(sz)), mp,
-			       active ? "yes" : "no", *origin ? origin : "-");
-		}
-		first = 0;
+		vol_dm_name(names[i], r.dmn, sizeof(r.dmn));
+		r.active = dm_info(r.dmn, &di) == 0 && di.exists;
+		fill_mapped(&r, &cur, mu, m, &have_map);
+		if (json)
+			bad |= add_row_json(list, &r);
+		else
+			print_row(&r);
 		kv_free(&v);
 	}
-	if (json)
-		printf("]\n");
+	if (have_cur)
+		kv_free(&cur.kv);
+	if (json && jprint(list, bad))
+		rc = EXIT_ERR;
+	else if (bad)
+		err("out of memory");
+	if (failed)
+		rc = EXIT_ERR;
+	if (uc)
+		free_usage_cache(uc);
+	free(uc);
 	free(m);
 	free_names(names, n);
 	return rc;
