@@ -59,9 +59,9 @@ static int read_snapshot(struct pool *p, struct meta_usage *u)
 		    dev ? dev : "not recorded", dev ? strerror(errno) : "activate the pool");
 		return -1;
 	}
-	r = meta_read_superblock(&img, held, "ctpool list", &sb);
+	r = meta_read_superblock(&img, held, "ctpool", &sb);
 	if (!r)
-		r = meta_usage_read(&img, &sb, "ctpool list", u);
+		r = meta_usage_read(&img, &sb, "ctpool", u);
 	meta_image_close(&img);
 	return r;
 }

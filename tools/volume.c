@@ -540,52 +540,6 @@ int vol_do_delete(struct pool *p, const char *name, int discard)
 	return txn_commit(p, &t);
 }
 
-/* ---- mapped blocks of inactive volumes, from a metadata snapshot ---- */
-struct idmap {
-	int n;
-	uint64_t id[4096];
-	uint64_t mapped[4096];
-};
-
-static int snapshot_ids(struct pool *p, struct idmap *m)
-{
-	m->n = 0;
-	if (!have_prog("thin_ls")) {
-		dbg("thin_ls not installed: cannot read mapped counts of inactive volumes");
-		return -1;
-	}
-	int r = dm_message(p->name, "reserve_metadata_snap");
-	if (r == -EBUSY) { /* a snapshot left by a crashed run: replace it */
-		dm_message(p->name, "release_metadata_snap");
-		r = dm_message(p->name, "reserve_metadata_snap");
-	}
-	if (r) {
-		dbg("reserve_metadata_snap failed: %s", strerror(-r));
-		return -1;
-	}
-	const char *argv[] = { "thin_ls", "--metadata-snap", "--no-headers", "-o", "DEV,MAPPED_BLOCKS",
-			       pool_meta_dev(p), NULL };
-	char *out = NULL;
-	int st = run_capture(argv, &out);
-	dm_message(p->name, "release_metadata_snap");
-	if (st != 0) {
-		free(out);
-		warnx_("thin_ls on the metadata snapshot of pool %s failed (exit %d)", p->name, st);
-		return -1;
-	}
-	char *save = NULL;
-	for (char *l = strtok_r(out, "\n", &save); l && m->n < 4096; l = strtok_r(NULL, "\n", &save)) {
-		unsigned long long a, b;
-		if (sscanf(l, "%llu %llu", &a, &b) == 2) {
-			m->id[m->n] = a;
-			m->mapped[m->n] = b;
-			m->n++;
-		}
-	}
-	free(out);
-	return 0;
-}
-
 /* ---- commands ---- */
 static int resolve_pool(const char *name, struct pool *p)
 {
@@ -768,7 +722,10 @@ struct vol_row {
 	const struct meta_usage_dev *usage;	/* NULL: not known */
 };
 
-/* --usage: each pool's usage, read from one metadata snapshot. */
+/*
+ * Each pool's usage, read from one metadata snapshot when first needed:
+ * for --usage, and for the mapped blocks of inactive volumes.
+ */
 struct usage_cache {
 	int n;
 	struct pool_usage {
@@ -778,7 +735,8 @@ struct usage_cache {
 	} *e;
 };
 
-static const struct meta_usage *cached_usage(struct usage_cache *c, struct pool *p, int *failed)
+/* NULL (reported, once a pool) if the pool's usage cannot be read. */
+static const struct meta_usage *cached_usage(struct usage_cache *c, struct pool *p)
 {
 	struct pool_usage *e;
 	int i;
@@ -788,15 +746,12 @@ static const struct meta_usage *cached_usage(struct usage_cache *c, struct pool 
 	e = realloc(c->e, (c->n + 1) * sizeof(*e));
 	if (!e) {
 		err("out of memory");
-		*failed = 1;
 		return NULL;
 	}
 	c->e = e;
 	i = c->n++;
 	snprintf(c->e[i].pool, sizeof(c->e[i].pool), "%s", p->name);
 	c->e[i].ok = pool_read_usage(p, &c->e[i].u) == 0;
-	if (!c->e[i].ok)
-		*failed = 1; /* reported */
 	return c->e[i].ok ? &c->e[i].u : NULL;
 }
 
@@ -870,31 +825,32 @@ static void print_row(const struct vol_row *r)
 	printf("%-7s %s\n", r->active ? "yes" : "no", *r->origin ? r->origin : "-");
 }
 
-/* Mapped blocks: from the snapshot with --usage, else the thin's status or thin_ls. */
-static void fill_mapped(struct vol_row *r, struct pool *p, const struct meta_usage *mu,
-			struct idmap *m, int *have_map)
+/*
+ * Mapped blocks: an active volume's from its status (unless --usage wants
+ * all from one snapshot), an inactive one's from the pool's snapshot.
+ * -1 (reported) if the snapshot cannot be read.
+ */
+static int fill_mapped(struct vol_row *r, struct pool *p, struct usage_cache *uc)
 {
 	char params[256];
 	uint64_t ms;
 	int64_t hi;
 	r->mapped = -1;
-	if (r->want_usage) {
-		r->usage = mu ? meta_usage_find(mu, r->id) : NULL;
-		if (r->usage)
-			r->mapped = (int64_t)r->usage->mapped_blocks;
-		return;
-	}
-	if (r->active) {
+	if (r->active && !r->want_usage) {
 		if (dm_status_noflush(r->dmn, params, sizeof(params)) == 0 &&
 		    parse_thin_status(params, &ms, &hi) == 0)
 			r->mapped = (int64_t)(ms / pool_block_sectors(p));
-		return;
+		return 0;
 	}
-	if (!*have_map)
-		*have_map = snapshot_ids(p, m) == 0 ? 1 : -1;
-	for (int k = 0; *have_map > 0 && k < m->n; k++)
-		if (m->id[k] == r->id)
-			r->mapped = (int64_t)m->mapped[k];
+	const struct meta_usage *mu = cached_usage(uc, p);
+	if (!mu)
+		return -1;
+	const struct meta_usage_dev *d = meta_usage_find(mu, r->id);
+	if (d)
+		r->mapped = (int64_t)d->mapped_blocks;
+	if (r->want_usage)
+		r->usage = d;
+	return 0;
 }
 
 static int list_usage(FILE *f)
@@ -928,13 +884,11 @@ int cmd_list(int argc, char **argv)
 		return EXIT_ERR;
 	int n;
 	char **names = vol_list_names(&n);
-	/* group by pool: one metadata snapshot per pool with inactive volumes */
+	/* one metadata snapshot per pool with inactive volumes (or --usage) */
 	struct pool cur;
-	struct idmap *m = calloc(1, sizeof(*m));
 	struct usage_cache *uc = calloc(1, sizeof(*uc));
 	struct json_object *list = json ? json_object_new_array() : NULL;
-	const struct meta_usage *mu = NULL;
-	int have_cur = 0, have_map = 0, bad = !m || !uc, failed = 0;
+	int have_cur = 0, bad = !uc, failed = 0;
 	if (!json)
 		list_header(usage);
 	int rc = EXIT_OK;
@@ -955,7 +909,6 @@ int cmd_list(int argc, char **argv)
 			if (have_cur)
 				kv_free(&cur.kv);
 			have_cur = pool_load(&cur, vp) == 0 && pool_ensure_active(&cur) == 0;
-			have_map = 0;
 			if (!have_cur) {
 				kv_free(&v);
 				continue;
@@ -969,7 +922,6 @@ int cmd_list(int argc, char **argv)
 				kv_free(&v);
 				continue;
 			}
-			mu = usage ? cached_usage(uc, &cur, &failed) : NULL;
 		}
 		struct vol_row r = {
 			.name = names[i],
@@ -985,7 +937,9 @@ int cmd_list(int argc, char **argv)
 		struct dm_dev_info di;
 		vol_dm_name(names[i], r.dmn, sizeof(r.dmn));
 		r.active = dm_info(r.dmn, &di) == 0 && di.exists;
-		fill_mapped(&r, &cur, mu, m, &have_map);
+		/* without --usage, an unknown mapped count is no failure */
+		if (fill_mapped(&r, &cur, uc) && usage)
+			failed = 1;
 		if (json)
 			bad |= add_row_json(list, &r);
 		else
@@ -1003,7 +957,6 @@ int cmd_list(int argc, char **argv)
 	if (uc)
 		free_usage_cache(uc);
 	free(uc);
-	free(m);
 	free_names(names, n);
 	return rc;
 }
@@ -1034,44 +987,43 @@ int cmd_gc(int argc, char **argv)
 	struct pool p;
 	if (resolve_pool(pool, &p))
 		return EXIT_ERR;
-	struct idmap *m = calloc(1, sizeof(*m));
-	if (snapshot_ids(&p, m)) {
-		err("cannot enumerate the devices of pool %s (needs thin_ls from thin-provisioning-tools)",
-		    p.name);
-		free(m);
+	struct meta_usage u;
+	if (pool_read_usage(&p, &u)) {
+		err("gc: cannot enumerate the devices of pool %s", p.name);
 		return EXIT_ERR;
 	}
 	int n, removed = 0, rc = EXIT_OK;
 	if (vol_check_all()) {
 		err("gc: a record cannot be read: it may own a device, so nothing is deleted");
-		free(m);
+		meta_usage_free(&u);
 		return EXIT_ERR;
 	}
 	char **names = vol_list_names(&n);
-	for (int k = 0; k < m->n; k++) {
+	for (size_t k = 0; k < u.nr_devs; k++) {
+		uint64_t id = u.devs[k].dev_id;
 		int owned = 0;
 		for (int i = 0; i < n && !owned; i++) {
 			struct kv v;
 			if (vol_load(&v, names[i]))
 				continue;
 			const char *vp = kv_get(&v, "pool");
-			owned = vp && !strcmp(vp, p.name) && kv_get_u64(&v, "id", UINT64_MAX) == m->id[k];
+			owned = vp && !strcmp(vp, p.name) && kv_get_u64(&v, "id", UINT64_MAX) == id;
 			kv_free(&v);
 		}
 		if (owned)
 			continue;
 		info("%s device %llu (%llu mapped blocks): no record owns it", dry ? "would delete" : "deleting",
-		     (unsigned long long)m->id[k], (unsigned long long)m->mapped[k]);
+		     (unsigned long long)id, (unsigned long long)u.devs[k].mapped_blocks);
 		if (dry) {
 			removed++;
 			continue;
 		}
 		struct kv t;
-		if (txn_begin(&p, &t, "delete", (uint32_t)m->id[k], "")) {
+		if (txn_begin(&p, &t, "delete", (uint32_t)id, "")) {
 			rc = EXIT_ERR;
 			break;
 		}
-		if (delete_dev_id(&p, m->id[k], 1)) {
+		if (delete_dev_id(&p, id, 1)) {
 			unlink(p.txn_path);
 			kv_free(&t);
 			rc = EXIT_ERR;
@@ -1084,7 +1036,7 @@ int cmd_gc(int argc, char **argv)
 		removed++;
 	}
 	free_names(names, n);
-	free(m);
+	meta_usage_free(&u);
 	info("gc: %d orphan device(s) %s", removed, dry ? "found" : "removed");
 	return rc;
 }
