@@ -29,9 +29,9 @@ static int snapshot_refused(struct pool *p, const struct pool_status *ps)
 		return 1;
 	}
 	if (strcmp(ps->held_root, "-")) {
-		err("pool %s already holds a metadata snapshot (block %s) that ctpool did not "
-		    "reserve: another tool is reading it. ctpool does not release it; once that "
-		    "tool is done: dmsetup message %s 0 release_metadata_snap",
+		err("pool %s already holds a metadata snapshot (block %s), reserved by another "
+		    "tool (or left by one that was killed): ctpool neither uses nor releases it; "
+		    "once no tool needs it: dmsetup message %s 0 release_metadata_snap",
 		    p->name, ps->held_root, p->name);
 		return 1;
 	}
