@@ -46,10 +46,10 @@ $(FUZZ_DIR)/fuzz-meta-open: $(FUZZ_DIR)/fuzz-meta-open.o $(FUZZ_PD_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 
 $(FUZZ_DIR)/fuzz-meta-check: $(FUZZ_DIR)/fuzz-meta-check.o $(FUZZ_META_OBJS) $(FUZZ_PD_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -ljson-c
 
 $(FUZZ_DIR)/fuzz-meta-restore: $(FUZZ_DIR)/fuzz-meta-restore.o $(FUZZ_META_OBJS) $(FUZZ_PD_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -ljson-c
 
 # Seed images: every fuzz/seeds/xml/*.xml restored by thin_restore (the
 # reference tools' layout) and by ctpool meta restore (the library's), plus

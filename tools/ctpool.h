@@ -41,8 +41,23 @@ int run_cmd(const char *const argv[], int quiet); /* returns exit status, -1 on 
 int run_capture(const char *const argv[], char **out);
 int have_prog(const char *name);
 void crash_point(const char *name);
-void json_str(FILE *f, const char *s);
+void signal_point(const char *name);
 int is_help(const char *a);
+
+/*
+ * ---- json-out.c: --json output with json-c; each returns 0 or -1 ----
+ * Build with json_object_new_object/array, fill with these, jprint once.
+ */
+struct json_object;
+int jadd(struct json_object *o, const char *key, struct json_object *v); /* v dropped on failure */
+int jadd_str(struct json_object *o, const char *key, const char *s); /* NULL: "" */
+int jadd_str_or_null(struct json_object *o, const char *key, const char *s); /* NULL, "": null */
+int jadd_u64(struct json_object *o, const char *key, uint64_t n);
+int jadd_bool(struct json_object *o, const char *key, int b);
+int jadd_null(struct json_object *o, const char *key);
+int jpush(struct json_object *array, struct json_object *v); /* v dropped on failure */
+/* Print o (unless failed), drop it; -1 (reported) if anything failed. */
+int jprint(struct json_object *o, int failed);
 
 /* key=value records (kv.c): values escaped on save, strict on load */
 struct kv {
@@ -125,6 +140,13 @@ int pool_recover(struct pool *p);  /* roll open transaction forward/back */
 int pool_activate_all(void);       /* pool-activate.c: boot activation */
 uint32_t pool_block_sectors(struct pool *p);
 const char *pool_meta_dev(struct pool *p);
+/*
+ * pool-usage.c: each device's mapped, exclusive and shared blocks, read from
+ * a metadata snapshot of the live pool, released again; -1 (reported) if the
+ * pool cannot give one (read-only, or someone else's snapshot is held).
+ */
+struct meta_usage;
+int pool_read_usage(struct pool *p, struct meta_usage *u);
 
 /* volume records: <state>/volumes/<name> */
 int vol_path(const char *name, char *buf, size_t len);

@@ -14,46 +14,16 @@
 
 #define WHO "ctpool meta dump"
 
-static int read_sb(struct meta_image *img, uint64_t b,
-		   struct meta_superblock *sb)
-{
-	uint8_t block[META_BLOCK_SIZE];
-
-	if (meta_image_read(img, b, block)) {
-		fprintf(stderr, WHO ": cannot read superblock at block %llu\n",
-			(unsigned long long)b);
-		return -1;
-	}
-	if (!meta_superblock_valid(block, b, sb)) {
-		fprintf(stderr, WHO ": block %llu is not a valid superblock\n",
-			(unsigned long long)b);
-		return -1;
-	}
-	return 0;
-}
-
 struct dump_opts {
 	const char *input;
 	const char *output;
-	bool snap;
-	bool snap_block_given;
-	uint64_t snap_block;
+	struct meta_snap_opt snap;
 };
 
 static int bad_usage(void)
 {
 	fprintf(stderr, "usage: ctpool meta dump [--metadata-snap[=BLOCK]] [-o FILE] DEV|FILE\n");
 	return 2;
-}
-
-static int parse_block(const char *s, uint64_t *b)
-{
-	char *end;
-
-	if (!*s || *s == '-')
-		return -1;
-	*b = strtoull(s, &end, 10);
-	return *end ? -1 : 0;
 }
 
 static const struct option dump_options[] = {
@@ -70,9 +40,7 @@ static int parse_opts(int argc, char **argv, struct dump_opts *o)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "mo:", dump_options, NULL)) != -1) {
 		if (opt == 'm') {
-			o->snap = true;
-			o->snap_block_given = optarg != NULL;
-			if (optarg && parse_block(optarg, &o->snap_block))
+			if (meta_parse_snap_opt(optarg, &o->snap))
 				return -1;
 		} else if (opt == 'o') {
 			o->output = optarg;
@@ -91,19 +59,9 @@ static int dump(struct meta_image *img, const struct dump_opts *o, FILE *f)
 	struct meta_emit_opts eo = { .who = WHO };
 	struct meta_xml_writer w;
 	struct meta_superblock sb;
-	uint64_t b;
 
-	if (read_sb(img, 0, &sb))
+	if (meta_select_superblock(img, &o->snap, WHO, &sb))
 		return -1;
-	if (o->snap) {
-		b = o->snap_block_given ? o->snap_block : sb.held_root;
-		if (!b) {
-			fprintf(stderr, WHO ": no metadata snapshot is held\n");
-			return -1;
-		}
-		if (read_sb(img, b, &sb))
-			return -1;
-	}
 	meta_xml_writer_init(&w, f);
 	return meta_emit_metadata(img, &sb, &eo, &w.emitter);
 }

@@ -5,17 +5,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "meta.h"
 
-int meta_image_open(const char *path, bool writable, struct meta_image *img)
+static int image_open(const char *path, int flags, struct meta_image *img)
 {
 	off_t size;
 
-	img->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	img->bounce = NULL;
+	img->fd = open(path, flags | O_CLOEXEC);
 	if (img->fd < 0)
 		return -1;
 	/* lseek gives the size of block devices as well as of files. */
@@ -29,22 +31,55 @@ int meta_image_open(const char *path, bool writable, struct meta_image *img)
 	return 0;
 }
 
+int meta_image_open(const char *path, bool writable, struct meta_image *img)
+{
+	return image_open(path, writable ? O_RDWR : O_RDONLY, img);
+}
+
+/*
+ * The kernel writes metadata through dm-bufio, which bypasses the page
+ * cache of the metadata device: a buffered read of a live pool's metadata
+ * can return blocks older than what is on disk. O_DIRECT needs aligned
+ * buffers, so reads go through one.
+ */
+int meta_image_open_direct(const char *path, struct meta_image *img)
+{
+	void *bounce;
+	int e;
+
+	if (posix_memalign(&bounce, META_BLOCK_SIZE, META_BLOCK_SIZE)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (image_open(path, O_RDONLY | O_DIRECT, img)) {
+		e = errno;
+		free(bounce);
+		errno = e;
+		return -1;
+	}
+	img->bounce = bounce;
+	return 0;
+}
+
 void meta_image_close(struct meta_image *img)
 {
 	if (img->fd >= 0)
 		close(img->fd);
 	img->fd = -1;
+	free(img->bounce);
+	img->bounce = NULL;
 }
 
 int meta_image_read(struct meta_image *img, uint64_t b, void *buf)
 {
+	char *to = img->bounce ? img->bounce : buf;
 	size_t done = 0;
 	ssize_t n;
 
 	if (b >= img->nr_blocks)
 		return -1;
 	while (done < META_BLOCK_SIZE) {
-		n = pread(img->fd, (char *)buf + done, META_BLOCK_SIZE - done,
+		n = pread(img->fd, to + done, META_BLOCK_SIZE - done,
 			  (off_t)(b * META_BLOCK_SIZE + done));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -52,6 +87,8 @@ int meta_image_read(struct meta_image *img, uint64_t b, void *buf)
 			return -1;
 		done += (size_t)n;
 	}
+	if (img->bounce)
+		memcpy(buf, img->bounce, META_BLOCK_SIZE);
 	return 0;
 }
 
@@ -114,6 +151,57 @@ bool meta_superblock_valid(const void *block, uint64_t b,
 	meta_decode_superblock(block, sb);
 	return sb->csum == meta_block_csum(block, META_SB_CSUM_XOR) &&
 	       sb->blocknr == b && sb->magic == META_SB_MAGIC;
+}
+
+int meta_read_superblock(struct meta_image *img, uint64_t b, const char *who,
+			 struct meta_superblock *sb)
+{
+	uint8_t block[META_BLOCK_SIZE];
+
+	if (meta_image_read(img, b, block)) {
+		fprintf(stderr, "%s: cannot read superblock at block %llu\n",
+			who, (unsigned long long)b);
+		return -1;
+	}
+	if (!meta_superblock_valid(block, b, sb)) {
+		fprintf(stderr, "%s: block %llu is not a valid superblock\n",
+			who, (unsigned long long)b);
+		return -1;
+	}
+	return 0;
+}
+
+int meta_select_superblock(struct meta_image *img,
+			   const struct meta_snap_opt *snap, const char *who,
+			   struct meta_superblock *sb)
+{
+	uint64_t b;
+
+	if (meta_read_superblock(img, 0, who, sb))
+		return -1;
+	if (!snap->use)
+		return 0;
+	b = snap->block_given ? snap->block : sb->held_root;
+	if (!b) {
+		fprintf(stderr, "%s: no metadata snapshot is held\n", who);
+		return -1;
+	}
+	return meta_read_superblock(img, b, who, sb);
+}
+
+int meta_parse_snap_opt(const char *arg, struct meta_snap_opt *snap)
+{
+	char *end;
+
+	snap->use = true;
+	snap->block_given = arg != NULL;
+	if (!arg)
+		return 0;
+	if (!*arg || *arg == '-')
+		return -1;
+	errno = 0;
+	snap->block = strtoull(arg, &end, 10);
+	return *end || errno ? -1 : 0;
 }
 
 /* What a node's header promises, checked before any entry is read. */

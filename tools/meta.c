@@ -12,9 +12,11 @@ static int print_usage(FILE *f)
 	      "       ctpool meta dump [--metadata-snap[=BLOCK]] [-o FILE] DEV|FILE\n"
 	      "       ctpool meta restore -i XML -o DEV|FILE\n"
 	      "       ctpool meta repair -i DEV|FILE -o DEV|FILE\n"
+	      "       ctpool meta usage [--metadata-snap[=BLOCK]] [--json] DEV|FILE\n"
 	      "check exits 0 if the metadata is consistent, 1 if not, 2 on bad usage;\n"
 	      "--clear-needs-check then clears the flag the kernel set.\n"
-	      "repair salvages what is readable of damaged metadata into fresh metadata.\n",
+	      "repair salvages what is readable of damaged metadata into fresh metadata.\n"
+	      "usage prints each device's mapped, exclusive and shared blocks, as thin_ls.\n",
 	      f);
 	return f == stdout ? 0 : 2;
 }
@@ -27,6 +29,7 @@ static const struct {
 	{ "dump", meta_dump_main },
 	{ "restore", meta_restore_main },
 	{ "repair", meta_repair_main },
+	{ "usage", meta_usage_main },
 };
 
 int cmd_meta(int argc, char **argv)

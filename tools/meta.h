@@ -30,6 +30,7 @@ int meta_check_main(int argc, char **argv);
 int meta_dump_main(int argc, char **argv);
 int meta_restore_main(int argc, char **argv);
 int meta_repair_main(int argc, char **argv);
+int meta_usage_main(int argc, char **argv);
 
 /* meta-args.c: -i IN -o OUT [-q]; 0, or -1 on bad usage. */
 int meta_parse_io_args(int argc, char **argv, const char **input,
@@ -40,9 +41,12 @@ int meta_parse_io_args(int argc, char **argv, const char **input,
 struct meta_image {
 	int fd;
 	uint64_t nr_blocks;	/* whole 4 KiB blocks in the file or device */
+	void *bounce;		/* aligned block buffer for O_DIRECT reads */
 };
 
 int meta_image_open(const char *path, bool writable, struct meta_image *img);
+/* Read-only with O_DIRECT: the metadata device of a live pool. */
+int meta_image_open_direct(const char *path, struct meta_image *img);
 void meta_image_close(struct meta_image *img);
 /* 0, or -1 if b is beyond the image or the read fails. */
 int meta_image_read(struct meta_image *img, uint64_t b, void *buf);
@@ -51,6 +55,23 @@ int meta_image_write(struct meta_image *img, uint64_t b, const void *buf);
 
 /* Decode the superblock at b; true if checksum, location and magic hold. */
 bool meta_superblock_valid(const void *block, uint64_t b,
+			   struct meta_superblock *sb);
+/* Read and validate the superblock at b; -1 after a message if not. */
+int meta_read_superblock(struct meta_image *img, uint64_t b, const char *who,
+			 struct meta_superblock *sb);
+
+/* --metadata-snap[=BLOCK], as thin_dump and thin_ls take it. */
+struct meta_snap_opt {
+	bool use;
+	bool block_given;
+	uint64_t block;
+};
+
+/* Parse the option's argument (NULL if none); -1 if it is not a block. */
+int meta_parse_snap_opt(const char *arg, struct meta_snap_opt *snap);
+/* The superblock at 0, or the snapshot's if snap->use says so. */
+int meta_select_superblock(struct meta_image *img,
+			   const struct meta_snap_opt *snap, const char *who,
 			   struct meta_superblock *sb);
 
 /* ---- meta-needs-check.c ---- */

@@ -2,6 +2,7 @@
 #include "ctpool.h"
 
 #include <dirent.h>
+#include <json-c/json.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -419,38 +420,29 @@ static int resolve_pool_arg(const char *name, struct pool *p)
 	return pool_load(p, name);
 }
 
-static void print_status_json(struct pool *p, struct pool_status *ps)
+static int print_status_json(struct pool *p, struct pool_status *ps)
 {
-	uint32_t bsz = pool_block_sectors(p);
-	printf("{\"name\":");
-	json_str(stdout, p->name);
-	printf(",\"pool_target\":");
-	json_str(stdout, pool_pool_target(p));
-	printf(",\"thin_target\":");
-	json_str(stdout, pool_thin_target(p));
-	printf(",\"block_size\":%llu", (unsigned long long)bsz * 512);
-	printf(",\"transaction_id\":%llu,\"metadata_used\":%llu,\"metadata_total\":%llu,"
-	       "\"data_used\":%llu,\"data_total\":%llu,\"held_root\":",
-	       (unsigned long long)ps->txid, (unsigned long long)ps->meta_used,
-	       (unsigned long long)ps->meta_total, (unsigned long long)ps->data_used,
-	       (unsigned long long)ps->data_total);
-	if (!strcmp(ps->held_root, "-"))
-		printf("null");
-	else
-		printf("%s", ps->held_root);
-	printf(",\"mode\":");
-	json_str(stdout, ps->mode);
-	printf(",\"discard\":");
-	json_str(stdout, ps->discard);
-	printf(",\"no_space_policy\":");
-	json_str(stdout, ps->no_space);
-	printf(",\"needs_check\":%s,\"metadata_low_watermark\":%llu", ps->needs_check ? "true" : "false",
-	       (unsigned long long)ps->meta_low_water);
-	printf(",\"metadata\":");
-	json_str(stdout, kv_get(&p->kv, "metadata"));
-	printf(",\"data\":");
-	json_str(stdout, kv_get(&p->kv, "data"));
-	printf("}\n");
+	struct json_object *o = json_object_new_object();
+	uint64_t held;
+	int bad = jadd_str(o, "name", p->name) ||
+		  jadd_str(o, "pool_target", pool_pool_target(p)) ||
+		  jadd_str(o, "thin_target", pool_thin_target(p)) ||
+		  jadd_u64(o, "block_size", (uint64_t)pool_block_sectors(p) * 512) ||
+		  jadd_u64(o, "transaction_id", ps->txid) ||
+		  jadd_u64(o, "metadata_used", ps->meta_used) ||
+		  jadd_u64(o, "metadata_total", ps->meta_total) ||
+		  jadd_u64(o, "data_used", ps->data_used) ||
+		  jadd_u64(o, "data_total", ps->data_total) ||
+		  (parse_u64(ps->held_root, &held) ? jadd_null(o, "held_root") :
+						     jadd_u64(o, "held_root", held)) ||
+		  jadd_str(o, "mode", ps->mode) ||
+		  jadd_str(o, "discard", ps->discard) ||
+		  jadd_str(o, "no_space_policy", ps->no_space) ||
+		  jadd_bool(o, "needs_check", ps->needs_check) ||
+		  jadd_u64(o, "metadata_low_watermark", ps->meta_low_water) ||
+		  jadd_str(o, "metadata", kv_get(&p->kv, "metadata")) ||
+		  jadd_str(o, "data", kv_get(&p->kv, "data"));
+	return jprint(o, bad);
 }
 
 static int pool_status_cmd(int argc, char **argv)
@@ -476,10 +468,8 @@ static int pool_status_cmd(int argc, char **argv)
 	struct pool_status ps;
 	if (resolve_pool_arg(name, &p) || pool_ensure_active(&p) || pool_get_status(&p, &ps))
 		return EXIT_ERR;
-	if (json) {
-		print_status_json(&p, &ps);
-		return EXIT_OK;
-	}
+	if (json)
+		return print_status_json(&p, &ps) ? EXIT_ERR : EXIT_OK;
 	uint32_t bsz = pool_block_sectors(&p);
 	char a[32], b[32];
 	printf("pool:              %s (%s, thins %s)\n", p.name, pool_pool_target(&p), pool_thin_target(&p));
@@ -512,7 +502,8 @@ static int pool_list_cmd(int argc, char **argv)
 	snprintf(d, sizeof(d), "%s/pools", G.state_dir);
 	char **names;
 	int n = 0, cap = 8;
-	FILE *f = json ? stdout : NULL;
+	struct json_object *list = json ? json_object_new_array() : NULL;
+	int bad = 0;
 	names = malloc(cap * sizeof(char *));
 	DIR *dd = opendir(d);
 	if (dd) {
@@ -527,11 +518,9 @@ static int pool_list_cmd(int argc, char **argv)
 		}
 		closedir(dd);
 	}
-	if (f)
-		printf("[");
-	else
+	if (!json)
 		printf("%-20s %-10s %-10s %s\n", "NAME", "TARGET", "ACTIVE", "DATA");
-	int rc = EXIT_OK, first = 1;
+	int rc = EXIT_OK;
 	for (int i = 0; i < n; i++) {
 		struct pool p;
 		if (pool_load(&p, names[i])) {
@@ -540,22 +529,19 @@ static int pool_list_cmd(int argc, char **argv)
 		}
 		struct dm_dev_info di;
 		int act = dm_info(p.name, &di) == 0 && di.exists;
-		if (f) {
-			printf("%s{\"name\":", first ? "" : ",");
-			first = 0;
-			json_str(stdout, p.name);
-			printf(",\"pool_target\":");
-			json_str(stdout, pool_pool_target(&p));
-			printf(",\"active\":%s,\"data\":", act ? "true" : "false");
-			json_str(stdout, kv_get(&p.kv, "data"));
-			printf("}");
+		if (json) {
+			/* the list owns it from here, filled or not */
+			struct json_object *o = json_object_new_object();
+			bad |= jpush(list, o) || jadd_str(o, "name", p.name) ||
+			       jadd_str(o, "pool_target", pool_pool_target(&p)) ||
+			       jadd_bool(o, "active", act) || jadd_str(o, "data", kv_get(&p.kv, "data"));
 		} else
 			printf("%-20s %-10s %-10s %s\n", p.name, pool_pool_target(&p), act ? "yes" : "no",
 			       kv_get(&p.kv, "data"));
 		kv_free(&p.kv);
 	}
-	if (f)
-		printf("]\n");
+	if (json && jprint(list, bad))
+		rc = EXIT_ERR;
 	free_names(names, n);
 	return rc;
 }

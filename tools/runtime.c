@@ -15,6 +15,7 @@
 #include "fds.h"
 
 #include <dirent.h>
+#include <json-c/json.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -2019,13 +2020,12 @@ static int ctr_detach(int argc, char **argv)
 
 static int list_kind(const char *kind, int json)
 {
-	int n, first = 1;
+	int n, bad = 0;
 	char **names = vol_list_names(&n);
-	if (json)
-		printf("[");
-	else if (!strcmp(kind, "image"))
+	struct json_object *list = json ? json_object_new_array() : NULL, *o = NULL;
+	if (!json && !strcmp(kind, "image"))
 		printf("%-20s %-10s %10s %-10s %s\n", "NAME", "POOL", "SIZE", "STATE", "PARENT");
-	else
+	else if (!json)
 		printf("%-20s %-20s %-10s %8s\n", "NAME", "IMAGE", "STATUS", "PID");
 	int rc = EXIT_OK;
 	for (int i = 0; i < n; i++) {
@@ -2046,20 +2046,12 @@ static int list_kind(const char *kind, int json)
 		if (!strcmp(kind, "image")) {
 			const char *st = kv_get(&v, "state") ? kv_get(&v, "state") : "ready";
 			const char *par = kv_get(&v, "parent") ? kv_get(&v, "parent") : "";
-			if (json) {
-				printf("%s{\"name\":", first ? "" : ",");
-				json_str(stdout, names[i]);
-				printf(",\"pool\":");
-				json_str(stdout, pool);
-				printf(",\"size\":%llu,\"state\":", (unsigned long long)kv_get_u64(&v, "size", 0));
-				json_str(stdout, st);
-				printf(",\"parent\":");
-				if (*par)
-					json_str(stdout, par);
-				else
-					printf("null");
-				printf("}");
-			} else
+			if (json)
+				bad |= jpush(list, o = json_object_new_object()) ||
+				       jadd_str(o, "name", names[i]) || jadd_str(o, "pool", pool) ||
+				       jadd_u64(o, "size", kv_get_u64(&v, "size", 0)) ||
+				       jadd_str(o, "state", st) || jadd_str_or_null(o, "parent", par);
+			else
 				printf("%-20s %-10s %10s %-10s %s\n", names[i], pool,
 				       fmt_size(kv_get_u64(&v, "size", 0), sz, sizeof(sz)), st, *par ? par : "-");
 		} else {
@@ -2067,34 +2059,25 @@ static int list_kind(const char *kind, int json)
 			const char *img = kv_get(&v, "image") ? kv_get(&v, "image") : "";
 			unsigned long long pid = run ? kv_get_u64(&v, "init_pid", 0) : 0;
 			if (json) {
-				printf("%s{\"name\":", first ? "" : ",");
-				json_str(stdout, names[i]);
-				printf(",\"image\":");
-				json_str(stdout, img);
-				printf(",\"pool\":");
-				json_str(stdout, pool);
-				printf(",\"running\":%s,\"pid\":%llu", run ? "true" : "false", pid);
-				printf(",\"attached\":[");
-				int fa = 1;
-				for (int j = 0; j < v.n; j++)
-					if (!strncmp(v.k[j], "attach.", 7)) {
-						printf("%s{\"volume\":", fa ? "" : ",");
-						json_str(stdout, v.k[j] + 7);
-						printf(",\"at\":");
-						json_str(stdout, v.v[j]);
-						printf("}");
-						fa = 0;
-					}
-				printf("]}");
+				struct json_object *att = NULL, *a;
+				bad |= jpush(list, o = json_object_new_object()) ||
+				       jadd_str(o, "name", names[i]) || jadd_str(o, "image", img) ||
+				       jadd_str(o, "pool", pool) || jadd_bool(o, "running", run) ||
+				       jadd_u64(o, "pid", pid) ||
+				       jadd(o, "attached", att = json_object_new_array());
+				for (int j = 0; j < v.n && !bad; j++)
+					if (!strncmp(v.k[j], "attach.", 7))
+						bad |= jpush(att, a = json_object_new_object()) ||
+						       jadd_str(a, "volume", v.k[j] + 7) ||
+						       jadd_str(a, "at", v.v[j]);
 			} else
 				printf("%-20s %-20s %-10s %8s\n", names[i], img, run ? "running" : "stopped",
 				       run ? (snprintf(sz, sizeof(sz), "%llu", pid), sz) : "-");
 		}
-		first = 0;
 		kv_free(&v);
 	}
-	if (json)
-		printf("]\n");
+	if (json && jprint(list, bad))
+		rc = EXIT_ERR;
 	free_names(names, n);
 	return rc;
 }

@@ -1,6 +1,8 @@
 # tools/: the ctpool command line (build/ctpool).
 # Every dm ioctl goes through libdevmapper; persistent-data comes from $(PD_LIB);
-# image archives are read with libarchive (tools/extract.c).
+# image archives are read with libarchive (tools/extract.c); every --json
+# output is written with json-c (JSON_LIBS, also linked by the metadata
+# tests and fuzzers, which build tools/meta*.c).
 # tools/meta*.c (ctpool meta check|dump|restore|repair) are picked up by the
 # wildcard.
 
@@ -12,6 +14,7 @@ USERSPACE_TARGETS += $(CTPOOL_BIN)
 
 # the container's seccomp filter (tools/seccomp-filter.c), also linked by tests
 SECCOMP_LIBS := -lseccomp
+JSON_LIBS := -ljson-c
 
 $(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h tools/*.inc)
 	@mkdir -p $(dir $@)
@@ -19,7 +22,8 @@ $(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h tools/*.inc)
 
 $(CTPOOL_BIN): $(CTPOOL_OBJS) $(PD_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CTPOOL_OBJS) $(PD_LIB) -ldevmapper -larchive $(SECCOMP_LIBS)
+	$(CC) -o $@ $(CTPOOL_OBJS) $(PD_LIB) -ldevmapper -larchive $(SECCOMP_LIBS) \
+		$(JSON_LIBS)
 
 .PHONY: ctpool
 ctpool: $(CTPOOL_BIN)

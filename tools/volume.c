@@ -13,8 +13,10 @@
  *        a delete is rolled forward (delete is irreversible in the kernel).
  */
 #include "ctpool.h"
+#include "meta-usage.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
@@ -538,52 +540,6 @@ int vol_do_delete(struct pool *p, const char *name, int discard)
 	return txn_commit(p, &t);
 }
 
-/* ---- mapped blocks of inactive volumes, from a metadata snapshot ---- */
-struct idmap {
-	int n;
-	uint64_t id[4096];
-	uint64_t mapped[4096];
-};
-
-static int snapshot_ids(struct pool *p, struct idmap *m)
-{
-	m->n = 0;
-	if (!have_prog("thin_ls")) {
-		dbg("thin_ls not installed: cannot read mapped counts of inactive volumes");
-		return -1;
-	}
-	int r = dm_message(p->name, "reserve_metadata_snap");
-	if (r == -EBUSY) { /* a snapshot left by a crashed run: replace it */
-		dm_message(p->name, "release_metadata_snap");
-		r = dm_message(p->name, "reserve_metadata_snap");
-	}
-	if (r) {
-		dbg("reserve_metadata_snap failed: %s", strerror(-r));
-		return -1;
-	}
-	const char *argv[] = { "thin_ls", "--metadata-snap", "--no-headers", "-o", "DEV,MAPPED_BLOCKS",
-			       pool_meta_dev(p), NULL };
-	char *out = NULL;
-	int st = run_capture(argv, &out);
-	dm_message(p->name, "release_metadata_snap");
-	if (st != 0) {
-		free(out);
-		warnx_("thin_ls on the metadata snapshot of pool %s failed (exit %d)", p->name, st);
-		return -1;
-	}
-	char *save = NULL;
-	for (char *l = strtok_r(out, "\n", &save); l && m->n < 4096; l = strtok_r(NULL, "\n", &save)) {
-		unsigned long long a, b;
-		if (sscanf(l, "%llu %llu", &a, &b) == 2) {
-			m->id[m->n] = a;
-			m->mapped[m->n] = b;
-			m->n++;
-		}
-	}
-	free(out);
-	return 0;
-}
-
 /* ---- commands ---- */
 static int resolve_pool(const char *name, struct pool *p)
 {
@@ -605,7 +561,7 @@ static int vol_usage(FILE *f)
 	      "       ctpool activate NAME          (prints the device path)\n"
 	      "       ctpool deactivate NAME\n"
 	      "       ctpool delete NAME [--no-discard]\n"
-	      "       ctpool list [--pool POOL] [--json]\n"
+	      "       ctpool list [--pool POOL] [--usage] [--json]\n"
 	      "       ctpool gc [--pool POOL] [--dry-run]\n"
 	      "       ctpool recover [--pool POOL]\n",
 	      f);
@@ -753,37 +709,190 @@ int cmd_delete(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- list ---- */
+
+/* One line of `ctpool list`: a volume record and what the pool says of it. */
+struct vol_row {
+	const char *name, *kind, *pool, *origin, *state;
+	uint64_t id, size, block_bytes;
+	int active;
+	char dmn[256];
+	int64_t mapped;				/* blocks; -1: unknown */
+	int want_usage;				/* --usage */
+	const struct meta_usage_dev *usage;	/* NULL: not known */
+};
+
+/*
+ * Each pool's usage, read from one metadata snapshot when first needed:
+ * for --usage, and for the mapped blocks of inactive volumes.
+ */
+struct usage_cache {
+	int n;
+	struct pool_usage {
+		char pool[NAME_MAX_LEN + 1];
+		int ok;
+		struct meta_usage u;
+	} *e;
+};
+
+/* NULL (reported, once a pool) if the pool's usage cannot be read. */
+static const struct meta_usage *cached_usage(struct usage_cache *c, struct pool *p)
+{
+	struct pool_usage *e;
+	int i;
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->e[i].pool, p->name))
+			return c->e[i].ok ? &c->e[i].u : NULL;
+	e = realloc(c->e, (c->n + 1) * sizeof(*e));
+	if (!e) {
+		err("out of memory");
+		return NULL;
+	}
+	c->e = e;
+	i = c->n++;
+	snprintf(c->e[i].pool, sizeof(c->e[i].pool), "%s", p->name);
+	c->e[i].ok = pool_read_usage(p, &c->e[i].u) == 0;
+	return c->e[i].ok ? &c->e[i].u : NULL;
+}
+
+static void free_usage_cache(struct usage_cache *c)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->e[i].ok)
+			meta_usage_free(&c->e[i].u);
+	free(c->e);
+}
+
+static int add_blocks(struct json_object *o, const char *what, int known, uint64_t blocks,
+		      uint64_t block_bytes)
+{
+	char k[32], kb[32];
+	snprintf(k, sizeof(k), "%s_blocks", what);
+	snprintf(kb, sizeof(kb), "%s_bytes", what);
+	if (!known)
+		return jadd_null(o, k) || jadd_null(o, kb);
+	return jadd_u64(o, k, blocks) || jadd_u64(o, kb, blocks * block_bytes);
+}
+
+static int add_row_json(struct json_object *list, const struct vol_row *r)
+{
+	struct json_object *o = json_object_new_object();
+	const struct meta_usage_dev *u = r->usage;
+	char dev[300];
+	/* the list owns o from here, filled or not */
+	if (jpush(list, o) || jadd_str(o, "name", r->name) || jadd_str(o, "kind", r->kind) ||
+	    jadd_str(o, "pool", r->pool) || jadd_u64(o, "dev_id", r->id) ||
+	    jadd_u64(o, "size", r->size) ||
+	    add_blocks(o, "mapped", r->mapped >= 0, (uint64_t)r->mapped, r->block_bytes))
+		return -1;
+	if (r->want_usage && (add_blocks(o, "exclusive", u != NULL, u ? u->exclusive_blocks : 0,
+					 r->block_bytes) ||
+			      add_blocks(o, "shared", u != NULL, u ? u->shared_blocks : 0,
+					 r->block_bytes)))
+		return -1;
+	if (jadd_bool(o, "active", r->active) || jadd_str_or_null(o, "origin", r->origin) ||
+	    jadd_str(o, "state", r->state))
+		return -1;
+	snprintf(dev, sizeof(dev), "/dev/mapper/%s", r->dmn);
+	return r->active ? jadd_str(o, "device", dev) : 0;
+}
+
+static void list_header(int usage)
+{
+	printf("%-20s %-9s %-10s %6s %10s %10s ", "NAME", "KIND", "POOL", "ID", "SIZE", "MAPPED");
+	if (usage)
+		printf("%10s %10s ", "EXCLUSIVE", "SHARED");
+	printf("%-7s %s\n", "ACTIVE", "ORIGIN");
+}
+
+static const char *blocks_size(int known, uint64_t blocks, uint64_t block_bytes, char *buf,
+			       size_t len)
+{
+	return known ? fmt_size(blocks * block_bytes, buf, len) : "?";
+}
+
+static void print_row(const struct vol_row *r)
+{
+	char sz[32], mp[32], ex[32], sh[32];
+	const struct meta_usage_dev *u = r->usage;
+	printf("%-20s %-9s %-10s %6llu %10s %10s ", r->name, r->kind, r->pool,
+	       (unsigned long long)r->id, fmt_size(r->size, sz, sizeof(sz)),
+	       blocks_size(r->mapped >= 0, (uint64_t)r->mapped, r->block_bytes, mp, sizeof(mp)));
+	if (r->want_usage)
+		printf("%10s %10s ",
+		       blocks_size(u != NULL, u ? u->exclusive_blocks : 0, r->block_bytes, ex, sizeof(ex)),
+		       blocks_size(u != NULL, u ? u->shared_blocks : 0, r->block_bytes, sh, sizeof(sh)));
+	printf("%-7s %s\n", r->active ? "yes" : "no", *r->origin ? r->origin : "-");
+}
+
+/*
+ * Mapped blocks: an active volume's from its status (unless --usage wants
+ * all from one snapshot), an inactive one's from the pool's snapshot.
+ * -1 (reported) if the snapshot cannot be read.
+ */
+static int fill_mapped(struct vol_row *r, struct pool *p, struct usage_cache *uc)
+{
+	char params[256];
+	uint64_t ms;
+	int64_t hi;
+	r->mapped = -1;
+	if (r->active && !r->want_usage) {
+		if (dm_status_noflush(r->dmn, params, sizeof(params)) == 0 &&
+		    parse_thin_status(params, &ms, &hi) == 0)
+			r->mapped = (int64_t)(ms / pool_block_sectors(p));
+		return 0;
+	}
+	const struct meta_usage *mu = cached_usage(uc, p);
+	if (!mu)
+		return -1;
+	const struct meta_usage_dev *d = meta_usage_find(mu, r->id);
+	if (d)
+		r->mapped = (int64_t)d->mapped_blocks;
+	if (r->want_usage)
+		r->usage = d;
+	return 0;
+}
+
+static int list_usage(FILE *f)
+{
+	fputs("usage: ctpool list [--pool POOL] [--usage] [--json]\n"
+	      "--usage: each volume's mapped, exclusive and shared space, read from a\n"
+	      "metadata snapshot of the live pool (what thin_ls reports)\n",
+	      f);
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	const char *pool = NULL;
-	int json = 0;
+	int json = 0, usage = 0;
 	for (int i = 0; i < argc; i++) {
 		if (is_help(argv[i]))
-			return vol_usage(stdout);
+			return list_usage(stdout);
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
+		else if (!strcmp(argv[i], "--usage"))
+			usage = 1;
 		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
 			pool = argv[++i];
 		else {
 			err("list: bad argument '%s'", argv[i]);
-			return vol_usage(stderr);
+			return list_usage(stderr);
 		}
 	}
 	if (lock_state() < 0)
 		return EXIT_ERR;
 	int n;
 	char **names = vol_list_names(&n);
-	/* group by pool: one metadata snapshot per pool with inactive volumes */
+	/* one metadata snapshot per pool with inactive volumes (or --usage) */
 	struct pool cur;
-	struct idmap *m = calloc(1, sizeof(*m));
-	int have_cur = 0, have_map = 0;
-	if (json)
-		printf("[");
-	else
-		printf("%-20s %-9s %-10s %6s %10s %10s %-7s %s\n", "NAME", "KIND", "POOL", "ID", "SIZE",
-		       "MAPPED", "ACTIVE", "ORIGIN");
-	int first = 1, rc = EXIT_OK;
-	for (int i = 0; i < n; i++) {
+	struct usage_cache *uc = calloc(1, sizeof(*uc));
+	struct json_object *list = json ? json_object_new_array() : NULL;
+	int have_cur = 0, bad = !uc, failed = 0;
+	if (!json)
+		list_header(usage);
+	int rc = EXIT_OK;
+	for (int i = 0; i < n && !bad; i++) {
 		struct kv v;
 		int lr = vol_load_listed(&v, names[i]);
 		if (lr) {
@@ -800,7 +909,6 @@ int cmd_list(int argc, char **argv)
 			if (have_cur)
 				kv_free(&cur.kv);
 			have_cur = pool_load(&cur, vp) == 0 && pool_ensure_active(&cur) == 0;
-			have_map = 0;
 			if (!have_cur) {
 				kv_free(&v);
 				continue;
@@ -815,69 +923,40 @@ int cmd_list(int argc, char **argv)
 				continue;
 			}
 		}
-		uint64_t id = kv_get_u64(&v, "id", 0);
-		uint64_t bs = pool_block_sectors(&cur);
-		char dmn[256], params[256];
-		vol_dm_name(names[i], dmn, sizeof(dmn));
+		struct vol_row r = {
+			.name = names[i],
+			.kind = kv_get(&v, "kind") ? kv_get(&v, "kind") : "volume",
+			.pool = vp,
+			.origin = kv_get(&v, "origin") ? kv_get(&v, "origin") : "",
+			.state = kv_get(&v, "state") ? kv_get(&v, "state") : "ready",
+			.id = kv_get_u64(&v, "id", 0),
+			.size = kv_get_u64(&v, "size", 0),
+			.block_bytes = (uint64_t)pool_block_sectors(&cur) * 512,
+			.want_usage = usage,
+		};
 		struct dm_dev_info di;
-		int active = dm_info(dmn, &di) == 0 && di.exists;
-		int64_t mapped = -1;
-		if (active && dm_status_noflush(dmn, params, sizeof(params)) == 0) {
-			uint64_t ms;
-			int64_t hi;
-			if (parse_thin_status(params, &ms, &hi) == 0)
-				mapped = ms / bs;
-		} else if (!active) {
-			if (!have_map)
-				have_map = snapshot_ids(&cur, m) == 0 ? 1 : -1;
-			if (have_map > 0)
-				for (int k = 0; k < m->n; k++)
-					if (m->id[k] == id)
-						mapped = m->mapped[k];
-		}
-		const char *origin = kv_get(&v, "origin") ? kv_get(&v, "origin") : "";
-		const char *kind = kv_get(&v, "kind") ? kv_get(&v, "kind") : "volume";
-		uint64_t size = kv_get_u64(&v, "size", 0);
-		if (json) {
-			printf("%s{\"name\":", first ? "" : ",");
-			json_str(stdout, names[i]);
-			printf(",\"kind\":");
-			json_str(stdout, kind);
-			printf(",\"pool\":");
-			json_str(stdout, vp);
-			printf(",\"dev_id\":%llu,\"size\":%llu,\"mapped_blocks\":", (unsigned long long)id,
-			       (unsigned long long)size);
-			if (mapped >= 0)
-				printf("%lld,\"mapped_bytes\":%llu", (long long)mapped,
-				       (unsigned long long)mapped * bs * 512);
-			else
-				printf("null,\"mapped_bytes\":null");
-			printf(",\"active\":%s,\"origin\":", active ? "true" : "false");
-			if (*origin)
-				json_str(stdout, origin);
-			else
-				printf("null");
-			printf(",\"state\":");
-			json_str(stdout, kv_get(&v, "state") ? kv_get(&v, "state") : "ready");
-			if (active)
-				printf(",\"device\":\"/dev/mapper/%s\"", dmn);
-			printf("}");
-		} else {
-			char sz[32], mp[32];
-			if (mapped >= 0)
-				fmt_size((uint64_t)mapped * bs * 512, mp, sizeof(mp));
-			else
-				strcpy(mp, "?");
-			printf("%-20s %-9s %-10s %6llu %10s %10s %-7s %s\n", names[i], kind, vp,
-			       (unsigned long long)id, fmt_size(size, sz, sizeof(sz)), mp,
-			       active ? "yes" : "no", *origin ? origin : "-");
-		}
-		first = 0;
+		vol_dm_name(names[i], r.dmn, sizeof(r.dmn));
+		r.active = dm_info(r.dmn, &di) == 0 && di.exists;
+		/* without --usage, an unknown mapped count is no failure */
+		if (fill_mapped(&r, &cur, uc) && usage)
+			failed = 1;
+		if (json)
+			bad |= add_row_json(list, &r);
+		else
+			print_row(&r);
 		kv_free(&v);
 	}
-	if (json)
-		printf("]\n");
-	free(m);
+	if (have_cur)
+		kv_free(&cur.kv);
+	if (json && jprint(list, bad))
+		rc = EXIT_ERR;
+	else if (bad)
+		err("out of memory");
+	if (failed)
+		rc = EXIT_ERR;
+	if (uc)
+		free_usage_cache(uc);
+	free(uc);
 	free_names(names, n);
 	return rc;
 }
@@ -908,44 +987,43 @@ int cmd_gc(int argc, char **argv)
 	struct pool p;
 	if (resolve_pool(pool, &p))
 		return EXIT_ERR;
-	struct idmap *m = calloc(1, sizeof(*m));
-	if (snapshot_ids(&p, m)) {
-		err("cannot enumerate the devices of pool %s (needs thin_ls from thin-provisioning-tools)",
-		    p.name);
-		free(m);
+	struct meta_usage u;
+	if (pool_read_usage(&p, &u)) {
+		err("gc: cannot enumerate the devices of pool %s", p.name);
 		return EXIT_ERR;
 	}
 	int n, removed = 0, rc = EXIT_OK;
 	if (vol_check_all()) {
 		err("gc: a record cannot be read: it may own a device, so nothing is deleted");
-		free(m);
+		meta_usage_free(&u);
 		return EXIT_ERR;
 	}
 	char **names = vol_list_names(&n);
-	for (int k = 0; k < m->n; k++) {
+	for (size_t k = 0; k < u.nr_devs; k++) {
+		uint64_t id = u.devs[k].dev_id;
 		int owned = 0;
 		for (int i = 0; i < n && !owned; i++) {
 			struct kv v;
 			if (vol_load(&v, names[i]))
 				continue;
 			const char *vp = kv_get(&v, "pool");
-			owned = vp && !strcmp(vp, p.name) && kv_get_u64(&v, "id", UINT64_MAX) == m->id[k];
+			owned = vp && !strcmp(vp, p.name) && kv_get_u64(&v, "id", UINT64_MAX) == id;
 			kv_free(&v);
 		}
 		if (owned)
 			continue;
 		info("%s device %llu (%llu mapped blocks): no record owns it", dry ? "would delete" : "deleting",
-		     (unsigned long long)m->id[k], (unsigned long long)m->mapped[k]);
+		     (unsigned long long)id, (unsigned long long)u.devs[k].mapped_blocks);
 		if (dry) {
 			removed++;
 			continue;
 		}
 		struct kv t;
-		if (txn_begin(&p, &t, "delete", (uint32_t)m->id[k], "")) {
+		if (txn_begin(&p, &t, "delete", (uint32_t)id, "")) {
 			rc = EXIT_ERR;
 			break;
 		}
-		if (delete_dev_id(&p, m->id[k], 1)) {
+		if (delete_dev_id(&p, id, 1)) {
 			unlink(p.txn_path);
 			kv_free(&t);
 			rc = EXIT_ERR;
@@ -958,7 +1036,7 @@ int cmd_gc(int argc, char **argv)
 		removed++;
 	}
 	free_names(names, n);
-	free(m);
+	meta_usage_free(&u);
 	info("gc: %d orphan device(s) %s", removed, dry ? "found" : "removed");
 	return rc;
 }

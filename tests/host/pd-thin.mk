@@ -26,7 +26,7 @@ THIN_TEST_DEPS := tests/host/test-common.h tests/host/thin-test.h \
 	$(THIN_TEST_SRCS) \
 	$(wildcard tools/meta*.h)
 THIN_TEST_CFLAGS := $(USER_CFLAGS) -Itests/host -Itools
-THIN_TEST_LDLIBS := -lcmocka
+THIN_TEST_LDLIBS := -lcmocka -ljson-c
 
 THIN_TESTS := $(THIN_TEST_NAMES:%=$(THIN_TEST_OUT)/%-test)
 THIN_ASAN_TESTS := $(THIN_TEST_NAMES:%=$(THIN_TEST_OUT)/%-asan-test)
@@ -50,7 +50,7 @@ $(THIN_GEN): tests/host/thin-gen.c $(THIN_TEST_DEPS) $(PD_LIB)
 $(THIN_META): tests/host/ctpool-meta-main.c $(THIN_META_ALL) \
 		$(wildcard tools/meta*.h) $(PD_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_META_ALL) $(PD_LIB)
+	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_META_ALL) $(PD_LIB) -ljson-c
 
 # ---- sanitizer builds, against the library of asan-lib.mk ----
 
@@ -64,4 +64,4 @@ $(THIN_META_ASAN): tests/host/ctpool-meta-main.c $(THIN_META_ALL) \
 		$(wildcard tools/meta*.h) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(THIN_TEST_CFLAGS) $(ASAN_FLAGS) -o $@ $< \
-		$(THIN_META_ALL) $(ASAN_LIB)
+		$(THIN_META_ALL) $(ASAN_LIB) -ljson-c
