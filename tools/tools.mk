@@ -1,6 +1,7 @@
 # tools/: the ctpool command line (build/ctpool).
 # Every dm ioctl goes through libdevmapper; persistent-data comes from $(PD_LIB);
-# image archives are read with libarchive (tools/extract.c).
+# image archives are read with libarchive (tools/extract.c), OCI/docker manifests
+# with json-c and their digests checked with libcrypto (tools/oci-*.c).
 # tools/meta*.c (ctpool meta check|dump|restore|repair) are picked up by the
 # wildcard.
 
@@ -19,7 +20,7 @@ $(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h tools/*.inc)
 
 $(CTPOOL_BIN): $(CTPOOL_OBJS) $(PD_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CTPOOL_OBJS) $(PD_LIB) -ldevmapper -larchive $(SECCOMP_LIBS)
+	$(CC) -o $@ $(CTPOOL_OBJS) $(PD_LIB) -ldevmapper -larchive -ljson-c -lcrypto $(SECCOMP_LIBS)
 
 .PHONY: ctpool
 ctpool: $(CTPOOL_BIN)
