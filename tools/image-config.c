@@ -26,7 +26,7 @@ static const char *const array_keys[][2] = {
 static int valid_string(struct json_object *v, const char *what, const char *key, int env)
 {
 	if (!json_object_is_type(v, json_type_string)) {
-		err("%s: %s holds a %s, want strings", what, key,
+		err("%s: %s: want a string, found %s", what, key,
 		    json_type_to_name(json_object_get_type(v)));
 		return 0;
 	}
@@ -47,7 +47,7 @@ static int valid_string(struct json_object *v, const char *what, const char *key
 static int valid_array(struct json_object *a, const char *what, const char *key, int env)
 {
 	if (!json_object_is_type(a, json_type_array)) {
-		err("%s: %s is a %s, want an array of strings", what, key,
+		err("%s: %s: want an array of strings, found %s", what, key,
 		    json_type_to_name(json_object_get_type(a)));
 		return 0;
 	}

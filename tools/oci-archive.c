@@ -171,12 +171,32 @@ int oci_archive_format(const char *path, enum image_format *fmt)
 
 /* ------------------------------------------------------------ spool */
 
+/*
+ * An unlinked temp file in dir: O_TMPFILE, or on a filesystem without it
+ * (overlayfs before 6.6) a file created with O_EXCL and unlinked at once.
+ */
+static int unlinked_tmpfile(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd;
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/.ctpool-blob.XXXXXX", dir) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
 /* Copy the entry's data into a new temp file, hashing it. */
 static int spool_entry(struct archive *a, struct oci_blob *b, const char *tmpdir)
 {
-	b->fd = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	b->fd = unlinked_tmpfile(tmpdir);
 	if (b->fd < 0) {
-		err("cannot make a temp file in %s (O_TMPFILE): %s", tmpdir, strerror(errno));
+		err("cannot make a temp file in %s: %s", tmpdir, strerror(errno));
 		return -1;
 	}
 	EVP_MD_CTX *ctx = sha_new();
