@@ -37,7 +37,7 @@ in_vol() {
 }
 layers() { ctpool list --json | jsplit | grep '"kind":"layer"' | sed 's/.*"name":"\([^"]*\)".*/\1/' | sort || true; }
 nlayers() { layers | grep -c . || true; }
-state() { ctpool list --json | sed 's/"mapped[a-z_]*":[0-9a-z]*//g'; }
+state() { ctpool list --json | sed 's/"mapped[a-z_]*":[0-9a-z]*//g' | md5sum; }
 
 # ---- OCI layout: a chain of snapshots
 ctpool image import bb-oci "$T_WORK/oci.tar" --size 32M
@@ -108,6 +108,7 @@ expect_eq "a whiteout of '..' is named in the error" "$(echo "$out" | grep -c "r
 # ---- removal: layers go with the last image using them
 expect_status 1 "image rm refused while a container uses it" -- ctpool image rm bb-oci 2>/dev/null
 expect_status 1 "a layer is not an image" -- ctpool image rm "$BASE" 2>/dev/null
+expect_status 1 "a layer is not deleted as a volume" -- ctpool delete "$BASE" 2>/dev/null
 ctpool container rm c1
 ctpool image rm bb-oci
 expect_eq "bb-oci's own layer removed, the shared base kept" "$(layers | grep -c "^$TOP$\|^$BASE$" || true) $(vol_field "$BASE" kind)" "1 layer"
