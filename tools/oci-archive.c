@@ -238,19 +238,23 @@ static int spool_entry(struct archive *a, struct oci_blob *b, const char *tmpdir
 	return 0;
 }
 
-static int add_link(struct oci_archive *ar, const char *name, const char *target)
+static int add_link(struct oci_archive *ar, const char *name, const char *target, int hard)
 {
 	if (ar->nr_links >= OCI_MAX_FILES) {
 		err("the archive has more than %d symlinks: not an image archive", OCI_MAX_FILES);
 		return -1;
 	}
 	struct oci_link *l = realloc(ar->links, (ar->nr_links + 1) * sizeof(*l));
-	if (!l)
+	if (!l) {
+		err("out of memory");
 		return -1;
+	}
 	ar->links = l;
 	l[ar->nr_links].name = strdup(name);
 	l[ar->nr_links].target = strdup(target);
+	l[ar->nr_links].hard = hard;
 	if (!l[ar->nr_links].name || !l[ar->nr_links].target) {
+		err("out of memory");
 		free(l[ar->nr_links].name);
 		free(l[ar->nr_links].target);
 		return -1;
@@ -271,8 +275,10 @@ static int add_blob(struct oci_archive *ar, struct archive *a, const char *name,
 			return -1;
 		}
 	struct oci_blob *b = realloc(ar->blobs, (ar->nr_blobs + 1) * sizeof(*b));
-	if (!b)
+	if (!b) {
+		err("out of memory");
 		return -1;
+	}
 	ar->blobs = b;
 	b += ar->nr_blobs;
 	memset(b, 0, sizeof(*b));
@@ -298,15 +304,17 @@ int oci_archive_spool(struct oci_archive *ar, const char *path, const char *tmpd
 			continue;
 		if (archive_entry_hardlink(e)) {
 			char t[PATH_MAX];
-			/* tar's hard link: the same content under another name, resolved as a link */
-			if (normalise_name(archive_entry_hardlink(e), t, sizeof(t)) == 0 &&
-			    add_link(ar, n, t) == 0)
+			/* tar's hard link: the same content under another name (a ".." target: left out) */
+			if (normalise_name(archive_entry_hardlink(e), t, sizeof(t)))
 				continue;
-			r = ARCHIVE_FATAL;
-			break;
+			if (add_link(ar, n, t, 1)) {
+				r = ARCHIVE_FATAL;
+				break;
+			}
+			continue;
 		}
 		if (archive_entry_filetype(e) == AE_IFLNK && archive_entry_symlink(e)) {
-			if (add_link(ar, n, archive_entry_symlink(e))) {
+			if (add_link(ar, n, archive_entry_symlink(e), 0)) {
 				r = ARCHIVE_FATAL;
 				break;
 			}
@@ -394,7 +402,9 @@ const struct oci_blob *oci_archive_find(const struct oci_archive *ar, const char
 		if (i == ar->nr_links)
 			return NULL;
 		/* tar hard link targets are archive names, symlinks are relative to the link */
-		if (resolve_link(ar->links[i].name, ar->links[i].target, next, sizeof(next)))
+		if (ar->links[i].hard)
+			snprintf(next, sizeof(next), "%s", ar->links[i].target);
+		else if (resolve_link(ar->links[i].name, ar->links[i].target, next, sizeof(next)))
 			return NULL;
 		memcpy(cur, next, sizeof(cur));
 	}

@@ -48,6 +48,7 @@ struct oci_blob {
 
 struct oci_link {
 	char *name, *target; /* a symlink entry (older docker save links shared layers) */
+	int hard;	     /* a tar hard link: target is an archive name, not relative */
 };
 
 struct oci_archive {

@@ -55,6 +55,10 @@ static char *make_tar(const struct member *m, int n, size_t *len, const char *pa
 		if (!m[i].data) {
 			archive_entry_set_filetype(e, AE_IFDIR);
 			archive_entry_set_perm(e, 0755);
+		} else if (!strncmp(m[i].data, "=>", 2)) {
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_hardlink(e, m[i].data + 2);
+			dl = 0;
 		} else if (!strncmp(m[i].data, "->", 2)) {
 			archive_entry_set_filetype(e, AE_IFLNK);
 			archive_entry_set_symlink(e, m[i].data + 2);
@@ -436,6 +440,22 @@ static void test_digests(void)
 	struct member dup[] = { { "index.json", "{}", 0 }, { "index.json", "[]", 0 } };
 	make_tar(dup, 2, NULL, path);
 	CHECK(oci_archive_spool(&ar, path, tmp) == -1);
+	/* older docker save links a layer shared by two images; links never leave the archive */
+	struct member links[] = {
+		{ "a/layer.tar", "AAA", 0 }, { "b/layer.tar", "->../a/layer.tar", 0 },
+		{ "c/layer.tar", "=>a/layer.tar", 0 }, { "d/layer.tar", "->/a/layer.tar", 0 },
+		{ "e/layer.tar", "->../../a/layer.tar", 0 }, { "loop1", "->loop2", 0 },
+		{ "loop2", "->loop1", 0 }, { "f", "=>../a/layer.tar", 0 },
+	};
+	make_tar(links, 8, NULL, path);
+	CHECK(oci_archive_spool(&ar, path, tmp) == 0);
+	b = oci_archive_find(&ar, "a/layer.tar");
+	CHECK(b && b->size == 3);
+	CHECK(b && oci_archive_find(&ar, "b/layer.tar") == b && oci_archive_find(&ar, "c/layer.tar") == b &&
+	      oci_archive_find(&ar, "d/layer.tar") == b);
+	CHECK(!oci_archive_find(&ar, "e/layer.tar") && !oci_archive_find(&ar, "loop1") &&
+	      !oci_archive_find(&ar, "f"));
+	oci_archive_free(&ar);
 	/* a flat rootfs stays flat */
 	struct member flat[] = { { "bin", NULL, 0 }, { "etc/index.json", "{}", 0 } };
 	enum image_format fmt = IMAGE_OCI;
