@@ -569,7 +569,7 @@ int extract_archive(int rootfd, struct archive *a, const struct extract_opts *o,
  * choose which host program root runs. A codec that would need a program
  * (ARCHIVE_WARN on a probe archive) is left out: such archives are refused.
  */
-static void support_builtin_filters(struct archive *a)
+void extract_support_filters(struct archive *a)
 {
 	static int (*const filters[])(struct archive *) = {
 		archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
@@ -588,6 +588,26 @@ static void support_builtin_filters(struct archive *a)
 	}
 }
 
+int extract_fd(int rootfd, int fd, const char *what, const struct extract_opts *o,
+	       struct extract_stats *stats)
+{
+	struct archive *a = archive_read_new();
+	if (!a) {
+		err("out of memory");
+		return -1;
+	}
+	int r = -1;
+	extract_support_filters(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_empty(a);
+	if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK)
+		err("cannot read %s: %s", what, archive_error_string(a) ? archive_error_string(a) : strerror(errno));
+	else if ((r = extract_archive(rootfd, a, o, stats)))
+		err("extracting %s failed", what);
+	archive_read_free(a);
+	return r;
+}
+
 int extract_file(int rootfd, const char *archive_path, const struct extract_opts *o,
 		 struct extract_stats *stats)
 {
@@ -597,21 +617,7 @@ int extract_file(int rootfd, const char *archive_path, const struct extract_opts
 		err("cannot open %s: %s", archive_path, strerror(errno));
 		return -1;
 	}
-	struct archive *a = archive_read_new();
-	if (!a) {
-		close(fd);
-		err("out of memory");
-		return -1;
-	}
-	int r = -1;
-	support_builtin_filters(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_empty(a);
-	if (archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK)
-		err("cannot read %s: %s", archive_path, archive_error_string(a));
-	else if ((r = extract_archive(rootfd, a, o, stats)))
-		err("extracting %s failed", archive_path);
-	archive_read_free(a);
+	int r = extract_fd(rootfd, fd, archive_path, o, stats);
 	close(fd);
 	return r;
 }

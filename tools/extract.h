@@ -63,9 +63,19 @@ struct extract_stats {
 int extract_file(int rootfd, const char *archive_path, const struct extract_opts *o,
 		 struct extract_stats *stats);
 
+/* The same, from fd (a file read from its start, e.g. a layer copied to a temp file). */
+int extract_fd(int rootfd, int fd, const char *what, const struct extract_opts *o,
+	       struct extract_stats *stats);
+
 /* The same, for an archive the caller has opened for reading (e.g. to hash it). */
 int extract_archive(int rootfd, struct archive *a, const struct extract_opts *o,
 		    struct extract_stats *stats);
+
+/*
+ * Enable on a reader the decompressors libarchive runs in process (never one
+ * that would run a host program chosen by the archive).
+ */
+void extract_support_filters(struct archive *a);
 
 /*
  * Remove path (relative to the root, resolved in it as above) and, for a

@@ -13,6 +13,8 @@
 #include "extract.h"
 #include "ctpool.h"
 #include "fds.h"
+#include "image-config.h"
+#include "oci-image.h"
 
 #include <dirent.h>
 #include <json-c/json.h>
@@ -167,12 +169,16 @@ static int load_kind(const char *name, const char *kind, struct kv *v)
 static int image_usage(FILE *f)
 {
 	fputs("usage: ctpool image import NAME ROOTFS.tar[.gz] [--size SIZE] [--parent IMG] [--pool P]\n"
+	      "       ctpool image import NAME IMAGE.tar [--size SIZE] [--pool P]\n"
 	      "       ctpool image list [--json]\n"
 	      "       ctpool image rm NAME\n"
 	      "An image is a thin volume with an ext4 filesystem holding the unpacked tarball\n"
 	      "(ownership, modes and xattrs kept; device nodes skipped); it is read-only after\n"
 	      "import. With --parent the image is a snapshot of IMG with the tarball unpacked on\n"
-	      "top. Every name is resolved inside the image: links never lead out of it.\n",
+	      "top. Every name is resolved inside the image: links never lead out of it.\n"
+	      "IMAGE.tar, an OCI image layout or a docker-save archive, imports each layer as a\n"
+	      "snapshot of the one below (shared layers stored once), digests verified, and\n"
+	      "keeps the image's Env, Entrypoint, Cmd, WorkingDir and User for container run.\n",
 	      f);
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
 }
@@ -225,6 +231,15 @@ static int image_import(int argc, char **argv)
 		err("cannot read %s: %s", tarball, strerror(errno));
 		return EXIT_ERR;
 	}
+	enum image_format fmt;
+	if (oci_archive_format(tarball, &fmt))
+		return EXIT_ERR;
+	if (fmt != IMAGE_FLAT && parent) {
+		err("--parent takes a rootfs tarball: %s is an image archive with its own layers", tarball);
+		return EXIT_USAGE;
+	}
+	if (fmt != IMAGE_FLAT)
+		return oci_import(name, tarball, size, pool, fmt);
 	if (!size && !parent)
 		size = 256ull << 20;
 	size = (size + 511) / 512 * 512;
@@ -363,9 +378,13 @@ static int image_rm(int argc, char **argv)
 		    who);
 		return EXIT_ERR;
 	}
+	char parent[NAME_MAX_LEN + 1];
+	snprintf(parent, sizeof(parent), "%s", kv_get(&v, "parent") ? kv_get(&v, "parent") : "");
 	if (vol_do_delete(&p, name, (int)kv_get_u64(&p.kv, "data_file", 0)))
 		return EXIT_ERR;
 	info("removed image %s", name);
+	if (*parent && oci_layers_release(&p, parent)) /* its layers, once no image uses them */
+		return EXIT_ERR;
 	return EXIT_OK;
 }
 
@@ -571,14 +590,16 @@ static int ctr_usage(FILE *f)
 	fputs("usage: ctpool container create NAME --image IMG\n"
 	      "       ctpool container run NAME [-t] [--memory SIZE] [--cpus N] [--pids N]\n"
 	      "                 [--io-weight N] [--io-max 'rbps=N wbps=N riops=N wiops=N']\n"
-	      "                 [--hostname H] [--privileged] -- CMD [ARG...]\n"
+	      "                 [--hostname H] [--privileged] [-- CMD [ARG...]]\n"
 	      "       ctpool container exec NAME [-t] -- CMD [ARG...]\n"
 	      "       ctpool container stop NAME [--timeout SECONDS]\n"
 	      "       ctpool container rm NAME [--force]\n"
 	      "       ctpool container attach NAME VOLUME PATH [--block] [--mkfs] [--ro]\n"
 	      "       ctpool container detach NAME PATH\n"
 	      "       ctpool container list [--json]\n"
-	      "run exits with the command's exit status (128+N if killed by signal N).\n"
+	      "run exits with the command's exit status (128+N if killed by signal N). Without\n"
+	      "CMD it runs the image's Entrypoint and Cmd (CMD replaces Cmd) with its Env,\n"
+	      "WorkingDir and User.\n"
 	      "A container is confined as docker's defaults confine one: capabilities dropped,\n"
 	      "no_new_privs, a seccomp filter, a device filter, /proc and /sys paths masked or\n"
 	      "read-only; exec joins with the same. --privileged runs it without all that.\n"
@@ -831,6 +852,7 @@ static void child_fail(int errfd, const char *what)
 }
 
 static pid_t g_main_child;
+static const struct image_config *g_image_cfg; /* Env, WorkingDir, User for CMD */
 static void init_forward(int sig)
 {
 	if (g_main_child > 0)
@@ -937,6 +959,8 @@ static void __attribute__((noreturn)) run_as_init(char **cmd, int tty)
 				strerror(errno));
 			_exit(126);
 		}
+		if (g_image_cfg && image_config_apply(g_image_cfg))
+			_exit(126);
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "ctpool: container: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
@@ -1111,11 +1135,11 @@ static int parse_run(int argc, char **argv, struct run_args *r)
 			return ctr_usage(stderr);
 		}
 	}
-	if (!r->name || i + 1 >= argc) {
-		err("container run needs NAME and '-- CMD...'");
+	if (!r->name) {
+		err("container run needs NAME");
 		return ctr_usage(stderr);
 	}
-	r->cmd = argv + i + 1;
+	r->cmd = i + 1 < argc ? argv + i + 1 : NULL; /* none: the image's */
 	return -1;
 }
 
@@ -1286,6 +1310,10 @@ static int ctr_run(int argc, char **argv)
 		    (unsigned long long)kv_get_u64(&c, "init_pid", 0));
 		return EXIT_ERR;
 	}
+	static struct image_config icfg;
+	if (image_config_command(kv_get(&c, "image"), &ra.cmd, &icfg))
+		return EXIT_ERR;
+	g_image_cfg = &icfg;
 	char dev[PATH_MAX], rdir[PATH_MAX], rootdir[PATH_MAX + 16], cg[PATH_MAX];
 	if (vol_activate(name, dev, sizeof(dev)))
 		return EXIT_ERR;

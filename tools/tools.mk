@@ -3,6 +3,7 @@
 # image archives are read with libarchive (tools/extract.c); every --json
 # output is written with json-c (JSON_LIBS, also linked by the metadata
 # tests and fuzzers, which build tools/meta*.c).
+# OCI/docker image digests are checked with libcrypto (tools/oci-*.c).
 # tools/meta*.c (ctpool meta check|dump|restore|repair) are picked up by the
 # wildcard.
 
@@ -23,7 +24,7 @@ $(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h tools/*.inc)
 $(CTPOOL_BIN): $(CTPOOL_OBJS) $(PD_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(CTPOOL_OBJS) $(PD_LIB) -ldevmapper -larchive $(SECCOMP_LIBS) \
-		$(JSON_LIBS)
+		$(JSON_LIBS) -lcrypto
 
 .PHONY: ctpool
 ctpool: $(CTPOOL_BIN)

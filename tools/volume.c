@@ -696,6 +696,10 @@ int cmd_delete(int argc, char **argv)
 	if (vol_open_pool(name, &v, &p))
 		return EXIT_ERR;
 	const char *kind = kv_get(&v, "kind");
+	if (kind && !strcmp(kind, "layer")) {
+		err("'%s' is an image layer: it goes with the last image using it ('ctpool image rm')", name);
+		return EXIT_ERR;
+	}
 	if (kind && strcmp(kind, "volume")) {
 		err("'%s' is a%s %s: use 'ctpool %s rm %s'", name, kind[0] == 'i' ? "n" : "", kind, kind, name);
 		return EXIT_ERR;
