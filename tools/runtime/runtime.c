@@ -11,7 +11,8 @@
 #include "confine.h"
 #include "console.h"
 #include "extract.h"
-#include "ctpool.h"
+#include "commands.h"
+#include "volume/volume.h"
 #include "fds.h"
 
 #include <dirent.h>

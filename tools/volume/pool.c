@@ -1,5 +1,6 @@
 /* ctpool: pool commands (create, status, resize, activate, deactivate, remove). */
-#include "ctpool.h"
+#include "commands.h"
+#include "volume.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -12,7 +12,8 @@
  *   T:   it did not: a create is rolled back (delete the id, drop its record),
  *        a delete is rolled forward (delete is irreversible in the kernel).
  */
-#include "ctpool.h"
+#include "commands.h"
+#include "volume.h"
 
 #include <errno.h>
 #include <fcntl.h>
