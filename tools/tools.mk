@@ -25,8 +25,10 @@ CTPOOL_meta_SRCS := meta.c meta-args.c meta-crc32c.c meta-image.c \
 	meta-needs-check.c meta-walk.c meta-walk-thin.c meta-check.c \
 	meta-check-sm.c meta-check-tree.c meta-dump.c meta-xml-emit.c \
 	meta-xml.c meta-writer.c meta-restore.c meta-repair.c
-CTPOOL_runtime_SRCS := runtime.c extract.c confine.c seccomp-filter.c \
-	seccomp-profile.c sealed-exe.c fds.c console.c
+CTPOOL_runtime_SRCS := image.c container.c container-run.c container-init.c \
+	rootfs.c container-exec.c cgroup.c hotplug.c status.c \
+	extract.c confine.c seccomp-filter.c seccomp-profile.c sealed-exe.c fds.c \
+	console.c
 
 TOOLS_CFLAGS := -I$(CURDIR)/tools
 

@@ -1,0 +1,180 @@
+/*
+ * ctpool runtime: what the records say about images and containers, and
+ * what the kernel says about them (is the init alive, is the thin device
+ * still open); `image list` and `container list`. Also the state lock this
+ * command holds (g_lock) and where a container's run directory is.
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* the state lock (lock_state()) this command holds, -1 if none */
+int g_lock = -1;
+
+uint64_t pid_starttime(pid_t pid)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	char *s = read_file(p, NULL);
+	if (!s)
+		return 0;
+	char *c = strrchr(s, ')');
+	uint64_t st = 0;
+	if (c) {
+		/* fields after comm: state(3) ... starttime(22) */
+		int field = 2;
+		for (char *q = c + 1; *q; q++)
+			if (*q == ' ' && ++field == 22) {
+				st = strtoull(q + 1, NULL, 10);
+				break;
+			}
+	}
+	free(s);
+	return st;
+}
+
+int pid_alive(const struct kv *c, const char *pkey, const char *skey)
+{
+	pid_t pid = (pid_t)kv_get_u64(c, pkey, 0);
+	if (pid <= 0)
+		return 0;
+	uint64_t st = pid_starttime(pid);
+	return st && st == kv_get_u64(c, skey, 0);
+}
+
+int container_running(const struct kv *c)
+{
+	return pid_alive(c, "init_pid", "init_start");
+}
+
+void run_dir(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/run/%s", G.state_dir, name);
+}
+
+int dev_of(const char *name, uint32_t *maj, uint32_t *min)
+{
+	char dmn[256];
+	struct dm_dev_info di;
+	if (vol_dm_name(name, dmn, sizeof(dmn)) || dm_info(dmn, &di) || !di.exists)
+		return -1;
+	*maj = di.major;
+	*min = di.minor;
+	return 0;
+}
+
+/* Wait until nobody holds the thin open (a dying mount namespace lets go lazily). */
+int wait_unused(const char *name, int ms)
+{
+	char dmn[256];
+	struct dm_dev_info di;
+	if (vol_dm_name(name, dmn, sizeof(dmn)))
+		return -1;
+	for (int i = 0; i < ms / 50; i++) {
+		if (dm_info(dmn, &di) || !di.exists || di.open_count == 0)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+int load_kind(const char *name, const char *kind, struct kv *v)
+{
+	if (!valid_name(name) || vol_load(v, name)) {
+		if (!valid_name(name) || errno == ENOENT)
+			err("no %s '%s' (see 'ctpool %s list')", kind, name, kind);
+		return -1;
+	}
+	const char *k = kv_get(v, "kind");
+	if (!k || strcmp(k, kind)) {
+		err("'%s' is not a%s %s but a %s", name, kind[0] == 'i' ? "n" : "", kind, k ? k : "?");
+		kv_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+int list_kind(const char *kind, int json)
+{
+	int n, first = 1;
+	char **names = vol_list_names(&n);
+	if (json)
+		printf("[");
+	else if (!strcmp(kind, "image"))
+		printf("%-20s %-10s %10s %-10s %s\n", "NAME", "POOL", "SIZE", "STATE", "PARENT");
+	else
+		printf("%-20s %-20s %-10s %8s\n", "NAME", "IMAGE", "STATUS", "PID");
+	int rc = EXIT_OK;
+	for (int i = 0; i < n; i++) {
+		struct kv v;
+		int lr = vol_load_listed(&v, names[i]);
+		if (lr) {
+			if (lr < 0)
+				rc = EXIT_ERR; /* reported; the others are still listed */
+			continue;
+		}
+		const char *k = kv_get(&v, "kind");
+		if (!k || strcmp(k, kind)) {
+			kv_free(&v);
+			continue;
+		}
+		char sz[32];
+		const char *pool = kv_get(&v, "pool") ? kv_get(&v, "pool") : "";
+		if (!strcmp(kind, "image")) {
+			const char *st = kv_get(&v, "state") ? kv_get(&v, "state") : "ready";
+			const char *par = kv_get(&v, "parent") ? kv_get(&v, "parent") : "";
+			if (json) {
+				printf("%s{\"name\":", first ? "" : ",");
+				json_str(stdout, names[i]);
+				printf(",\"pool\":");
+				json_str(stdout, pool);
+				printf(",\"size\":%llu,\"state\":", (unsigned long long)kv_get_u64(&v, "size", 0));
+				json_str(stdout, st);
+				printf(",\"parent\":");
+				if (*par)
+					json_str(stdout, par);
+				else
+					printf("null");
+				printf("}");
+			} else
+				printf("%-20s %-10s %10s %-10s %s\n", names[i], pool,
+				       fmt_size(kv_get_u64(&v, "size", 0), sz, sizeof(sz)), st, *par ? par : "-");
+		} else {
+			int run = container_running(&v);
+			const char *img = kv_get(&v, "image") ? kv_get(&v, "image") : "";
+			unsigned long long pid = run ? kv_get_u64(&v, "init_pid", 0) : 0;
+			if (json) {
+				printf("%s{\"name\":", first ? "" : ",");
+				json_str(stdout, names[i]);
+				printf(",\"image\":");
+				json_str(stdout, img);
+				printf(",\"pool\":");
+				json_str(stdout, pool);
+				printf(",\"running\":%s,\"pid\":%llu", run ? "true" : "false", pid);
+				printf(",\"attached\":[");
+				int fa = 1;
+				for (int j = 0; j < v.n; j++)
+					if (!strncmp(v.k[j], "attach.", 7)) {
+						printf("%s{\"volume\":", fa ? "" : ",");
+						json_str(stdout, v.k[j] + 7);
+						printf(",\"at\":");
+						json_str(stdout, v.v[j]);
+						printf("}");
+						fa = 0;
+					}
+				printf("]}");
+			} else
+				printf("%-20s %-20s %-10s %8s\n", names[i], img, run ? "running" : "stopped",
+				       run ? (snprintf(sz, sizeof(sz), "%llu", pid), sz) : "-");
+		}
+		first = 0;
+		kv_free(&v);
+	}
+	if (json)
+		printf("]\n");
+	free_names(names, n);
+	return rc;
+}
