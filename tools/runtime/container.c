@@ -180,8 +180,9 @@ static int ctr_stop(int argc, char **argv)
 		return EXIT_ERR;
 	if (!container_running(&c)) {
 		const char *st = kv_get(&c, "status");
-		kv_free(&c);
-		if (st && !strcmp(st, "running")) /* crashed runner and init: clean up */
+		int orphaned = st && !strcmp(st, "running"); /* crashed runner and init */
+		kv_free(&c); /* st pointed into c */
+		if (orphaned) /* clean up */
 			teardown_if_orphaned(name);
 		info("container %s is not running", name);
 		return EXIT_OK;
