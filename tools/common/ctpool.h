@@ -41,6 +41,11 @@ int mkdir_p(const char *path, mode_t mode);
 int write_file_atomic(const char *path, const char *data, size_t len);
 int write_str(const char *path, const char *s); /* plain write (sysfs/cgroupfs) */
 char *read_file(const char *path, size_t *len);  /* malloc'd, NUL terminated */
+/* out of memory: a message and exit(EXIT_ERR); for what must be complete */
+void *xrealloc(void *p, size_t size);
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 int run_cmd(const char *const argv[], int quiet); /* returns exit status, -1 on exec failure */
 int run_capture(const char *const argv[], char **out);
 int have_prog(const char *name);

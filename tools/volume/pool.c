@@ -514,7 +514,7 @@ static int pool_list_cmd(int argc, char **argv)
 	char **names;
 	int n = 0, cap = 8;
 	FILE *f = json ? stdout : NULL;
-	names = malloc(cap * sizeof(char *));
+	names = xrealloc(NULL, cap * sizeof(char *));
 	DIR *dd = opendir(d);
 	if (dd) {
 		struct dirent *de;
@@ -522,8 +522,8 @@ static int pool_list_cmd(int argc, char **argv)
 			size_t l = strlen(de->d_name);
 			if (l > 5 && !strcmp(de->d_name + l - 5, ".conf")) {
 				if (n == cap)
-					names = realloc(names, (cap *= 2) * sizeof(char *));
-				names[n++] = strndup(de->d_name, l - 5);
+					names = xrealloc(names, (cap *= 2) * sizeof(char *));
+				names[n++] = xstrndup(de->d_name, l - 5);
 			}
 		}
 		closedir(dd);

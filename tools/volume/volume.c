@@ -273,7 +273,7 @@ static uint32_t alloc_dev_id(struct pool *p, uint32_t after)
 {
 	int n;
 	char **names = vol_list_names(&n);
-	uint32_t *used = calloc(n + 1, sizeof(uint32_t));
+	uint32_t *used = xcalloc(n + 1, sizeof(uint32_t));
 	int nu = 0;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
@@ -776,7 +776,7 @@ int cmd_list(int argc, char **argv)
 	char **names = vol_list_names(&n);
 	/* group by pool: one metadata snapshot per pool with inactive volumes */
 	struct pool cur;
-	struct idmap *m = calloc(1, sizeof(*m));
+	struct idmap *m = xcalloc(1, sizeof(*m));
 	int have_cur = 0, have_map = 0;
 	if (json)
 		printf("[");
@@ -909,7 +909,7 @@ int cmd_gc(int argc, char **argv)
 	struct pool p;
 	if (resolve_pool(pool, &p))
 		return EXIT_ERR;
-	struct idmap *m = calloc(1, sizeof(*m));
+	struct idmap *m = xcalloc(1, sizeof(*m));
 	if (snapshot_ids(&p, m)) {
 		err("cannot enumerate the devices of pool %s (needs thin_ls from thin-provisioning-tools)",
 		    p.name);
