@@ -18,29 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int load_running(const char *name, struct kv *c)
-{
-	if (load_kind(name, "container", c))
-		return -1;
-	if (!container_running(c)) {
-		err("container %s is not running (start it with 'ctpool container run %s -- CMD')", name, name);
-		kv_free(c);
-		return -1;
-	}
-	/* exec, attach and detach find the cgroup from CTPOOL_CGROUP_ROOT: the run's must match */
-	char cg[PATH_MAX];
-	const char *rec = kv_get(c, "cgroup");
-	cg_path(name, cg, sizeof(cg));
-	if (rec && strcmp(rec, cg)) {
-		err("container %s runs in cgroup %s, not %s: set CTPOOL_CGROUP_ROOT as when it was "
-		    "started",
-		    name, rec, cg);
-		kv_free(c);
-		return -1;
-	}
-	return 0;
-}
-
 /* Join all namespaces of pid and its cgroup. Call in a child process. */
 int join_container(const char *name, pid_t pid, int mnt_only)
 {

@@ -62,6 +62,7 @@ void run_dir(const char *name, char *buf, size_t len);
 int dev_of(const char *name, uint32_t *maj, uint32_t *min);
 int wait_unused(const char *name, int ms);
 int load_kind(const char *name, const char *kind, struct kv *v);
+int load_running(const char *name, struct kv *c);
 int list_kind(const char *kind, int json);
 
 /* ---- cgroup.c */
@@ -94,7 +95,6 @@ void parent_forward(int sig);
 int ctr_run(int argc, char **argv);
 
 /* ---- container-exec.c */
-int load_running(const char *name, struct kv *c);
 int join_container(const char *name, pid_t pid, int mnt_only);
 int ctr_exec(int argc, char **argv);
 

@@ -1,12 +1,14 @@
 /*
- * ctpool runtime: what the records say about images and containers, and
- * what the kernel says about them (is the init alive, is the thin device
- * still open); `image list` and `container list`. Also the state lock this
- * command holds (g_lock) and where a container's run directory is.
+ * ctpool runtime: what the records say about images and containers
+ * (load_kind, load_running), and what the kernel says about them (is the
+ * init alive, is the thin device still open); `image list` and `container
+ * list`. Also the state lock this command holds (g_lock) and where a
+ * container's run directory is.
  */
 #include "runtime.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +94,29 @@ int load_kind(const char *name, const char *kind, struct kv *v)
 	if (!k || strcmp(k, kind)) {
 		err("'%s' is not a%s %s but a %s", name, kind[0] == 'i' ? "n" : "", kind, k ? k : "?");
 		kv_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+int load_running(const char *name, struct kv *c)
+{
+	if (load_kind(name, "container", c))
+		return -1;
+	if (!container_running(c)) {
+		err("container %s is not running (start it with 'ctpool container run %s -- CMD')", name, name);
+		kv_free(c);
+		return -1;
+	}
+	/* exec, attach and detach find the cgroup from CTPOOL_CGROUP_ROOT: the run's must match */
+	char cg[PATH_MAX];
+	const char *rec = kv_get(c, "cgroup");
+	cg_path(name, cg, sizeof(cg));
+	if (rec && strcmp(rec, cg)) {
+		err("container %s runs in cgroup %s, not %s: set CTPOOL_CGROUP_ROOT as when it was "
+		    "started",
+		    name, rec, cg);
+		kv_free(c);
 		return -1;
 	}
 	return 0;
