@@ -6,7 +6,7 @@
  */
 #include "fuzz-common.h"
 
-#include "meta.h"
+#include "meta/meta.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

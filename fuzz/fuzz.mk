@@ -16,13 +16,14 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Wno-unused-parameter \
 	-I$(CURDIR)/persistent-data/user/include -I$(CURDIR)/persistent-data \
-	-Itools -Ifuzz $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+	$(TOOLS_CFLAGS) -Ifuzz $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_TARGETS ?= meta-open meta-check meta-restore target-args
 FUZZ_SECONDS ?= 300
 
 FUZZ_PD_OBJS := $(addprefix $(FUZZ_DIR)/pd/,$(PD_OBJS) $(PD_USER_ONLY_OBJS))
-FUZZ_META_SRCS := $(filter-out tools/meta.c,$(wildcard tools/meta*.c))
-FUZZ_META_OBJS := $(patsubst tools/%.c,$(FUZZ_DIR)/tools/%.o,$(FUZZ_META_SRCS))
+# the metadata tools' library (tools/tools.mk), built with clang and the
+# fuzzing sanitizers
+FUZZ_LIBCTPOOL_META := $(FUZZ_DIR)/libctpool-meta.a
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/fuzz-,$(FUZZ_TARGETS))
 
 $(FUZZ_DIR)/pd/%.o: persistent-data/%.c
@@ -37,7 +38,9 @@ $(FUZZ_DIR)/%.o: fuzz/%.c fuzz/fuzz-common.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
--include $(wildcard $(FUZZ_DIR)/pd/*.d $(FUZZ_DIR)/pd/user/*.d $(FUZZ_DIR)/tools/*.d $(FUZZ_DIR)/*.d)
+-include $(wildcard $(FUZZ_DIR)/pd/*.d $(FUZZ_DIR)/pd/user/*.d $(FUZZ_DIR)/tools/*/*.d $(FUZZ_DIR)/*.d)
+
+$(eval $(call ctpool_lib_rule,meta,$(FUZZ_DIR)))
 
 $(FUZZ_DIR)/fuzz-target-args: $(FUZZ_DIR)/fuzz-target-args.o $(FUZZ_DIR)/pd/target-args.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
@@ -45,10 +48,10 @@ $(FUZZ_DIR)/fuzz-target-args: $(FUZZ_DIR)/fuzz-target-args.o $(FUZZ_DIR)/pd/targ
 $(FUZZ_DIR)/fuzz-meta-open: $(FUZZ_DIR)/fuzz-meta-open.o $(FUZZ_PD_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 
-$(FUZZ_DIR)/fuzz-meta-check: $(FUZZ_DIR)/fuzz-meta-check.o $(FUZZ_META_OBJS) $(FUZZ_PD_OBJS)
+$(FUZZ_DIR)/fuzz-meta-check: $(FUZZ_DIR)/fuzz-meta-check.o $(FUZZ_LIBCTPOOL_META) $(FUZZ_PD_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -ljson-c
 
-$(FUZZ_DIR)/fuzz-meta-restore: $(FUZZ_DIR)/fuzz-meta-restore.o $(FUZZ_META_OBJS) $(FUZZ_PD_OBJS)
+$(FUZZ_DIR)/fuzz-meta-restore: $(FUZZ_DIR)/fuzz-meta-restore.o $(FUZZ_LIBCTPOOL_META) $(FUZZ_PD_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -ljson-c
 
 # Seed images: every fuzz/seeds/xml/*.xml restored by thin_restore (the

@@ -1,6 +1,7 @@
 /* ctpool: thin-provisioned volumes and containers on a dm thin pool. */
-#include "ctpool.h"
-#include "sealed-exe.h"
+#include "commands.h"
+#include "common/ctpool.h"
+#include "runtime/sealed-exe.h"
 
 #include <stdlib.h>
 #include <string.h>

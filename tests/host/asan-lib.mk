@@ -1,6 +1,7 @@
-# The persistent-data library compiled once more with AddressSanitizer +
-# UndefinedBehaviorSanitizer, for the *-asan-test binaries of every host
-# suite (pd-core.mk, pd-sm.mk, pd-thin.mk).
+# The persistent-data library and the metadata tools' library (tools/tools.mk)
+# compiled once more with AddressSanitizer + UndefinedBehaviorSanitizer, for
+# the *-asan-test binaries of every host suite (pd-core.mk, pd-sm.mk,
+# pd-thin.mk).
 
 ifeq ($(origin PD_USER_ONLY_OBJS),undefined)
 include persistent-data/user/objects.mk
@@ -21,3 +22,12 @@ $(ASAN_LIB_DIR)/%.o: persistent-data/%.c
 $(ASAN_LIB): $(ASAN_LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
+
+$(ASAN_LIB_DIR)/tools/%.o: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(TOOLS_CFLAGS) $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
+
+-include $(wildcard $(ASAN_LIB_DIR)/tools/*/*.d)
+
+$(eval $(call ctpool_lib_rule,meta,$(ASAN_LIB_DIR)))
+ASAN_LIBCTPOOL_META := $(ASAN_LIB_DIR)/libctpool-meta.a

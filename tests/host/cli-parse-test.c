@@ -1,5 +1,5 @@
 /* Host tests of ctpool's parsers and state store (no device-mapper needed). */
-#include "ctpool.h"
+#include "common/ctpool.h"
 
 #include <stdlib.h>
 #include <string.h>

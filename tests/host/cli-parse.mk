@@ -3,6 +3,7 @@
 CLI_PARSE_TEST := $(BUILD)/tests/host/cli-parse-test
 HOST_TESTS += $(CLI_PARSE_TEST)
 
-$(CLI_PARSE_TEST): tests/host/cli-parse-test.c tests/host/check.h tools/util.c tools/kv.c tools/store.c tools/ctpool.h
+$(CLI_PARSE_TEST): tests/host/cli-parse-test.c tests/host/check.h tools/common/ctpool.h \
+		$(LIBCTPOOL_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -Itools -o $@ tests/host/cli-parse-test.c tools/util.c tools/kv.c tools/store.c
+	$(CC) $(USER_CFLAGS) $(TOOLS_CFLAGS) -o $@ tests/host/cli-parse-test.c $(LIBCTPOOL_COMMON)

@@ -1,6 +1,6 @@
 /*
- * Host test of tools/confine.c, in forked children so the test itself stays
- * unconfined: after confine_process() the capability sets are docker's,
+ * Host test of tools/runtime/confine.c, in forked children so the test
+ * itself stays unconfined: after confine_process() the capability sets are docker's,
  * no_new_privs and a seccomp filter are set; what docker's default profile
  * refuses fails with EPERM through every ABI entry (native, int 0x80 i386,
  * x32 refused whole), including issue 12's findings (personality flags,
@@ -11,7 +11,7 @@
  * directory, lets /dev/null open and refuses a block device node. Needs
  * root; says so and skips otherwise.
  */
-#include "confine.h"
+#include "runtime/confine.h"
 
 #include <errno.h>
 #include <fcntl.h>

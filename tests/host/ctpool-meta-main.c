@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "meta.h"
+#include "commands.h"
 
 int main(int argc, char **argv)
 {

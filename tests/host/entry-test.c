@@ -1,6 +1,6 @@
 /*
  * Host test of what a process entering a container starts from
- * (tools/sealed-exe.c, tools/fds.c, tools/console.c), each case in a forked
+ * (tools/runtime/: sealed-exe.c, fds.c, console.c), each case in a forked
  * child: the executable is a sealed memfd copy after sealed_exe_ensure()
  * (unwritable, not the file on disk); close_fds_except() leaves exactly
  * 0-2 and the kept descriptors; the container's stdio is never a terminal,
@@ -8,10 +8,10 @@
  * pass as they are; a new session has no controlling terminal, and -t gives
  * a new pty as the controlling one, relayed to the caller.
  */
-#include "console.h"
-#include "ctpool.h"
-#include "fds.h"
-#include "sealed-exe.h"
+#include "common/ctpool.h"
+#include "runtime/console.h"
+#include "runtime/fds.h"
+#include "runtime/sealed-exe.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,12 @@
 /*
- * Host test of the confined extractor (tools/extract.c): hostile archives,
+ * Host test of the confined extractor (tools/runtime/extract.c): hostile archives,
  * alone and as layers on top of each other, built here with libarchive's
  * writer and unpacked into a scratch root as the current user. Whatever they
  * do, nothing outside the root may change; ordinary archives (a busybox-like
  * tree) must come out exactly as they went in.
  */
-#include "ctpool.h"
-#include "extract.h"
+#include "common/ctpool.h"
+#include "runtime/extract.h"
 
 #include <archive.h>
 #include <archive_entry.h>

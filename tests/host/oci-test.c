@@ -13,10 +13,10 @@
  *    (the outside is untouched), whiteouts of '.' and '..' refused.
  */
 #include "check.h"
-#include "ctpool.h"
-#include "extract.h"
-#include "image-config.h"
-#include "oci-image.h"
+#include "common/ctpool.h"
+#include "runtime/extract.h"
+#include "runtime/image-config.h"
+#include "runtime/oci-image.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -8,8 +8,8 @@
 #                                            oracle shell tests
 #   build/tests/host/ctpool-meta-asan        the same under ASan
 #                                            (meta-corrupt.sh)
-# The tests link the independent checker (tools/meta-check*.c) to judge
-# every image they write.
+# The tests link the independent checker (tools/meta/meta-check*.c, in
+# libctpool-meta.a) to judge every image they write.
 
 ifeq ($(origin PD_USER_ONLY_OBJS),undefined)
 include persistent-data/user/objects.mk
@@ -17,15 +17,10 @@ endif
 
 THIN_TEST_NAMES := thin-metadata thin-model
 THIN_TEST_OUT := $(BUILD)/tests/host
-THIN_META_SRCS := $(filter-out tools/meta.c tools/meta-restore.c, \
-	$(wildcard tools/meta-*.c))
-THIN_META_ALL := tools/meta.c tools/meta-restore.c $(THIN_META_SRCS)
-THIN_TEST_SRCS := tests/host/test-common.c tests/host/thin-test-util.c \
-	$(THIN_META_SRCS)
+THIN_TEST_SRCS := tests/host/test-common.c tests/host/thin-test-util.c
 THIN_TEST_DEPS := tests/host/test-common.h tests/host/thin-test.h \
-	$(THIN_TEST_SRCS) \
-	$(wildcard tools/meta*.h)
-THIN_TEST_CFLAGS := $(USER_CFLAGS) -Itests/host -Itools
+	$(THIN_TEST_SRCS) $(wildcard tools/meta/*.h)
+THIN_TEST_CFLAGS := $(USER_CFLAGS) -Itests/host $(TOOLS_CFLAGS)
 THIN_TEST_LDLIBS := -lcmocka -ljson-c
 
 THIN_TESTS := $(THIN_TEST_NAMES:%=$(THIN_TEST_OUT)/%-test)
@@ -37,31 +32,31 @@ HOST_TESTS += $(THIN_TESTS) $(THIN_ASAN_TESTS) $(THIN_GEN) $(THIN_META) \
 	$(THIN_META_ASAN)
 
 $(THIN_TESTS): $(THIN_TEST_OUT)/%-test: tests/host/%-test.c $(THIN_TEST_DEPS) \
+		$(LIBCTPOOL_META) $(PD_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_TEST_SRCS) $(LIBCTPOOL_META) \
+		$(PD_LIB) $(THIN_TEST_LDLIBS)
+
+$(THIN_GEN): tests/host/thin-gen.c $(THIN_TEST_DEPS) $(LIBCTPOOL_META) $(PD_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_TEST_SRCS) $(LIBCTPOOL_META) \
+		$(PD_LIB) $(THIN_TEST_LDLIBS)
+
+$(THIN_META): tests/host/ctpool-meta-main.c tools/commands.h $(LIBCTPOOL_META) \
 		$(PD_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_TEST_SRCS) $(PD_LIB) \
-		$(THIN_TEST_LDLIBS)
+	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(LIBCTPOOL_META) $(PD_LIB) -ljson-c
 
-$(THIN_GEN): tests/host/thin-gen.c $(THIN_TEST_DEPS) $(PD_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_TEST_SRCS) $(PD_LIB) \
-		$(THIN_TEST_LDLIBS)
-
-$(THIN_META): tests/host/ctpool-meta-main.c $(THIN_META_ALL) \
-		$(wildcard tools/meta*.h) $(PD_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(THIN_TEST_CFLAGS) -o $@ $< $(THIN_META_ALL) $(PD_LIB) -ljson-c
-
-# ---- sanitizer builds, against the library of asan-lib.mk ----
+# ---- sanitizer builds, against the libraries of asan-lib.mk ----
 
 $(THIN_ASAN_TESTS): $(THIN_TEST_OUT)/%-asan-test: tests/host/%-test.c \
-		$(THIN_TEST_DEPS) $(ASAN_LIB)
+		$(THIN_TEST_DEPS) $(ASAN_LIBCTPOOL_META) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(THIN_TEST_CFLAGS) $(ASAN_FLAGS) -o $@ $< \
-		$(THIN_TEST_SRCS) $(ASAN_LIB) $(THIN_TEST_LDLIBS)
+		$(THIN_TEST_SRCS) $(ASAN_LIBCTPOOL_META) $(ASAN_LIB) $(THIN_TEST_LDLIBS)
 
-$(THIN_META_ASAN): tests/host/ctpool-meta-main.c $(THIN_META_ALL) \
-		$(wildcard tools/meta*.h) $(ASAN_LIB)
+$(THIN_META_ASAN): tests/host/ctpool-meta-main.c tools/commands.h \
+		$(ASAN_LIBCTPOOL_META) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(THIN_TEST_CFLAGS) $(ASAN_FLAGS) -o $@ $< \
-		$(THIN_META_ALL) $(ASAN_LIB) -ljson-c
+		$(ASAN_LIBCTPOOL_META) $(ASAN_LIB) -ljson-c

@@ -1,10 +1,10 @@
 /*
- * Host test of the state store's record format (tools/kv.c): hostile values
+ * Host test of the state store's record format (tools/common/kv.c): hostile values
  * round-trip, and a file ctpool did not write as a whole (duplicate key,
  * truncation, bad escape...) is an error naming the file, never a
  * different record.
  */
-#include "ctpool.h"
+#include "common/ctpool.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,10 @@
-# Host test of the state store's record format (tools/kv.c): hostile values
-# round-trip, corrupt or truncated records are errors. build/tests/host/store-test
+# Host test of the state store's record format (tools/common/kv.c): hostile
+# values round-trip, corrupt or truncated records are errors.
+# build/tests/host/store-test
 STORE_TEST := $(BUILD)/tests/host/store-test
 HOST_TESTS += $(STORE_TEST)
 
-$(STORE_TEST): tests/host/store-test.c tests/host/check.h tools/util.c tools/kv.c tools/store.c tools/ctpool.h
+$(STORE_TEST): tests/host/store-test.c tests/host/check.h tools/common/ctpool.h \
+		$(LIBCTPOOL_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -Itools -o $@ tests/host/store-test.c tools/util.c tools/kv.c tools/store.c
+	$(CC) $(USER_CFLAGS) $(TOOLS_CFLAGS) -o $@ tests/host/store-test.c $(LIBCTPOOL_COMMON)

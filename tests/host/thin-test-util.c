@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "thin-test.h"
-#include "meta.h"
+#include "meta/meta.h"
 
 const char *thin_test_path(const char *name)
 {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The container confinement (tools/confine.c) on Debian's own kernel, where
+# The container confinement (tools/runtime/confine.c) on Debian's own kernel, where
 # every syscall entry exists: the host test build/tests/host/confine-test run
 # in the guest with CONFINE_REQUIRE_I386=1, so the i386 (int 0x80) seccomp
 # checks cannot be skipped here even when the host machine lacks that entry.

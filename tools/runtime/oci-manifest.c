@@ -8,7 +8,8 @@
  * know is a clear error naming the document, never a guess.
  */
 #include "oci-image.h"
-#include "ctpool.h"
+#include "common/ctpool.h"
+#include "volume/volume.h"
 
 #include <errno.h>
 #include <json-c/json.h>

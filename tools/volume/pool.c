@@ -1,5 +1,6 @@
 /* ctpool: pool commands (create, status, resize, activate, deactivate, remove). */
-#include "ctpool.h"
+#include "commands.h"
+#include "volume.h"
 
 #include <dirent.h>
 #include <json-c/json.h>
@@ -504,7 +505,7 @@ static int pool_list_cmd(int argc, char **argv)
 	int n = 0, cap = 8;
 	struct json_object *list = json ? json_object_new_array() : NULL;
 	int bad = 0;
-	names = malloc(cap * sizeof(char *));
+	names = xrealloc(NULL, cap * sizeof(char *));
 	DIR *dd = opendir(d);
 	if (dd) {
 		struct dirent *de;
@@ -512,8 +513,8 @@ static int pool_list_cmd(int argc, char **argv)
 			size_t l = strlen(de->d_name);
 			if (l > 5 && !strcmp(de->d_name + l - 5, ".conf")) {
 				if (n == cap)
-					names = realloc(names, (cap *= 2) * sizeof(char *));
-				names[n++] = strndup(de->d_name, l - 5);
+					names = xrealloc(names, (cap *= 2) * sizeof(char *));
+				names[n++] = xstrndup(de->d_name, l - 5);
 			}
 		}
 		closedir(dd);

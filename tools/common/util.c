@@ -202,6 +202,40 @@ int write_str(const char *path, const char *s)
 	return 0;
 }
 
+/*
+ * Allocation for what the command cannot go on without (a list of names that
+ * must be complete): out of memory, say so and exit, as a crash would; the
+ * state store is crash-safe and the next command recovers.
+ */
+static void *oom_check(void *p)
+{
+	if (!p) {
+		err("out of memory");
+		exit(EXIT_ERR);
+	}
+	return p;
+}
+
+void *xrealloc(void *p, size_t size)
+{
+	return oom_check(realloc(p, size ? size : 1));
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	return oom_check(calloc(n ? n : 1, size ? size : 1));
+}
+
+char *xstrdup(const char *s)
+{
+	return oom_check(strdup(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	return oom_check(strndup(s, n));
+}
+
 char *read_file(const char *path, size_t *lenp)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -210,9 +244,17 @@ char *read_file(const char *path, size_t *lenp)
 	size_t cap = 4096, len = 0;
 	char *buf = malloc(cap + 1);
 	for (;;) {
-		if (len == cap) {
+		if (buf && len == cap) {
 			cap *= 2;
-			buf = realloc(buf, cap + 1);
+			char *bigger = realloc(buf, cap + 1);
+			if (!bigger)
+				free(buf);
+			buf = bigger;
+		}
+		if (!buf) {
+			close(fd);
+			errno = ENOMEM;
+			return NULL;
 		}
 		ssize_t r = read(fd, buf + len, cap - len);
 		if (r < 0) {
@@ -272,7 +314,7 @@ int have_prog(const char *name)
 	const char *path = getenv("PATH");
 	if (!path)
 		path = "/usr/sbin:/usr/bin:/sbin:/bin";
-	char *dup = strdup(path), *save = NULL;
+	char *dup = xstrdup(path), *save = NULL;
 	int found = 0;
 	for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		char p[PATH_MAX];
@@ -330,10 +372,10 @@ int run_capture(const char *const argv[], char **out)
 	}
 	close(pfd[1]);
 	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap + 1);
+	char *buf = xrealloc(NULL, cap + 1);
 	for (;;) {
 		if (len == cap)
-			buf = realloc(buf, (cap *= 2) + 1);
+			buf = xrealloc(buf, (cap *= 2) + 1);
 		ssize_t r = read(pfd[0], buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
 			continue;

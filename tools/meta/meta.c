@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "commands.h"
 #include "meta.h"
 
 static int print_usage(FILE *f)

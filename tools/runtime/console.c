@@ -25,7 +25,7 @@
  * never the caller's shell and ctpool.
  */
 #include "console.h"
-#include "ctpool.h"
+#include "common/ctpool.h"
 
 #include <errno.h>
 #include <fcntl.h>

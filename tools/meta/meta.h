@@ -25,7 +25,6 @@ struct pd_block_manager;
 struct thin_metadata;
 struct thin_device;
 
-int cmd_meta(int argc, char **argv);
 int meta_check_main(int argc, char **argv);
 int meta_dump_main(int argc, char **argv);
 int meta_restore_main(int argc, char **argv);

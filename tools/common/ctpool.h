@@ -1,4 +1,8 @@
-/* ctpool userspace: shared declarations. */
+/*
+ * ctpool userspace, the common library (libctpool-common.a): global settings,
+ * utilities, key=value records, libdevmapper, loop devices and the state
+ * store's pool and volume records. What every command needs.
+ */
 #ifndef CTPOOL_TOOL_H
 #define CTPOOL_TOOL_H
 
@@ -14,7 +18,7 @@
 #define CTPOOL_MAX_DEV_ID ((1u << 24) - 1)
 #define NAME_MAX_LEN 64
 
-/* ---- global settings (main.c) ---- */
+/* ---- global settings (defined by the program: tools/main.c) ---- */
 struct global {
 	const char *state_dir;
 	const char *pool_target;  /* NULL: use pool's stored value / default */
@@ -37,6 +41,11 @@ int mkdir_p(const char *path, mode_t mode);
 int write_file_atomic(const char *path, const char *data, size_t len);
 int write_str(const char *path, const char *s); /* plain write (sysfs/cgroupfs) */
 char *read_file(const char *path, size_t *len);  /* malloc'd, NUL terminated */
+/* out of memory: a message and exit(EXIT_ERR); for what must be complete */
+void *xrealloc(void *p, size_t size);
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 int run_cmd(const char *const argv[], int quiet); /* returns exit status, -1 on exec failure */
 int run_capture(const char *const argv[], char **out);
 int have_prog(const char *name);
@@ -105,7 +114,7 @@ int loop_attach(const char *file, char *devpath, size_t len); /* 0 ok */
 int loop_detach(const char *devpath);
 int loop_find(const char *file, char *devpath, size_t len);     /* 0 found */
 
-/* ---- store / pool (store.c, pool.c) ---- */
+/* ---- pool records and status lines (store.c) ---- */
 struct pool_status {
 	uint64_t txid;
 	uint64_t meta_used, meta_total;
@@ -134,10 +143,6 @@ int pool_default_name(char *out, size_t len); /* the only pool, or "default" */
 int pool_save(struct pool *p);
 const char *pool_thin_target(struct pool *p);
 const char *pool_pool_target(struct pool *p);
-int pool_ensure_active(struct pool *p);
-int pool_get_status(struct pool *p, struct pool_status *ps);
-int pool_recover(struct pool *p);  /* roll open transaction forward/back */
-int pool_activate_all(void);       /* pool-activate.c: boot activation */
 uint32_t pool_block_sectors(struct pool *p);
 const char *pool_meta_dev(struct pool *p);
 /*
@@ -158,28 +163,5 @@ int vol_exists(const char *name);
 char **vol_list_names(int *n); /* sorted, malloc'd */
 int vol_check_all(void);        /* -1 if a record is corrupt (reported) */
 void free_names(char **names, int n);
-
-/* volume operations (volume.c) */
-int vol_do_create(struct pool *p, const char *name, uint64_t size, const char *origin,
-		  const char *kind, struct kv *extra);
-int vol_do_delete(struct pool *p, const char *name, int discard);
-int vol_activate(const char *name, char *devpath, size_t len);
-int vol_deactivate(const char *name);
-int vol_dm_name(const char *name, char *buf, size_t len);
-int vol_open_pool(const char *name, struct kv *vkv, struct pool *p);
-
-/* commands */
-int cmd_pool(int argc, char **argv);
-int cmd_create(int argc, char **argv);
-int cmd_snapshot(int argc, char **argv);
-int cmd_activate(int argc, char **argv);
-int cmd_deactivate(int argc, char **argv);
-int cmd_delete(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_gc(int argc, char **argv);
-int cmd_recover(int argc, char **argv);
-int cmd_image(int argc, char **argv);
-int cmd_container(int argc, char **argv);
-int cmd_meta(int argc, char **argv);
 
 #endif

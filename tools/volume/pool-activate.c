@@ -10,7 +10,7 @@
  * images and container roots are activated by the runtime when a container
  * needs them.
  */
-#include "ctpool.h"
+#include "volume.h"
 
 #include <dirent.h>
 #include <errno.h>

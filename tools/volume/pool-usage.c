@@ -10,14 +10,14 @@
  * then. There is one snapshot slot per pool; one that someone else holds
  * is neither used nor released.
  */
-#include "ctpool.h"
+#include "volume.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
 
-#include "meta.h"
-#include "meta-usage.h"
+#include "meta/meta.h"
+#include "meta/meta-usage.h"
 
 /* 1 (after saying why) if the pool cannot give a snapshot now. */
 static int snapshot_refused(struct pool *p, const struct pool_status *ps)

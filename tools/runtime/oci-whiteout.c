@@ -17,7 +17,8 @@
  */
 #include "oci-image.h"
 #include "extract.h"
-#include "ctpool.h"
+#include "common/ctpool.h"
+#include "volume/volume.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -5,7 +5,8 @@
  */
 #include "image-config.h"
 #include "oci-image.h"
-#include "ctpool.h"
+#include "common/ctpool.h"
+#include "volume/volume.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -26,7 +26,7 @@
  * seals), never from anything the caller passes; the environment marker only
  * turns a would-be endless re-exec loop into an error.
  */
-#include "ctpool.h"
+#include "common/ctpool.h"
 #include "sealed-exe.h"
 
 #include <errno.h>

@@ -10,7 +10,7 @@
  * not disturbed by its children.
  */
 #include "extract.h"
-#include "ctpool.h"
+#include "common/ctpool.h"
 
 #include <archive.h>
 #include <archive_entry.h>

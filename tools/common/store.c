@@ -235,7 +235,7 @@ char **vol_list_names(int *np)
 	snprintf(p, sizeof(p), "%s/volumes", G.state_dir);
 	DIR *d = opendir(p);
 	int n = 0, cap = 16;
-	char **v = malloc(cap * sizeof(char *));
+	char **v = xrealloc(NULL, cap * sizeof(char *));
 	if (d) {
 		struct dirent *de;
 		while ((de = readdir(d))) {
@@ -244,8 +244,8 @@ char **vol_list_names(int *np)
 			if (!valid_name(de->d_name))
 				continue;
 			if (n == cap)
-				v = realloc(v, (cap *= 2) * sizeof(char *));
-			v[n++] = strdup(de->d_name);
+				v = xrealloc(v, (cap *= 2) * sizeof(char *));
+			v[n++] = xstrdup(de->d_name);
 		}
 		closedir(d);
 	}

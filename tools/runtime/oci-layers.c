@@ -21,7 +21,8 @@
 #include "oci-image.h"
 #include "extract.h"
 #include "image-config.h"
-#include "ctpool.h"
+#include "common/ctpool.h"
+#include "volume/volume.h"
 
 #include <errno.h>
 #include <fcntl.h>

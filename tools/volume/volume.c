@@ -12,8 +12,9 @@
  *   T:   it did not: a create is rolled back (delete the id, drop its record),
  *        a delete is rolled forward (delete is irreversible in the kernel).
  */
-#include "ctpool.h"
-#include "meta-usage.h"
+#include "commands.h"
+#include "volume.h"
+#include "meta/meta-usage.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -274,7 +275,7 @@ static uint32_t alloc_dev_id(struct pool *p, uint32_t after)
 {
 	int n;
 	char **names = vol_list_names(&n);
-	uint32_t *used = calloc(n + 1, sizeof(uint32_t));
+	uint32_t *used = xcalloc(n + 1, sizeof(uint32_t));
 	int nu = 0;
 	for (int i = 0; i < n; i++) {
 		struct kv v;

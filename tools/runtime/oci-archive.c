@@ -11,7 +11,8 @@
  */
 #include "oci-image.h"
 #include "extract.h"
-#include "ctpool.h"
+#include "common/ctpool.h"
+#include "volume/volume.h"
 
 #include <archive.h>
 #include <archive_entry.h>
