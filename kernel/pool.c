@@ -787,9 +787,14 @@ static void do_worker(struct work_struct *ws)
 
 	process_deferred(pool);
 
+	/*
+	 * Not while a delete is under way: the commit would finish it here,
+	 * stalling every bio behind it. Its message commits when it is done.
+	 */
 	if (time_after_eq(jiffies, pool->last_commit + COMMIT_PERIOD) &&
 	    pool->mode < PM_OUT_OF_METADATA_SPACE &&
-	    thin_metadata_changed(pool->tmd))
+	    thin_metadata_changed(pool->tmd) &&
+	    !thin_delete_pending(pool->tmd))
 		ctpool_commit(pool);
 
 	process_flushes(pool);
