@@ -370,7 +370,10 @@ static void pool_postsuspend(struct dm_target *ti)
  * of them for longer than one batch (a few leaves, their children already
  * being read: the delete prefetches them).
  */
-#define DELETE_BATCH_NODES 16
+static unsigned int delete_batch_nodes = 16;
+module_param(delete_batch_nodes, uint, 0644);
+MODULE_PARM_DESC(delete_batch_nodes,
+		 "Tree nodes a delete releases per hold of the metadata lock");
 
 /*
  * The device is detached at once (its id free again), its mappings are
@@ -388,7 +391,8 @@ static int delete_thin(struct pool *pool, thin_dev_t dev)
 		return r;
 	do {
 		cond_resched();
-		r = thin_delete_continue(tmd, DELETE_BATCH_NODES);
+		r = thin_delete_continue(tmd,
+					 max(READ_ONCE(delete_batch_nodes), 1u));
 	} while (r > 0);
 	if (r) {
 		ctpool_metadata_failed(pool, "delete", r);

@@ -185,6 +185,34 @@ int pd_btree_del_step(struct pd_btree_del *s, unsigned int budget)
 	return s->top >= 0 ? 1 : 0;
 }
 
+/*
+ * Best effort: a block that cannot be read here is read again, and its
+ * error returned, by the step that needs it.
+ */
+void pd_btree_del_warm(struct pd_btree_del *s, unsigned int budget)
+{
+	struct pd_transaction_manager *tm = s->info->tm;
+	struct del_frame *f;
+	struct pd_node_ref ref;
+	struct pd_block *child;
+	pd_block_t b;
+	u32 i, end;
+
+	if (s->top < 0)
+		return;
+	f = &s->stack[s->top];
+	end = min(f->nr, f->next + budget);
+	for (i = f->next; i < end; i++) {
+		if (pd_btree_read_node(tm, f->b, leaf_value_size(s, f->level),
+				       &ref))
+			return;
+		b = pd_node_value64(ref.n, i);
+		pd_btree_unlock(tm, &ref);
+		if (!pd_tm_read_lock(tm, b, &pd_btree_node_validator, &child))
+			pd_tm_unlock(tm, child);
+	}
+}
+
 void pd_btree_del_free(struct pd_btree_del *s)
 {
 	if (!s)

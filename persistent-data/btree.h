@@ -58,6 +58,13 @@ int pd_btree_del_start(struct pd_btree_info *info, pd_block_t root,
 		       struct pd_btree_del **result);
 int pd_btree_del_step(struct pd_btree_del *d, unsigned int budget);
 void pd_btree_del_free(struct pd_btree_del *d);
+/*
+ * Read (into the cache) the nodes the next steps are likely to visit,
+ * changing nothing: callers holding a lock for write during steps can call
+ * this under a shared lock first, so that the I/O is waited for while
+ * others still read.
+ */
+void pd_btree_del_warm(struct pd_btree_del *d, unsigned int budget);
 
 /* -ENODATA if absent. */
 int pd_btree_lookup(struct pd_btree_info *info, pd_block_t root,

@@ -365,6 +365,12 @@ int thin_delete_continue(struct thin_metadata *tmd, unsigned int budget)
 {
 	int r;
 
+	/* The reads a step waits for are waited for here, lookups going on. */
+	down_read(&tmd->root_lock);
+	if (tmd->deleting && !tmd->fail_io)
+		pd_btree_del_warm(tmd->deleting, budget);
+	up_read(&tmd->root_lock);
+
 	down_write(&tmd->root_lock);
 	r = delete_step_locked(tmd, budget);
 	up_write(&tmd->root_lock);

@@ -464,6 +464,8 @@ static void test_stepwise_del(void **state)
 	assert_int_equal(pd_btree_del_start(&a.info, a.root, &del), 0);
 	assert_int_equal(pd_btree_del_step(del, 0), 1);
 	do {
+		if (steps & 1)
+			pd_btree_del_warm(del, 4);
 		r = pd_btree_del_step(del, 1 + steps % 3);
 		assert_true(r == 0 || r == 1);
 		for (i = 0; i < 20; i++)
