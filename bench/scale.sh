@@ -39,8 +39,11 @@ for v in SCALE_SIZES SCALE_PROBE SCALE_REPS SCALE_TARGETS SCALE_KO; do
 	[ -z "${!v:-}" ] || command="$v='${!v}' $command"
 done
 commit=$(git rev-parse --short HEAD 2>/dev/null)
-[ -z "$(git status --porcelain -- kernel persistent-data 2>/dev/null)" ] ||
+if [ -n "${SCALE_KO:-}" ]; then
+	commit="$commit (module: $SCALE_KO, not built from this tree)"
+elif [ -n "$(git status --porcelain -- kernel persistent-data 2>/dev/null)" ]; then
 	commit="$commit (+ uncommitted changes in kernel/ or persistent-data/)"
+fi
 
 KO=${SCALE_KO:-dm-ctpool.ko}
 [ -f "$KO" ] || { echo "scale: $KO is not built (make module)" >&2; exit 1; }
