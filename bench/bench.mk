@@ -8,6 +8,14 @@ bench: deps
 	bash scripts/bench.sh
 	@echo "bench: metadata tools, ctpool meta vs thin-provisioning-tools:"
 	bash scripts/bench-meta.sh
+	@echo "bench: delete of thins of up to 1M mappings (bench/scale.sh):"
+	bash bench/scale.sh || echo "bench: the scale run failed, see bench/results/scale.log"
+
+# Only the scale rows (bench/README.md): about 4 minutes.
+.PHONY: bench-scale
+bench-scale: deps
+	$(MAKE) all
+	bash bench/scale.sh
 
 # The userspace metadata benchmark of delete and create_snap
 # (bench/thin-delete-bench.c). Built with everything else so that it keeps

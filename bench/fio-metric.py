@@ -2,7 +2,7 @@
 """Print metrics from a fio JSON result (bench/vm-bench.sh helper).
 
 usage: fio-metric.py FILE METRIC...
-METRIC: {read,write}_{mibs,iops,ios,p99_us,max_ms}
+METRIC: {read,write}_{mibs,iops,ios,p50_us,p99_us,max_ms}
 Values are printed space-separated on one line. Exits non-zero if fio
 reported an error or the direction asked for moved no data.
 """
@@ -46,6 +46,8 @@ def main():
             val = sum(p["iops"] for p in parts)
         elif what == "ios":
             val = ios
+        elif what == "p50_us":
+            val = max(p["clat_ns"]["percentile"]["50.000000"] for p in parts) / 1000.0
         elif what == "p99_us":
             val = max(p["clat_ns"]["percentile"]["99.000000"] for p in parts) / 1000.0
         elif what == "max_ms":

@@ -361,6 +361,45 @@ static void pool_postsuspend(struct dm_target *ti)
 
 /* ---- messages ---- */
 
+/*
+ * Tree nodes of a deleted device released per hold of the metadata lock.
+ * Between two batches the lock is free: lookups, provisioning and discards
+ * of the other devices go on, so deleting millions of mappings stalls none
+ * of them for longer than one batch (a few leaves, their children already
+ * being read: the delete prefetches them).
+ */
+static unsigned int delete_batch_nodes = 16;
+module_param(delete_batch_nodes, uint, 0644);
+MODULE_PARM_DESC(delete_batch_nodes,
+		 "Tree nodes a delete releases per hold of the metadata lock");
+
+/*
+ * The device is detached at once (its id free again), its mappings are
+ * released in batches, and the message returns once that is committed,
+ * as dm-thin's does. Commits made meanwhile by others (a FLUSH) finish the
+ * delete first: see thin_delete_begin().
+ */
+static int delete_thin(struct pool *pool, thin_dev_t dev)
+{
+	struct thin_metadata *tmd = pool->tmd;
+	int r;
+
+	r = thin_delete_begin(tmd, dev);
+	if (r)
+		return r;
+	do {
+		cond_resched();
+		r = thin_delete_continue(tmd,
+					 max(READ_ONCE(delete_batch_nodes), 1u));
+	} while (r > 0);
+	if (r) {
+		ctpool_metadata_failed(pool, "delete", r);
+		return r;
+	}
+	/* Not done until durable: a failed commit fails the message. */
+	return ctpool_commit(pool);
+}
+
 static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 			char *result, unsigned int maxlen)
 {
@@ -397,10 +436,10 @@ static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 			       argv[1], argv[2]);
 		break;
 	case CTPOOL_MSG_DELETE:
-		r = thin_delete(tmd, msg.dev);
+		r = delete_thin(pool, msg.dev);
 		if (r)
 			DMWARN("Deletion of thin device %s failed.", argv[1]);
-		break;
+		return r;
 	case CTPOOL_MSG_SET_TRANSACTION_ID:
 		r = thin_metadata_set_transaction_id(tmd, msg.old_id,
 						     msg.new_id);

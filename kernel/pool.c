@@ -795,7 +795,12 @@ static void do_worker(struct work_struct *ws)
 
 	process_deferred(pool);
 
-	if (time_after_eq(jiffies, pool->last_commit + COMMIT_PERIOD))
+	/*
+	 * Not while a delete is under way: the commit would finish it here,
+	 * stalling every bio behind it. Its message commits when it is done.
+	 */
+	if (time_after_eq(jiffies, pool->last_commit + COMMIT_PERIOD) &&
+	    !thin_delete_pending(pool->tmd))
 		ctpool_commit_if_changed(pool);
 
 	process_flushes(pool);

@@ -9,6 +9,12 @@
  * is freed. The traversal is iterative, on an explicit stack of
  * (node, next child) frames, so neither the kernel stack nor the number of
  * held locks grows with the tree.
+ *
+ * The traversal can also run in bounded steps (pd_btree_del_start/step),
+ * with the caller free to change other trees in between: every frame on
+ * the stack is a node only this reference reaches (shared nodes are never
+ * entered), so nothing else can change it, and whether a child is shared
+ * is decided when the child is reached.
  */
 #define pr_fmt(fmt) "btree: " fmt
 
@@ -24,21 +30,23 @@ struct del_frame {
 	bool internal;
 };
 
-struct del_state {
+struct pd_btree_del {
 	struct pd_btree_info *info;
 	void *values;		/* a copy of a leaf's values for dec */
+	pd_block_t root;
+	bool started;		/* the root has been visited */
 	int top;
 	struct del_frame stack[DEL_STACK_SIZE];
 };
 
-static u32 leaf_value_size(struct del_state *s, unsigned int level)
+static u32 leaf_value_size(struct pd_btree_del *s, unsigned int level)
 {
 	return level + 1 < s->info->levels ? sizeof(__le64) :
 					     s->info->value_type.size;
 }
 
 /* Called without the leaf locked: dec may itself change other trees. */
-static int dec_leaf_values(struct del_state *s, struct pd_node_ref *leaf)
+static int dec_leaf_values(struct pd_btree_del *s, struct pd_node_ref *leaf)
 {
 	const struct pd_btree_value_type *vt = &s->info->value_type;
 	u32 nr = pd_node_nr(leaf->n);
@@ -51,10 +59,22 @@ static int dec_leaf_values(struct del_state *s, struct pd_node_ref *leaf)
 }
 
 /*
+ * The children of a node about to be taken apart are all read next: start
+ * reading them now, so that they arrive together rather than one at a time.
+ */
+static void prefetch_children(struct pd_btree_del *s, struct pd_node_ref *ref)
+{
+	u32 i, nr = pd_node_nr(ref->n);
+
+	for (i = 0; i < nr; i++)
+		pd_tm_prefetch(s->info->tm, pd_node_value64(ref->n, i));
+}
+
+/*
  * Start dropping the reference to node @b: either at once (shared, or a
  * leaf of the last level) or by pushing a frame whose children come next.
  */
-static int del_node(struct del_state *s, pd_block_t b, unsigned int level)
+static int del_node(struct pd_btree_del *s, pd_block_t b, unsigned int level)
 {
 	struct pd_transaction_manager *tm = s->info->tm;
 	struct pd_node_ref ref;
@@ -83,6 +103,7 @@ static int del_node(struct del_state *s, pd_block_t b, unsigned int level)
 		       (unsigned long long)b);
 		return -EILSEQ;
 	}
+	prefetch_children(s, &ref);
 	f = &s->stack[++s->top];
 	f->b = b;
 	f->level = level;
@@ -94,7 +115,7 @@ static int del_node(struct del_state *s, pd_block_t b, unsigned int level)
 }
 
 /* Visit the next child of the top frame, or finish the frame. */
-static int del_step(struct del_state *s)
+static int del_step(struct pd_btree_del *s)
 {
 	struct del_frame *f = &s->stack[s->top];
 	struct pd_node_ref ref;
@@ -118,9 +139,10 @@ static int del_step(struct del_state *s)
 	return del_node(s, child, f->internal ? f->level : f->level + 1);
 }
 
-int pd_btree_del(struct pd_btree_info *info, pd_block_t root)
+int pd_btree_del_start(struct pd_btree_info *info, pd_block_t root,
+		       struct pd_btree_del **result)
 {
-	struct del_state *s;
+	struct pd_btree_del *s;
 	int r;
 
 	r = pd_btree_check_info(info);
@@ -136,14 +158,78 @@ int pd_btree_del(struct pd_btree_info *info, pd_block_t root)
 	}
 	s->info = info;
 	s->top = -1;
+	s->root = root;
+	s->started = false;
+	*result = s;
+	return 0;
+}
 
-	r = del_node(s, root, 0);
-	while (!r && s->top >= 0) {
+int pd_btree_del_step(struct pd_btree_del *s, unsigned int budget)
+{
+	int r = 0;
+
+	if (!budget)
+		return s->started && s->top < 0 ? 0 : 1;
+	if (!s->started) {
+		s->started = true;
+		r = del_node(s, s->root, 0);
+		budget--;
+	}
+	while (!r && s->top >= 0 && budget) {
 		r = del_step(s);
+		budget--;
 		cond_resched();
 	}
+	if (r)
+		return r;
+	return s->top >= 0 ? 1 : 0;
+}
 
+/*
+ * Best effort: a block that cannot be read here is read again, and its
+ * error returned, by the step that needs it.
+ */
+void pd_btree_del_warm(struct pd_btree_del *s, unsigned int budget)
+{
+	struct pd_transaction_manager *tm = s->info->tm;
+	struct del_frame *f;
+	struct pd_node_ref ref;
+	struct pd_block *child;
+	pd_block_t b;
+	u32 i, end;
+
+	if (s->top < 0)
+		return;
+	f = &s->stack[s->top];
+	end = min(f->nr, f->next + budget);
+	for (i = f->next; i < end; i++) {
+		if (pd_btree_read_node(tm, f->b, leaf_value_size(s, f->level),
+				       &ref))
+			return;
+		b = pd_node_value64(ref.n, i);
+		pd_btree_unlock(tm, &ref);
+		if (!pd_tm_read_lock(tm, b, &pd_btree_node_validator, &child))
+			pd_tm_unlock(tm, child);
+	}
+}
+
+void pd_btree_del_free(struct pd_btree_del *s)
+{
+	if (!s)
+		return;
 	kfree(s->values);
 	kfree(s);
+}
+
+int pd_btree_del(struct pd_btree_info *info, pd_block_t root)
+{
+	struct pd_btree_del *s;
+	int r;
+
+	r = pd_btree_del_start(info, root, &s);
+	if (r)
+		return r;
+	r = pd_btree_del_step(s, UINT_MAX);
+	pd_btree_del_free(s);
 	return r;
 }

@@ -44,6 +44,28 @@ int pd_btree_empty(struct pd_btree_info *info, pd_block_t *root);
  */
 int pd_btree_del(struct pd_btree_info *info, pd_block_t root);
 
+/*
+ * The same in bounded steps: start, then step until it returns 0 (done);
+ * 1 means more remains. Each step visits at most @budget nodes (a step of
+ * budget 0 does nothing). Between steps the caller may change other trees
+ * of the same transaction (even ones sharing nodes with this one), but not
+ * commit or abort it: a transaction's end leaves the state meaningless, and
+ * it must only be freed. Free with pd_btree_del_free (also midway: the rest
+ * of the tree then keeps this reference).
+ */
+struct pd_btree_del;
+int pd_btree_del_start(struct pd_btree_info *info, pd_block_t root,
+		       struct pd_btree_del **result);
+int pd_btree_del_step(struct pd_btree_del *d, unsigned int budget);
+void pd_btree_del_free(struct pd_btree_del *d);
+/*
+ * Read (into the cache) the nodes the next steps are likely to visit,
+ * changing nothing: callers holding a lock for write during steps can call
+ * this under a shared lock first, so that the I/O is waited for while
+ * others still read.
+ */
+void pd_btree_del_warm(struct pd_btree_del *d, unsigned int budget);
+
 /* -ENODATA if absent. */
 int pd_btree_lookup(struct pd_btree_info *info, pd_block_t root,
 		    const u64 *keys, void *value);

@@ -269,37 +269,122 @@ static int remove_details(struct thin_metadata *tmd, thin_dev_t dev)
 			       &tmd->details_root);
 }
 
-static int delete_locked(struct thin_metadata *tmd, thin_dev_t dev)
+/*
+ * Detach the device: its details go, and its entry in the top level goes
+ * without deleting the subtree, on which *del then holds the reference the
+ * entry held. The caller releases the subtree through *del.
+ */
+static int detach_locked(struct thin_metadata *tmd, thin_dev_t dev,
+			 struct pd_btree_del **del)
 {
 	struct thin_device *td;
 	u64 key = dev;
+	__le64 root;
 	int r;
 
 	r = thin_check_writable(tmd);
 	if (r)
 		return r;
-	r = device_exists(tmd, dev);
-	if (r < 0)
+	r = pd_btree_lookup(&tmd->tl_info, tmd->root, &key, &root);
+	if (r)
 		return r;
-	if (!r)
-		return -ENODATA;
 
 	td = find_incore(tmd, dev);
 	if (td && td->open_count > 0)
 		return -EBUSY;
+	r = pd_btree_del_start(&tmd->bl_info, le64_to_cpu(root), del);
+	if (r)
+		return r;
 
 	thin_mark_changed(tmd);
 	if (td) {
 		unlink_device(tmd, td);
 		kfree(td);
 	}
-
 	r = remove_details(tmd, dev);
+	/*
+	 * The extra reference makes the subtree shared, so removing the
+	 * entry (tl_info's dec) only takes that reference back.
+	 */
+	if (!r)
+		r = pd_tm_inc(tmd->tm, le64_to_cpu(root));
+	if (!r)
+		r = pd_btree_remove(&tmd->tl_info, tmd->root, &key, &tmd->root);
+	if (r) {
+		pd_btree_del_free(*del);
+		*del = NULL;
+	}
+	return r;
+}
+
+void thin_drop_pending_delete(struct thin_metadata *tmd)
+{
+	pd_btree_del_free(tmd->deleting);
+	tmd->deleting = NULL;
+}
+
+/* A step of the delete under way, if any: 1 while work remains. */
+static int delete_step_locked(struct thin_metadata *tmd, unsigned int budget)
+{
+	int r;
+
+	if (!tmd->deleting)
+		return 0;
+	r = tmd->fail_io ? -EINVAL : pd_btree_del_step(tmd->deleting, budget);
+	if (r <= 0)
+		thin_drop_pending_delete(tmd);
+	return r;
+}
+
+int thin_finish_pending_delete(struct thin_metadata *tmd)
+{
+	return delete_step_locked(tmd, UINT_MAX);
+}
+
+static int delete_begin_locked(struct thin_metadata *tmd, thin_dev_t dev)
+{
+	int r;
+
+	r = thin_finish_pending_delete(tmd);
 	if (r)
 		return r;
+	return detach_locked(tmd, dev, &tmd->deleting);
+}
 
-	/* Removing the entry deletes the subtree (tl_info's dec). */
-	return pd_btree_remove(&tmd->tl_info, tmd->root, &key, &tmd->root);
+int thin_delete_begin(struct thin_metadata *tmd, thin_dev_t dev)
+{
+	int r;
+
+	down_write(&tmd->root_lock);
+	r = delete_begin_locked(tmd, dev);
+	up_write(&tmd->root_lock);
+	return r;
+}
+
+int thin_delete_continue(struct thin_metadata *tmd, unsigned int budget)
+{
+	int r;
+
+	/* The reads a step waits for are waited for here, lookups going on. */
+	down_read(&tmd->root_lock);
+	if (tmd->deleting && !tmd->fail_io)
+		pd_btree_del_warm(tmd->deleting, budget);
+	up_read(&tmd->root_lock);
+
+	down_write(&tmd->root_lock);
+	r = delete_step_locked(tmd, budget);
+	up_write(&tmd->root_lock);
+	return r;
+}
+
+bool thin_delete_pending(struct thin_metadata *tmd)
+{
+	bool r;
+
+	down_read(&tmd->root_lock);
+	r = tmd->deleting;
+	up_read(&tmd->root_lock);
+	return r;
 }
 
 int thin_delete(struct thin_metadata *tmd, thin_dev_t dev)
@@ -307,7 +392,9 @@ int thin_delete(struct thin_metadata *tmd, thin_dev_t dev)
 	int r;
 
 	down_write(&tmd->root_lock);
-	r = delete_locked(tmd, dev);
+	r = delete_begin_locked(tmd, dev);
+	if (!r)
+		r = thin_finish_pending_delete(tmd);
 	up_write(&tmd->root_lock);
 	return r;
 }

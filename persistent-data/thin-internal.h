@@ -66,6 +66,9 @@ struct thin_metadata {
 
 	struct thin_device *devices;
 
+	/* The subtree of a device being deleted (thin_delete_begin), or NULL. */
+	struct pd_btree_del *deleting;
+
 	int (*pre_commit_fn)(void *context);
 	void *pre_commit_context;
 
@@ -95,6 +98,8 @@ void thin_devices_committed(struct thin_metadata *tmd);
 int thin_reload_devices_after_abort(struct thin_metadata *tmd);
 void thin_free_all_devices(struct thin_metadata *tmd);
 int thin_count_open_devices(struct thin_metadata *tmd);
+int thin_finish_pending_delete(struct thin_metadata *tmd);
+void thin_drop_pending_delete(struct thin_metadata *tmd);
 
 /* thin-metadata.c */
 int thin_check_writable(struct thin_metadata *tmd);

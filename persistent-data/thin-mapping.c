@@ -71,6 +71,22 @@ static void sort_blocks(pd_block_t *v, unsigned int n)
 }
 
 /*
+ * Sequentially written blocks form runs of contiguous data blocks: a few
+ * range edits then cost less than sorting every block.
+ */
+static bool few_runs(const void *values, unsigned int count)
+{
+	const u8 *p = values;
+	unsigned int i, runs = 1;
+
+	for (i = 1; i < count; i++)
+		if (value_block(p + i * sizeof(__le64)) !=
+		    value_block(p + (i - 1) * sizeof(__le64)) + 1)
+			runs++;
+	return runs * 4 <= count;
+}
+
+/*
  * Randomly written blocks come in key order but random data block order:
  * sorted, the data blocks that share a space-map bitmap are changed
  * together, under one bitmap edit, so that a whole leaf (a delete, a leaf
@@ -85,7 +101,7 @@ static int data_block_apply(struct thin_metadata *tmd, const void *values,
 	unsigned int i;
 	int r;
 
-	if (count < 2)
+	if (count < 2 || few_runs(values, count))
 		return data_block_apply_runs(tmd, values, count, inc);
 	blocks = kmalloc_array(count, sizeof(*blocks), GFP_NOIO);
 	if (!blocks)

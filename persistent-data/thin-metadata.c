@@ -25,6 +25,8 @@ void thin_mark_changed(struct thin_metadata *tmd)
 
 static void destroy_objects(struct thin_metadata *tmd)
 {
+	/* A delete under way belongs to the transaction being dropped. */
+	thin_drop_pending_delete(tmd);
 	if (tmd->data_sm)
 		pd_sm_destroy(tmd->data_sm);
 	if (tmd->nb_tm)
@@ -291,6 +293,11 @@ int thin_commit_locked(struct thin_metadata *tmd)
 		return 0;
 	if (tmd->read_only)
 		return -EPERM;
+
+	/* Only whole deletes are committed: see thin_delete_begin(). */
+	r = thin_finish_pending_delete(tmd);
+	if (r)
+		return r;
 
 	if (tmd->pre_commit_fn) {
 		r = tmd->pre_commit_fn(tmd->pre_commit_context);

@@ -80,6 +80,25 @@ int thin_create_snap(struct thin_metadata *tmd, thin_dev_t dev,
 int thin_delete(struct thin_metadata *tmd, thin_dev_t dev);	/* -ENODATA, -EBUSY if open */
 
 /*
+ * thin_delete in steps, so that other devices' I/O is served meanwhile.
+ * thin_delete_begin (errors as thin_delete) detaches the device in one
+ * short step: from its return the device is gone and its id is free
+ * (create_thin may reuse it at once). Its mappings are then released by
+ * thin_delete_continue, each call visiting at most @budget tree nodes with
+ * the lock held and returning 1 while work remains, 0 once none does.
+ *
+ * A commit (thin_metadata_commit, close) first finishes a delete under
+ * way, so no commit ever holds half of one: a crash before the next commit
+ * leaves the device as it was, whole, and the delete is to be issued again.
+ * An abort drops it with the rest of the transaction. One delete is under
+ * way at a time: beginning another finishes the first.
+ */
+int thin_delete_begin(struct thin_metadata *tmd, thin_dev_t dev);
+int thin_delete_continue(struct thin_metadata *tmd, unsigned int budget);
+/* True while a delete is under way (commits then finish it first). */
+bool thin_delete_pending(struct thin_metadata *tmd);
+
+/*
  * Open a device for I/O (-ENODATA if it does not exist). Several opens of one
  * id share one object; it is freed by the last close.
  */

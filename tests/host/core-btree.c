@@ -428,6 +428,67 @@ static void test_shared_trees(void **state)
 	core_env_exit(&env);
 }
 
+/*
+ * pd_btree_del in steps, with a clone of the tree changed between steps
+ * (copying shared nodes, dropping references the deletion is about to
+ * meet): the clone stays intact, and once both are gone everything is
+ * free, as with a delete in one go.
+ */
+static void test_stepwise_del(void **state)
+{
+	const struct mix mx = { 50, 5, 30, 15, 50 };
+	struct check_result res;
+	struct data_counter dc;
+	struct pd_btree_del *del;
+	struct core_env env;
+	struct tree a, b;
+	struct tree *both[2] = { &a, &b };
+	unsigned int steps = 0, i;
+	int r;
+	u64 k;
+
+	core_srand(6);
+	core_env_init(&env, "stepdel.img", 40000, 256);
+	data_counter_init(&dc, 200000);
+	tree_init(&a, &env, 16, &dc, 40000);
+	for (i = 0; i < 20000; i++)
+		random_op(&a, &(struct mix){ 1, 0, 0, 0, 1 });
+	b = a;
+	model_copy(&b.m, &a.m);
+	assert_int_equal(pd_tm_inc(env.tm, a.root), 0);
+	/* b differs from a here and there before the delete starts. */
+	for (i = 0; i < 500; i++)
+		random_op(&b, &mx);
+	commit_tree(&env, both, 2);
+
+	assert_int_equal(pd_btree_del_start(&a.info, a.root, &del), 0);
+	assert_int_equal(pd_btree_del_step(del, 0), 1);
+	do {
+		if (steps & 1)
+			pd_btree_del_warm(del, 4);
+		r = pd_btree_del_step(del, 1 + steps % 3);
+		assert_true(r == 0 || r == 1);
+		for (i = 0; i < 20; i++)
+			random_op(&b, &mx);
+		steps++;
+	} while (r);
+	assert_int_equal(pd_btree_del_step(del, 5), 0);
+	pd_btree_del_free(del);
+	assert_true(steps > 20);
+	verify_all(&env, &both[1], 1, &res);
+
+	assert_int_equal(pd_btree_del(&b.info, b.root), 0);
+	core_env_commit(&env, NULL, 0);
+	assert_int_equal(core_env_nr_allocated(&env), 1);
+	for (k = 0; k < dc.next_id; k++)
+		assert_int_equal(dc.counts[k], 0);
+
+	model_exit(&a.m);
+	model_exit(&b.m);
+	data_counter_exit(&dc);
+	core_env_exit(&env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_random_small_cache),
 		cmocka_unit_test(test_random_metadata_sm),
 		cmocka_unit_test(test_shared_trees),
+		cmocka_unit_test(test_stepwise_del),
 	};
 
 	return CORE_RUN_TESTS(tests);

@@ -313,6 +313,119 @@ static void test_snapshot_sharing(void **state)
 	done();
 }
 
+/*
+ * Delete in steps (thin_delete_begin/continue): the id is free at once,
+ * other devices change between steps (one shares leaves with the deleted
+ * device), and the end state is the one thin_delete reaches: the shared
+ * device intact, every unshared block freed, the image clean.
+ */
+static void test_delete_in_steps(void **state)
+{
+	struct thin_lookup_result res;
+	struct thin_device *td, *snap, *other;
+	data_block_t data[4000], fresh_block, nfree, nfree0;
+	static bool broken[3000];
+	thin_block_t count;
+	int steps = 0, r, i;
+
+	fresh("delsteps");
+	assert_int_equal(thin_resize_data_dev(env.tmd, 20000), 0);
+	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
+	assert_int_equal(thin_create_thin(env.tmd, 2), 0);
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
+	map_blocks(td, 0, 3000, data);
+	thin_close_device(td);
+	assert_int_equal(thin_create_snap(env.tmd, 3, 1), 0);
+	/* 1000 blocks of thin 1 that thin 3 does not share. */
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
+	map_blocks(td, 3000, 1000, data + 3000);
+	thin_close_device(td);
+	assert_int_equal(thin_metadata_commit(env.tmd), 0);
+	assert_int_equal(thin_get_free_data_blocks(env.tmd, &nfree0), 0);
+
+	assert_int_equal(thin_delete_begin(env.tmd, 9), -ENODATA);
+	assert_false(thin_delete_pending(env.tmd));
+	assert_int_equal(thin_delete_begin(env.tmd, 1), 0);
+	assert_true(thin_delete_pending(env.tmd));
+	/* Gone, and its id free, before its mappings are released. */
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), -ENODATA);
+	assert_int_equal(thin_delete_continue(env.tmd, 0), 1);
+
+	assert_int_equal(thin_open_device(env.tmd, 3, &snap), 0);
+	assert_int_equal(thin_open_device(env.tmd, 2, &other), 0);
+	do {
+		r = thin_delete_continue(env.tmd, 2);
+		assert_true(r == 0 || r == 1);
+		/* Break sharing in the snapshot, provision the other. */
+		assert_int_equal(thin_alloc_data_block(env.tmd, &fresh_block),
+				 0);
+		assert_int_equal(thin_insert_block(snap, steps * 97 % 3000,
+						   fresh_block), 0);
+		broken[steps * 97 % 3000] = true;
+		map_blocks(other, steps, 1, &fresh_block);
+		steps++;
+	} while (r);
+	assert_true(steps > 5);
+	assert_false(thin_delete_pending(env.tmd));
+	assert_int_equal(thin_delete_continue(env.tmd, 8), 0);
+
+	/* The id is free again; a new device 1 starts empty. */
+	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
+	assert_int_equal(thin_get_mapped_count(td, &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(thin_find_block(td, 5, true, &res), -ENODATA);
+	thin_close_device(td);
+
+	for (i = 0; i < 3000; i++) {
+		assert_int_equal(thin_find_block(snap, i, true, &res), 0);
+		if (!broken[i])
+			assert_int_equal(res.block, data[i]);
+	}
+	thin_close_device(other);
+	thin_close_device(snap);
+
+	/*
+	 * Free once committed: thin 1's 1000 unshared blocks and the blocks
+	 * the snapshot stopped sharing (one a step); 2 new blocks a step.
+	 */
+	assert_int_equal(thin_metadata_commit(env.tmd), 0);
+	assert_int_equal(thin_get_free_data_blocks(env.tmd, &nfree), 0);
+	assert_int_equal(nfree, nfree0 + 1000 - steps);
+	reopen();
+
+	/* A commit finishes a delete under way. */
+	assert_int_equal(thin_delete_begin(env.tmd, 3), 0);
+	assert_int_equal(thin_delete_continue(env.tmd, 1), 1);
+	assert_int_equal(thin_metadata_commit(env.tmd), 0);
+	assert_false(thin_delete_pending(env.tmd));
+	assert_int_equal(thin_open_device(env.tmd, 3, &snap), -ENODATA);
+	reopen();
+	assert_int_equal(thin_open_device(env.tmd, 3, &snap), -ENODATA);
+
+	/* An abort drops one: the device is back, whole. */
+	assert_int_equal(thin_open_device(env.tmd, 2, &other), 0);
+	map_blocks(other, 1000, 600, data);
+	assert_int_equal(thin_get_mapped_count(other, &count), 0);
+	thin_close_device(other);
+	assert_int_equal(thin_metadata_commit(env.tmd), 0);
+	assert_int_equal(thin_delete_begin(env.tmd, 2), 0);
+	assert_int_equal(thin_delete_continue(env.tmd, 1), 1);
+	assert_int_equal(thin_metadata_abort(env.tmd), 0);
+	assert_false(thin_delete_pending(env.tmd));
+	assert_int_equal(thin_open_device(env.tmd, 2, &other), 0);
+	assert_int_equal(thin_get_mapped_count(other, &nfree), 0);
+	assert_int_equal(nfree, count);
+	assert_int_equal(thin_find_block(other, 0, true, &res), 0);
+	thin_close_device(other);
+
+	/* Beginning a second delete finishes the first. */
+	assert_int_equal(thin_delete_begin(env.tmd, 1), 0);
+	assert_int_equal(thin_delete_begin(env.tmd, 2), 0);
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), -ENODATA);
+	done();
+}
+
 static void test_transaction_id(void **state)
 {
 	u64 id;
@@ -610,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_mappings),
 		cmocka_unit_test(test_snapshot_sharing),
+		cmocka_unit_test(test_delete_in_steps),
 		cmocka_unit_test(test_transaction_id),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_metadata_snap),

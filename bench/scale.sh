@@ -1,0 +1,122 @@
+#!/bin/bash
+# Scale benchmark (issue 13): delete of a thin with many mappings, ctpool
+# against the kernel's dm-thin in the same guest, on plain disks.
+#
+# On the host, for each size N, bench/scale-xml.py writes thin_dump XML of a
+# pool whose thin 1 has N mappings and thin 2 the probe size's, and
+# thin_restore turns it into a metadata image. The data device holds only
+# the free blocks: in the guest, a dm zero device stands in front of it for
+# every mapped block (reads of mapped blocks return zeroes without disk I/O,
+# and no disk of hundreds of GiB is needed: the harness zeroes its disks with
+# write-zeroes between tests, which on plain disks allocates them whole). One guest (bench/vm-scale.sh) then, per size and
+# repetition, copies the image onto the metadata disk, activates the pool and
+# times `delete 1`; at the probe size, 4k qd1 probes on other thins run
+# meanwhile (random reads of mapped blocks of thin 2, random writes into new
+# blocks of thin 3) and the same probes run idle just before.
+#
+# env:
+#   SCALE_SIZES="32768 262144 1048576"  mapping counts of thin 1
+#   SCALE_PROBE=1048576     the size measured with probes (also thin 2's size)
+#   SCALE_REPS=2            repetitions (even: K O, O K alternate)
+#   SCALE_TARGETS="kernel ours"
+#   SCALE_OUT=bench/results/scale   output prefix (.md, .log)
+#   SCALE_KO=PATH           the ctpool module to measure (default ./dm-ctpool.ko)
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+
+SIZES=${SCALE_SIZES:-32768 262144 1048576}
+PSIZE=${SCALE_PROBE:-1048576}
+REPS=${SCALE_REPS:-2}
+TARGETS=${SCALE_TARGETS:-kernel ours}
+OUT=${SCALE_OUT:-bench/results/scale}
+FREE=16384	# unmapped data blocks: room for the new-block write probe
+
+case " $SIZES " in *" $PSIZE "*) ;; *) echo "scale: SCALE_PROBE must be one of SCALE_SIZES" >&2; exit 2 ;; esac
+command="bash bench/scale.sh"
+for v in SCALE_SIZES SCALE_PROBE SCALE_REPS SCALE_TARGETS SCALE_KO; do
+	[ -z "${!v:-}" ] || command="$v='${!v}' $command"
+done
+commit=$(git rev-parse --short HEAD 2>/dev/null)
+if [ -n "${SCALE_KO:-}" ]; then
+	commit="$commit (module: $SCALE_KO, not built from this tree)"
+elif [ -n "$(git status --porcelain -- kernel persistent-data 2>/dev/null)" ]; then
+	commit="$commit (+ uncommitted changes in kernel/ or persistent-data/)"
+fi
+
+KO=${SCALE_KO:-dm-ctpool.ko}
+[ -f "$KO" ] || { echo "scale: $KO is not built (make module)" >&2; exit 1; }
+RUN=$ROOT/build/scale-$(basename "$OUT")
+mkdir -p "$RUN" "$(dirname "$OUT")"
+cp -p "$KO" "$RUN/dm-ctpool.ko"
+
+# Metadata images. 128 MiB holds two thins of 1M mappings with room to spare.
+META_MB=128
+for n in $SIZES; do
+	case $n in ''|*[!0-9]*) echo "scale: bad size '$n'" >&2; exit 2 ;; esac
+	img=$RUN/meta-$n.img
+	rm -f "$img"
+	truncate -s ${META_MB}M "$img"
+	python3 bench/scale-xml.py "$n" "$PSIZE" "$FREE" > "$RUN/meta-$n.xml" &&
+		thin_restore -q -i "$RUN/meta-$n.xml" -o "$img" &&
+		thin_check -q "$img" || { echo "scale: preparing $img failed" >&2; exit 1; }
+	rm -f "$RUN/meta-$n.xml"
+done
+# The guest puts a dm zero device in front of it for the mapped blocks.
+data_mb=$(( FREE / 16 + 64 ))	# 64 KiB blocks
+echo "scale: sizes '$SIZES', probes at $PSIZE, reps $REPS; disks ${META_MB}M + ${data_mb}M, plain"
+
+start=$(date +%s)
+log=$OUT.log
+qemu/run-vm.sh --plain-disks --disk ${META_MB}M --disk ${data_mb}M --timeout 1800 \
+	--test-timeout 1700 bench/vm-scale.sh "imgdir=$RUN" "sizes=$SIZES" "probe=$PSIZE" \
+	"reps=$REPS" "free=$FREE" "targets=$TARGETS" "ko=$RUN/dm-ctpool.ko" 2>&1 | tee "$log"
+grep -q '^@@SCALE end' "$log" || { echo "scale: the guest did not finish; see $log" >&2; exit 1; }
+
+python3 - "$log" "$OUT.md" "$command" "$commit" "$(( $(date +%s) - start ))" "$PSIZE" <<'PY'
+import statistics, sys
+log, out, command, commit, secs, psize = sys.argv[1:7]
+vals, meta = {}, []
+for line in open(log, errors="replace"):
+    f = line.split()
+    if len(f) >= 2 and f[0] == "@@SCALE":
+        if f[1] == "meta":
+            meta.append(" ".join(f[2:]))
+        elif f[1] == "result" and len(f) == 7:
+            size, tgt, rep, key, v = f[2:7]
+            vals.setdefault((key, size, tgt), []).append(v)
+
+def cell(key, size, tgt):
+    v = vals.get((key, size, tgt), [])
+    nums = [float(x) for x in v if x != "error"]
+    if not v:
+        return "-"
+    s = " / ".join(x for x in v)
+    return s if len(nums) < 2 else "%s (med %.1f)" % (s, statistics.median(nums))
+
+sizes = sorted({k[1] for k in vals}, key=int)
+w = open(out, "w").write
+w("# Scale: delete of a big thin, ctpool vs kernel dm-thin\n\n")
+w("Command: `%s` (source %s, %s s). %s.\n\n" % (command, commit, secs, "; ".join(meta)))
+w("Each cell lists every repetition (targets alternate K O, O K), then the median.\n\n")
+w("## Delete time (ms) by mappings in the deleted thin\n\n| mappings | kernel | ours | ms per 1k mappings, ours |\n|---|---|---|---|\n")
+for s in sizes:
+    ours = [float(x) for x in vals.get(("delete_ms", s, "ours"), []) if x != "error"]
+    per = "%.2f" % (statistics.median(ours) / (int(s) / 1000.0)) if ours else "-"
+    w("| %s | %s | %s | %s |\n" % (s, cell("delete_ms", s, "kernel"), cell("delete_ms", s, "ours"), per))
+w("\n## Probes on other thins, %s-mapping delete (4k, qd1)\n\n" % psize)
+w("Reads: random reads of mapped blocks of another thin (256 MiB of it, metadata cached). "
+  "Writes: random writes into new blocks of a fresh thin (each provisions a block, zeroing on).\n\n")
+w("| probe | kernel idle | kernel during delete | ours idle | ours during delete |\n|---|---|---|---|---|\n")
+for key, label in (("read_p50_us", "read p50 (us)"), ("read_p99_us", "read p99 (us)"),
+                   ("read_max_ms", "read max (ms)"), ("write_p99_us", "new-block write p99 (us)"),
+                   ("write_max_ms", "new-block write max (ms)")):
+    w("| %s | %s | %s | %s | %s |\n" % (label, cell(key + "_idle", psize, "kernel"),
+      cell(key + "_delete", psize, "kernel"), cell(key + "_idle", psize, "ours"),
+      cell(key + "_delete", psize, "ours")))
+errs = [k for k, v in vals.items() if "error" in v]
+if errs:
+    w("\nErrors: %s\n" % ", ".join(" ".join(k) for k in sorted(errs)))
+PY
+echo "scale: wrote $OUT.md ($(( $(date +%s) - start )) s)"
