@@ -412,6 +412,11 @@ int pd_tm_block_is_shared(struct pd_transaction_manager *tm, pd_block_t b,
  * Accessors
  */
 
+void pd_tm_prefetch(struct pd_transaction_manager *tm, pd_block_t b)
+{
+	pd_bm_prefetch(tm->bm, b);
+}
+
 struct pd_block_manager *pd_tm_get_bm(struct pd_transaction_manager *tm)
 {
 	return tm->bm;

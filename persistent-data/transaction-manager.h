@@ -106,6 +106,8 @@ int pd_tm_ref(struct pd_transaction_manager *tm, pd_block_t b, u32 *result);
 int pd_tm_block_is_shared(struct pd_transaction_manager *tm, pd_block_t b,
 			  bool *result);
 
+/* Start reading block b into the cache (a delete reads ahead of itself). */
+void pd_tm_prefetch(struct pd_transaction_manager *tm, pd_block_t b);
 struct pd_block_manager *pd_tm_get_bm(struct pd_transaction_manager *tm);
 struct pd_space_map *pd_tm_get_sm(struct pd_transaction_manager *tm);
 bool pd_tm_is_read_only(struct pd_transaction_manager *tm);
