@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: thin-provisioned volumes and containers on a dm thin pool. */
 #include "commands.h"
 #include "common/ctpool.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ctpool userspace, the common library (libctpool-common.a): global settings,
  * utilities, key=value records, libdevmapper, loop devices and the state

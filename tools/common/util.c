@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: small utilities (messages, sizes, files, exec). */
 #include "ctpool.h"
 

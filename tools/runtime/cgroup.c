@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool runtime: the cgroup v2 leaf of each container under
  * /sys/fs/cgroup/ctpool/NAME (or CTPOOL_CGROUP_ROOT): setting up the root,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Container confinement, as runc applies docker's defaults: drop capabilities,
  * set no_new_privs, install the seccomp profile (seccomp-filter.c, with

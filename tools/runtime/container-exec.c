@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool container exec: join a running container's cgroup, namespaces and
  * root, confined as its init is, and run CMD there. join_container() is also

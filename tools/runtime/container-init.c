@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool runtime: pid 1 of a container. It leaves the caller's session,
  * builds its root (rootfs.c), confines itself, then runs CMD as pid 2,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool container run: the runner. It creates the cgroup, clones the init
  * into it with new mount/pid/uts/ipc/net/cgroup namespaces, attaches the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool container create|stop|rm, the `container` command's dispatch, and
  * the teardown after a container's init is gone. A container is a thin

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Safe tar extraction into a root directory (see extract.h for the policy).
  *

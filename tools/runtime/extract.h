@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Safe extraction of a tar archive (a rootfs or one layer of an image) into a
  * root directory.

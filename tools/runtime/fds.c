@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Closing what a container must not inherit (the CVE-2024-21626 class).
  *

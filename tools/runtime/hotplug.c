@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool container attach|detach: hot-plug a thin volume into a running
  * container, as a filesystem mounted at PATH or as a block node with the

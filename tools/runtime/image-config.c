@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * An image's run configuration: from the config document to the image's
  * record at import, from the record to the command, environment, working

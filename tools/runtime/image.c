@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool image import|list|rm. An image is a thin volume holding an ext4
  * filesystem unpacked from a tarball, never written after import.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The outer archive of an OCI image layout or a docker-save archive.
  *

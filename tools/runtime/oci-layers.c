@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Layers as thin snapshots, docker's devicemapper design: the base layer is a
  * thin volume with an ext4 filesystem and the first layer unpacked in it;

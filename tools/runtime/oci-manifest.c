@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * From the archive's entry point (index.json of an OCI layout, manifest.json
  * of a docker-save archive) to the verified list of layers.

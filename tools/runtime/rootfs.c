@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool runtime: the container's root and the mounts inside it, done by the
  * container's init in its own mount namespace: the thin volume mounted, /proc,

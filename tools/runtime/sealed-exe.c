@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Keeping the host's ctpool binary out of containers' reach (the
  * CVE-2019-5736 class).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The seccomp profile (seccomp-profile.c) turned into filters with
  * libseccomp, as runc and crun do, for every ABI a process of this build can

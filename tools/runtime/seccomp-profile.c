@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The seccomp profile: docker's default profile (moby's
  * profiles/seccomp/default.json) restated as C data, grouped by what the

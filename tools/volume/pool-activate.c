@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool pool activate --all: bring up every recorded pool and its volumes,
  * as at boot (ctpool-activate.service).

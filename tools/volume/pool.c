@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: pool commands (create, status, resize, activate, deactivate, remove). */
 #include "commands.h"
 #include "volume.h"
