@@ -186,7 +186,8 @@ static int wait_and_teardown(const char *name, pid_t pid)
 		;
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
-	if ((g_lock = lock_state()) >= 0) {
+	g_lock = lock_state();
+	if (g_lock >= 0) {
 		container_teardown(name);
 		unlock_state(g_lock);
 		g_lock = -1;
@@ -201,7 +202,8 @@ int ctr_run(int argc, char **argv)
 	if (usage != -1)
 		return usage;
 	const char *name = ra.name;
-	if ((g_lock = lock_state()) < 0)
+	g_lock = lock_state();
+	if (g_lock < 0)
 		return EXIT_ERR;
 	struct kv c;
 	struct pool p;

@@ -601,10 +601,13 @@ int extract_fd(int rootfd, int fd, const char *what, const struct extract_opts *
 	extract_support_filters(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_empty(a);
-	if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK)
+	if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK) {
 		err("cannot read %s: %s", what, archive_error_string(a) ? archive_error_string(a) : strerror(errno));
-	else if ((r = extract_archive(rootfd, a, o, stats)))
-		err("extracting %s failed", what);
+	} else {
+		r = extract_archive(rootfd, a, o, stats);
+		if (r)
+			err("extracting %s failed", what);
+	}
 	archive_read_free(a);
 	return r;
 }

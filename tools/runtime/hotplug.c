@@ -289,7 +289,8 @@ int ctr_attach(int argc, char **argv)
 	int usage = parse_attach(argc, argv, &a);
 	if (usage != -1)
 		return usage;
-	if ((g_lock = lock_state()) < 0)
+	g_lock = lock_state();
+	if (g_lock < 0)
 		return EXIT_ERR;
 	struct kv c, v;
 	if (load_running(a.name, &c) || load_kind(a.vol, "volume", &v))
@@ -367,7 +368,8 @@ int ctr_detach(int argc, char **argv)
 	if (argc != 2)
 		return ctr_usage(stderr);
 	const char *name = argv[0], *path = argv[1];
-	if ((g_lock = lock_state()) < 0)
+	g_lock = lock_state();
+	if (g_lock < 0)
 		return EXIT_ERR;
 	struct kv c;
 	if (load_running(name, &c))

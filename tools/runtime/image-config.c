@@ -166,11 +166,13 @@ static int decode_array(const char *val, const char *key, char ***out)
 	char **v = calloc(n + 1, sizeof(*v));
 	if (!v)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		if (!(v[i] = strdup(json_object_get_string(json_object_array_get_idx(a, i))))) {
+	for (size_t i = 0; i < n; i++) {
+		v[i] = strdup(json_object_get_string(json_object_array_get_idx(a, i)));
+		if (!v[i]) {
 			free_vec(v);
 			goto out;
 		}
+	}
 	*out = v;
 	r = 0;
 out:
@@ -190,8 +192,16 @@ int image_config_load(const struct kv *rec, struct image_config *ic)
 		err("image record: config.workdir or config.user is not valid");
 		goto bad;
 	}
-	if ((wd && !(ic->workdir = strdup(wd))) || (user && !(ic->user = strdup(user))))
-		goto bad;
+	if (wd) {
+		ic->workdir = strdup(wd);
+		if (!ic->workdir)
+			goto bad;
+	}
+	if (user) {
+		ic->user = strdup(user);
+		if (!ic->user)
+			goto bad;
+	}
 	return 0;
 bad:
 	image_config_free(ic);

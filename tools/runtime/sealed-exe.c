@@ -92,10 +92,13 @@ static int sealed_copy(void)
 		return -1;
 	}
 	int r = copy_all(mfd, src, st.st_size);
-	if (r)
+	if (r) {
 		err("cannot copy our executable into a memfd: %s", strerror(errno));
-	else if ((r = fcntl(mfd, F_ADD_SEALS, EXE_SEALS)))
-		err("cannot seal the copy of our executable: %s", strerror(errno));
+	} else {
+		r = fcntl(mfd, F_ADD_SEALS, EXE_SEALS);
+		if (r)
+			err("cannot seal the copy of our executable: %s", strerror(errno));
+	}
 	close(src);
 	if (r) {
 		close(mfd);
