@@ -19,6 +19,11 @@
 #define CTPOOL_MAX_DEV_ID ((1u << 24) - 1)
 #define NAME_MAX_LEN 64
 
+/* as in the kernel; persistent-data's user-compat.h may have defined it */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* ---- global settings (defined by the program: tools/main.c) ---- */
 struct global {
 	const char *state_dir;

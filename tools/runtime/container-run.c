@@ -94,7 +94,7 @@ static int parse_run(int argc, char **argv, struct run_args *r)
 		else if (a[0] != '-' && !r->name)
 			r->name = a;
 		else {
-		bad:
+bad:
 			err("container run: bad argument '%s'", argv[i]);
 			return ctr_usage(stderr);
 		}

@@ -256,7 +256,7 @@ static void set_xattrs(int fd, struct archive_entry *e, const char *path)
 
 /* Owner before mode: chown clears the setuid and setgid bits the mode restores. */
 static int set_owner_mode_times(int fd, mode_t mode, uid_t uid, gid_t gid, const struct timespec ts[2],
-				unsigned flags)
+				unsigned int flags)
 {
 	if ((flags & EXTRACT_OWNER) && fchown(fd, uid, gid))
 		return -1;
@@ -265,7 +265,7 @@ static int set_owner_mode_times(int fd, mode_t mode, uid_t uid, gid_t gid, const
 	return futimens(fd, ts);
 }
 
-static int set_meta(int fd, struct archive_entry *e, unsigned flags)
+static int set_meta(int fd, struct archive_entry *e, unsigned int flags)
 {
 	struct timespec ts[2];
 	entry_times(e, ts);
@@ -579,7 +579,7 @@ void extract_support_filters(struct archive *a)
 		archive_read_support_filter_compress,
 	};
 
-	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
 		struct archive *probe = archive_read_new();
 		int in_process = probe && filters[i](probe) == ARCHIVE_OK;
 

@@ -38,7 +38,7 @@ enum extract_verdict {
 };
 
 struct extract_opts {
-	unsigned flags;
+	unsigned int flags;
 	/*
 	 * Optional, called for every entry before it is applied. path is the
 	 * entry's name made relative to the root ("" is the root itself, never

@@ -130,8 +130,8 @@ static int image_import(int argc, char **argv)
 		goto fail;
 	if (!parent) {
 		info("making an ext4 filesystem on %s", dev);
-		const char *mk[] = { "mkfs.ext4", "-q", "-F", "-L", name, "-E",
-				     "nodiscard,lazy_itable_init=0,lazy_journal_init=0", dev, NULL };
+		const char *const mk[] = { "mkfs.ext4", "-q", "-F", "-L", name, "-E",
+					   "nodiscard,lazy_itable_init=0,lazy_journal_init=0", dev, NULL };
 		if (run_cmd(mk, 0)) {
 			err("mkfs.ext4 failed on %s", dev);
 			goto fail;

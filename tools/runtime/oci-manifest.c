@@ -47,7 +47,7 @@ static int one_of(const char *s, const char *const *set, size_t n)
 	return 0;
 }
 
-#define ONE_OF(s, set) one_of(s, set, sizeof(set) / sizeof(set[0]))
+#define ONE_OF(s, set) one_of(s, set, ARRAY_SIZE(set))
 
 /* ------------------------------------------------------------ json helpers */
 

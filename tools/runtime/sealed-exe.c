@@ -44,8 +44,6 @@
 #define EXE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 #define REEXEC_MARKER "CTPOOL_SEALED_EXE"
 
-extern char **environ;
-
 /* 1 if our executable is a memfd with all of EXE_SEALS, 0 if not, -1 on error. */
 static int exe_is_sealed(void)
 {

@@ -71,7 +71,7 @@ static int pool_disks_present(struct pool *p)
 {
 	static const char *const keys[][2] = { { "metadata", "metadata_file" },
 					       { "data", "data_file" } };
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		const char *path = kv_get(&p->kv, keys[i][0]);
 		const char *what = kv_get_u64(&p->kv, keys[i][1], 0) ? "file" : "device";
 		struct stat st;
