@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The commands of the ctpool command line (main.c), one entry point each,
  * and the library that implements it.

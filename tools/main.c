@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: thin-provisioned volumes and containers on a dm thin pool. */
 #include "commands.h"
 #include "common/ctpool.h"
@@ -65,6 +66,10 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (is_help(a) && strcmp(a, "help"))
 			return usage(stdout);
+		if (!strcmp(a, "--version")) {
+			puts("ctpool 0.1");
+			return EXIT_OK;
+		}
 		if (!strcmp(a, "--state-dir") && i + 1 < argc)
 			G.state_dir = argv[++i];
 		else if (!strcmp(a, "--pool-target") && i + 1 < argc)
@@ -75,10 +80,7 @@ int main(int argc, char **argv)
 			G.verbose++;
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
 			G.quiet = 1;
-		else if (!strcmp(a, "--version")) {
-			puts("ctpool 0.1");
-			return EXIT_OK;
-		} else {
+		else {
 			err("unknown option '%s'", a);
 			return usage(stderr);
 		}
@@ -100,14 +102,14 @@ int main(int argc, char **argv)
 	dm_setup();
 	static const struct {
 		const char *name;
-		int (*fn)(int, char **);
+		int (*fn)(int argc, char **argv);
 	} cmds[] = {
 		{ "pool", cmd_pool },	  { "create", cmd_create }, { "snapshot", cmd_snapshot },
 		{ "activate", cmd_activate }, { "deactivate", cmd_deactivate }, { "delete", cmd_delete },
 		{ "list", cmd_list },	  { "gc", cmd_gc },	    { "recover", cmd_recover },
 		{ "image", cmd_image },	  { "container", cmd_container },
 	};
-	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+	for (size_t k = 0; k < ARRAY_SIZE(cmds); k++)
 		if (!strcmp(cmd, cmds[k].name))
 			return cmds[k].fn(sargc, sargv);
 	err("unknown command '%s'", cmd);

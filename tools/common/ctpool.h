@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ctpool userspace, the common library (libctpool-common.a): global settings,
  * utilities, key=value records, libdevmapper, loop devices and the state
@@ -17,6 +18,11 @@
 #define CTPOOL_DEFAULT_STATE_DIR "/var/lib/ctpool"
 #define CTPOOL_MAX_DEV_ID ((1u << 24) - 1)
 #define NAME_MAX_LEN 64
+
+/* as in the kernel; persistent-data's user-compat.h may have defined it */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* ---- global settings (defined by the program: tools/main.c) ---- */
 struct global {

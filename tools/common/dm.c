@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: every device-mapper ioctl goes through libdevmapper here. */
 #include "ctpool.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool: --json output, built with json-c rather than printed by hand, so
  * that every string is escaped and every document well formed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: loop devices for file-backed pools, via loop ioctls. */
 #include "ctpool.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: the state store (pool configs, volume records) and status parsers. */
 #include "ctpool.h"
 

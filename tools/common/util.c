@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: small utilities (messages, sizes, files, exec). */
 #include "ctpool.h"
 
@@ -25,11 +26,11 @@ static void vmessage(const char *prefix, const char *fmt, va_list ap)
 	void name(const char *fmt, ...)			\
 	{						\
 		va_list ap;				\
-		if (!(enabled))				\
-			return;				\
-		va_start(ap, fmt);			\
-		vmessage(prefix, fmt, ap);		\
-		va_end(ap);				\
+		if (enabled) {				\
+			va_start(ap, fmt);		\
+			vmessage(prefix, fmt, ap);	\
+			va_end(ap);			\
+		}					\
 	}
 
 DEFINE_MESSAGE(err, "error: ", 1)
@@ -66,14 +67,28 @@ int parse_size(const char *s, uint64_t *out)
 		return -1;
 	uint64_t mul = 1;
 	switch (tolower((unsigned char)*end)) {
-	case 0: break;
-	case 'b': mul = 1; break;
-	case 's': mul = 512; break;
-	case 'k': mul = 1ull << 10; break;
-	case 'm': mul = 1ull << 20; break;
-	case 'g': mul = 1ull << 30; break;
-	case 't': mul = 1ull << 40; break;
-	default: return -1;
+	case 0:
+		break;
+	case 'b':
+		mul = 1;
+		break;
+	case 's':
+		mul = 512;
+		break;
+	case 'k':
+		mul = 1ull << 10;
+		break;
+	case 'm':
+		mul = 1ull << 20;
+		break;
+	case 'g':
+		mul = 1ull << 30;
+		break;
+	case 't':
+		mul = 1ull << 40;
+		break;
+	default:
+		return -1;
 	}
 	if (*end) {
 		end++;
@@ -91,7 +106,7 @@ int parse_size(const char *s, uint64_t *out)
 
 const char *fmt_size(uint64_t b, char *buf, size_t len)
 {
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	int i = 0;
 	double d = (double)b;
 	while (d >= 1024 && i < 4) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool runtime: the cgroup v2 leaf of each container under
  * /sys/fs/cgroup/ctpool/NAME (or CTPOOL_CGROUP_ROOT): setting up the root,
@@ -69,7 +70,7 @@ static int cg_setup_root(void)
 	info("mounted cgroup2 at %s", root);
 enable:;
 	char p[PATH_MAX];
-	const char *ctl[] = { "+memory", "+pids", "+cpu", "+io" };
+	static const char *const ctl[] = { "+memory", "+pids", "+cpu", "+io" };
 	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", root);
 	for (int i = 0; i < 4; i++)
 		if (write_str(p, ctl[i]))

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Container confinement, as runc applies docker's defaults: drop capabilities,
  * set no_new_privs, install the seccomp profile (seccomp-filter.c, with
@@ -6,6 +7,7 @@
  */
 #include "confine.h"
 #include "seccomp-profile.h"
+#include "common/ctpool.h"
 
 #include <errno.h>
 #include <linux/bpf.h>
@@ -128,7 +130,7 @@ static int build_devprog(struct devprog *p, const struct dev_rule *blocks, int n
 	put(p, BPF_ALU | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 16);
 	put(p, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, 4, 0);
 	put(p, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 8, 0);
-	for (size_t i = 0; i < sizeof(default_allow) / sizeof(default_allow[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(default_allow); i++)
 		emit_rule(p, &default_allow[i]);
 	for (int i = 0; i < n; i++) {
 		struct dev_allow r = { BPF_DEVCG_DEV_BLOCK, blocks[i].major, blocks[i].minor, ACC_RWM };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Confining a container the way runc/docker do by default: capabilities,
  * no_new_privs, a seccomp filter, and a cgroup v2 device filter.

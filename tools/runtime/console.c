@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * A container's standard descriptors, and the caller's terminal out of its
  * reach (issue 12, finding 3).

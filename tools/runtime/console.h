@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The standard descriptors of a container's process, and the caller's
  * terminal kept out of its reach (console.c).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool container exec: join a running container's cgroup, namespaces and
  * root, confined as its init is, and run CMD there. join_container() is also
@@ -115,8 +116,9 @@ int ctr_exec(int argc, char **argv)
 			fprintf(stderr, "ctpool: container: cannot set up the session: %s\n", strerror(errno));
 			_exit(126);
 		}
-		if (chdir("/")) {
-		}
+		/* best effort: if it fails, the command starts where setns left it */
+		int cwd_err = chdir("/");
+		(void)cwd_err;
 		clearenv();
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 		setenv("HOME", "/root", 1);

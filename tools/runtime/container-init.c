@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool runtime: pid 1 of a container. It leaves the caller's session,
  * builds its root (rootfs.c), confines itself, then runs CMD as pid 2,
@@ -39,8 +40,9 @@ void child_fail(int errfd, const char *what)
 {
 	char m[512];
 	int n = snprintf(m, sizeof(m), "%s: %s", what, strerror(errno));
-	if (write(errfd, m, n) < 0) {
-	}
+	/* if even this write fails, the exit status alone tells the parent */
+	ssize_t w = write(errfd, m, n);
+	(void)w;
 	_exit(127);
 }
 

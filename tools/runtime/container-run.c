@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool container run: the runner. It creates the cgroup, clones the init
  * into it with new mount/pid/uts/ipc/net/cgroup namespaces, attaches the
@@ -93,7 +94,7 @@ static int parse_run(int argc, char **argv, struct run_args *r)
 		else if (a[0] != '-' && !r->name)
 			r->name = a;
 		else {
-		bad:
+bad:
 			err("container run: bad argument '%s'", argv[i]);
 			return ctr_usage(stderr);
 		}
@@ -185,7 +186,8 @@ static int wait_and_teardown(const char *name, pid_t pid)
 		;
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
-	if ((g_lock = lock_state()) >= 0) {
+	g_lock = lock_state();
+	if (g_lock >= 0) {
 		container_teardown(name);
 		unlock_state(g_lock);
 		g_lock = -1;
@@ -200,7 +202,8 @@ int ctr_run(int argc, char **argv)
 	if (usage != -1)
 		return usage;
 	const char *name = ra.name;
-	if ((g_lock = lock_state()) < 0)
+	g_lock = lock_state();
+	if (g_lock < 0)
 		return EXIT_ERR;
 	struct kv c;
 	struct pool p;

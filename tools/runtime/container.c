@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool container create|stop|rm, the `container` command's dispatch, and
  * the teardown after a container's init is gone. A container is a thin
@@ -54,7 +55,8 @@ static int ctr_create(int argc, char **argv)
 	}
 	if (!name || !image)
 		return ctr_usage(stderr);
-	if ((g_lock = lock_state()) < 0)
+	g_lock = lock_state();
+	if (g_lock < 0)
 		return EXIT_ERR;
 	struct kv iv;
 	struct pool p;
@@ -149,7 +151,8 @@ static void teardown_if_orphaned(const char *name)
 		if (stopped)
 			return;
 		if (!runner) {
-			if ((g_lock = lock_state()) >= 0) {
+			g_lock = lock_state();
+			if (g_lock >= 0) {
 				container_teardown(name);
 				unlock_state(g_lock);
 				g_lock = -1;
@@ -230,7 +233,8 @@ static int ctr_rm(int argc, char **argv)
 			teardown_if_orphaned(name);
 	}
 	kv_free(&c);
-	if ((g_lock = lock_state()) < 0)
+	g_lock = lock_state();
+	if (g_lock < 0)
 		return EXIT_ERR;
 	struct pool p;
 	if (vol_open_pool(name, &c, &p))
@@ -274,7 +278,8 @@ int cmd_container(int argc, char **argv)
 	if (!strcmp(s, "list") || !strcmp(s, "ls")) {
 		if (argc > 0 && is_help(argv[0]))
 			return ctr_usage(stdout);
-		if ((g_lock = lock_state()) < 0)
+		g_lock = lock_state();
+		if (g_lock < 0)
 			return EXIT_ERR;
 		return list_kind("container", argc > 0 && !strcmp(argv[0], "--json"));
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Safe tar extraction into a root directory (see extract.h for the policy).
  *
@@ -255,7 +256,7 @@ static void set_xattrs(int fd, struct archive_entry *e, const char *path)
 
 /* Owner before mode: chown clears the setuid and setgid bits the mode restores. */
 static int set_owner_mode_times(int fd, mode_t mode, uid_t uid, gid_t gid, const struct timespec ts[2],
-				unsigned flags)
+				unsigned int flags)
 {
 	if ((flags & EXTRACT_OWNER) && fchown(fd, uid, gid))
 		return -1;
@@ -264,7 +265,7 @@ static int set_owner_mode_times(int fd, mode_t mode, uid_t uid, gid_t gid, const
 	return futimens(fd, ts);
 }
 
-static int set_meta(int fd, struct archive_entry *e, unsigned flags)
+static int set_meta(int fd, struct archive_entry *e, unsigned int flags)
 {
 	struct timespec ts[2];
 	entry_times(e, ts);
@@ -578,7 +579,7 @@ void extract_support_filters(struct archive *a)
 		archive_read_support_filter_compress,
 	};
 
-	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
 		struct archive *probe = archive_read_new();
 		int in_process = probe && filters[i](probe) == ARCHIVE_OK;
 
@@ -600,10 +601,13 @@ int extract_fd(int rootfd, int fd, const char *what, const struct extract_opts *
 	extract_support_filters(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_empty(a);
-	if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK)
+	if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK) {
 		err("cannot read %s: %s", what, archive_error_string(a) ? archive_error_string(a) : strerror(errno));
-	else if ((r = extract_archive(rootfd, a, o, stats)))
-		err("extracting %s failed", what);
+	} else {
+		r = extract_archive(rootfd, a, o, stats);
+		if (r)
+			err("extracting %s failed", what);
+	}
 	archive_read_free(a);
 	return r;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Safe extraction of a tar archive (a rootfs or one layer of an image) into a
  * root directory.
@@ -37,7 +38,7 @@ enum extract_verdict {
 };
 
 struct extract_opts {
-	unsigned flags;
+	unsigned int flags;
 	/*
 	 * Optional, called for every entry before it is applied. path is the
 	 * entry's name made relative to the root ("" is the root itself, never

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Closing what a container must not inherit (the CVE-2024-21626 class).
  *
@@ -18,7 +19,7 @@
 #include <unistd.h>
 
 /* Close [lo, ~0U] without close_range (an old kernel, or seccomp refused it). */
-static int close_from_slow(unsigned lo)
+static int close_from_slow(unsigned int lo)
 {
 	DIR *d = opendir("/proc/self/fd");
 	if (d) {
@@ -37,22 +38,22 @@ static int close_from_slow(unsigned lo)
 	}
 	/* no /proc: every possible descriptor number */
 	struct rlimit rl;
-	unsigned hi = 1u << 20;
+	unsigned int hi = 1u << 20;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < hi)
-		hi = (unsigned)rl.rlim_max;
-	for (unsigned fd = lo; fd < hi; fd++)
+		hi = (unsigned int)rl.rlim_max;
+	for (unsigned int fd = lo; fd < hi; fd++)
 		close((int)fd);
 	return 0;
 }
 
-static int close_between(unsigned lo, unsigned hi)
+static int close_between(unsigned int lo, unsigned int hi)
 {
 	if (lo > hi)
 		return 0;
 	if (close_range(lo, hi, 0) == 0)
 		return 0;
 	if (hi != ~0U) {
-		for (unsigned fd = lo; fd <= hi; fd++)
+		for (unsigned int fd = lo; fd <= hi; fd++)
 			close((int)fd);
 		return 0;
 	}
@@ -74,13 +75,13 @@ int close_fds_except(const int *keep, int n)
 	for (int i = 0; i < n; i++)
 		sorted[i] = keep[i];
 	qsort(sorted, (size_t)n, sizeof(int), cmp_int);
-	unsigned lo = 3;
+	unsigned int lo = 3;
 	for (int i = 0; i < n; i++) {
 		if (sorted[i] < (int)lo)
 			continue;
-		if (close_between(lo, (unsigned)sorted[i] - 1))
+		if (close_between(lo, (unsigned int)sorted[i] - 1))
 			return -1;
-		lo = (unsigned)sorted[i] + 1;
+		lo = (unsigned int)sorted[i] + 1;
 	}
 	return close_between(lo, ~0U);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Descriptor hygiene for processes that enter a container (fds.c). */
 #ifndef CTPOOL_FDS_H
 #define CTPOOL_FDS_H

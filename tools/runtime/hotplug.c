@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool container attach|detach: hot-plug a thin volume into a running
  * container, as a filesystem mounted at PATH or as a block node with the
@@ -19,12 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int sys_open_tree(int dfd, const char *path, unsigned flags)
+static int sys_open_tree(int dfd, const char *path, unsigned int flags)
 {
 	return (int)syscall(SYS_open_tree, dfd, path, flags);
 }
 
-static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char *to, unsigned flags)
+static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char *to, unsigned int flags)
 {
 	return (int)syscall(SYS_move_mount, from_dfd, from, to_dfd, to, flags);
 }
@@ -242,8 +243,8 @@ static int staged_tree(const struct attach_req *a, const char *dev)
 		info("making an %s filesystem on %s", a->fstype, dev);
 		char prog[64];
 		snprintf(prog, sizeof(prog), "mkfs.%s", a->fstype);
-		const char *mk[] = { prog, "-q", "-F", "-E", "nodiscard", dev, NULL };
-		const char *mk2[] = { prog, dev, NULL };
+		const char *const mk[] = { prog, "-q", "-F", "-E", "nodiscard", dev, NULL };
+		const char *const mk2[] = { prog, dev, NULL };
 		if (run_cmd(strncmp(a->fstype, "ext", 3) ? mk2 : mk, 0)) {
 			err("%s failed on %s", prog, dev);
 			return -1;
@@ -288,7 +289,8 @@ int ctr_attach(int argc, char **argv)
 	int usage = parse_attach(argc, argv, &a);
 	if (usage != -1)
 		return usage;
-	if ((g_lock = lock_state()) < 0)
+	g_lock = lock_state();
+	if (g_lock < 0)
 		return EXIT_ERR;
 	struct kv c, v;
 	if (load_running(a.name, &c) || load_kind(a.vol, "volume", &v))
@@ -347,14 +349,14 @@ static int block_still_open(const char *name, const struct kv *c, const char *vo
 {
 	char dmn[256];
 	struct dm_dev_info di;
-	if (vol_dm_name(vol, dmn, sizeof(dmn)) || dm_info(dmn, &di)) {
+	if (vol_dm_name(vol, dmn, sizeof(dmn)) || dm_info(dmn, &di))
 		err("cannot tell whether volume %s is open: %s", vol, dm_last_error());
-	} else if (!di.exists || di.open_count == 0)
-		return 0;
-	else
+	else if (di.exists && di.open_count != 0)
 		err("volume %s is still open in container %s (%d opener(s)): close it there, or stop "
 		    "the container, then detach",
 		    vol, name, di.open_count);
+	else
+		return 0;
 	ctr_update_devices(name, c, NULL, NULL);
 	return -1;
 }
@@ -366,7 +368,8 @@ int ctr_detach(int argc, char **argv)
 	if (argc != 2)
 		return ctr_usage(stderr);
 	const char *name = argv[0], *path = argv[1];
-	if ((g_lock = lock_state()) < 0)
+	g_lock = lock_state();
+	if (g_lock < 0)
 		return EXIT_ERR;
 	struct kv c;
 	if (load_running(name, &c))

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * An image's run configuration: from the config document to the image's
  * record at import, from the record to the command, environment, working
@@ -117,7 +118,7 @@ int image_config_from_json(const char *json, size_t len, struct kv *rec)
 		err("image config: \"config\" is a %s, want an object", json_type_to_name(json_object_get_type(c)));
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof(array_keys) / sizeof(array_keys[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(array_keys); i++) {
 		struct json_object *a;
 		if (!json_object_object_get_ex(c, array_keys[i][0], &a) || json_object_is_type(a, json_type_null))
 			continue;
@@ -165,11 +166,13 @@ static int decode_array(const char *val, const char *key, char ***out)
 	char **v = calloc(n + 1, sizeof(*v));
 	if (!v)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		if (!(v[i] = strdup(json_object_get_string(json_object_array_get_idx(a, i))))) {
+	for (size_t i = 0; i < n; i++) {
+		v[i] = strdup(json_object_get_string(json_object_array_get_idx(a, i)));
+		if (!v[i]) {
 			free_vec(v);
 			goto out;
 		}
+	}
 	*out = v;
 	r = 0;
 out:
@@ -189,8 +192,16 @@ int image_config_load(const struct kv *rec, struct image_config *ic)
 		err("image record: config.workdir or config.user is not valid");
 		goto bad;
 	}
-	if ((wd && !(ic->workdir = strdup(wd))) || (user && !(ic->user = strdup(user))))
-		goto bad;
+	if (wd) {
+		ic->workdir = strdup(wd);
+		if (!ic->workdir)
+			goto bad;
+	}
+	if (user) {
+		ic->user = strdup(user);
+		if (!ic->user)
+			goto bad;
+	}
 	return 0;
 bad:
 	image_config_free(ic);
@@ -259,7 +270,7 @@ int image_config_command(const char *image, char ***cmd, struct image_config *ic
 /* ------------------------------------------------------------ in the container */
 
 /* Numeric id: digits only, below 2^32-1 (that one is (uid_t)-1, "no change"). */
-static int parse_id(const char *s, size_t n, unsigned *out)
+static int parse_id(const char *s, size_t n, unsigned int *out)
 {
 	unsigned long long v = 0;
 	if (!n || n > 10)
@@ -267,11 +278,11 @@ static int parse_id(const char *s, size_t n, unsigned *out)
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
+		v = v * 10 + (unsigned int)(s[i] - '0');
 	}
 	if (v >= 0xffffffffull)
 		return -1;
-	*out = (unsigned)v;
+	*out = (unsigned int)v;
 	return 0;
 }
 
@@ -279,8 +290,8 @@ static int parse_id(const char *s, size_t n, unsigned *out)
  * In a passwd or group file, the line whose field key_field (0: name, 2: id)
  * equals key (n bytes): its id (field 2) and, for passwd, its gid (field 3).
  */
-static int lookup(const char *file, const char *key, size_t n, int key_field, unsigned *id,
-		  unsigned *gid)
+static int lookup(const char *file, const char *key, size_t n, int key_field, unsigned int *id,
+		  unsigned int *gid)
 {
 	for (const char *line = file; line && *line;) {
 		const char *end = strchrnul(line, '\n');
@@ -307,7 +318,7 @@ int image_config_user(const char *user, const char *passwd, const char *group, u
 {
 	const char *colon = strchr(user, ':');
 	size_t un = colon ? (size_t)(colon - user) : strlen(user);
-	unsigned u, g = 0, pg;
+	unsigned int u, g = 0, pg;
 	if (!parse_id(user, un, &u)) {
 		/* a numeric uid: its passwd entry's group if it has one, else 0, as docker does */
 		if (!lookup(passwd, user, un, 2, &u, &pg))
@@ -354,7 +365,7 @@ static int apply_user(const char *user)
 	if (r)
 		return -1;
 	if (setgroups(1, &gid) || setgid(gid) || setuid(uid)) {
-		err("cannot become user %s (%u:%u): %s", user, (unsigned)uid, (unsigned)gid, strerror(errno));
+		err("cannot become user %s (%u:%u): %s", user, (unsigned int)uid, (unsigned int)gid, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * An image's run configuration (the OCI config's "config": Env, Entrypoint,
  * Cmd, WorkingDir, User), kept in the image's record and applied by

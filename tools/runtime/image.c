@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool image import|list|rm. An image is a thin volume holding an ext4
  * filesystem unpacked from a tarball, never written after import.
@@ -92,7 +93,8 @@ static int image_import(int argc, char **argv)
 		size = 256ull << 20;
 	size = (size + 511) / 512 * 512;
 	/* the lock is held for the whole import: recovery treats "importing" as a crash leftover */
-	if ((g_lock = lock_state()) < 0)
+	g_lock = lock_state();
+	if (g_lock < 0)
 		return EXIT_ERR;
 	struct pool p;
 	char def[NAME_MAX_LEN + 1];
@@ -128,8 +130,8 @@ static int image_import(int argc, char **argv)
 		goto fail;
 	if (!parent) {
 		info("making an ext4 filesystem on %s", dev);
-		const char *mk[] = { "mkfs.ext4", "-q", "-F", "-L", name, "-E",
-				     "nodiscard,lazy_itable_init=0,lazy_journal_init=0", dev, NULL };
+		const char *const mk[] = { "mkfs.ext4", "-q", "-F", "-L", name, "-E",
+					   "nodiscard,lazy_itable_init=0,lazy_journal_init=0", dev, NULL };
 		if (run_cmd(mk, 0)) {
 			err("mkfs.ext4 failed on %s", dev);
 			goto fail;
@@ -207,7 +209,8 @@ static int image_rm(int argc, char **argv)
 	if (argc != 1 || argv[0][0] == '-')
 		return image_usage(argc == 1 && is_help(argv[0]) ? stdout : stderr);
 	const char *name = argv[0];
-	if ((g_lock = lock_state()) < 0)
+	g_lock = lock_state();
+	if (g_lock < 0)
 		return EXIT_ERR;
 	struct kv v;
 	struct pool p;
@@ -247,7 +250,8 @@ int cmd_image(int argc, char **argv)
 	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls")) {
 		if (argc > 1 && is_help(argv[1]))
 			return image_usage(stdout);
-		if ((g_lock = lock_state()) < 0)
+		g_lock = lock_state();
+		if (g_lock < 0)
 			return EXIT_ERR;
 		return list_kind("image", argc > 1 && !strcmp(argv[1], "--json"));
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The outer archive of an OCI image layout or a docker-save archive.
  *
@@ -40,7 +41,7 @@ static void hex_digest(const unsigned char *md, char out[OCI_DIGEST_LEN + 1])
 static int sha_final(EVP_MD_CTX *ctx, char out[OCI_DIGEST_LEN + 1])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned n = 0;
+	unsigned int n = 0;
 	if (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != 32)
 		return -1;
 	hex_digest(md, out);
@@ -62,7 +63,7 @@ static EVP_MD_CTX *sha_new(void)
 void oci_sha256(const void *data, size_t len, char out[OCI_DIGEST_LEN + 1])
 {
 	unsigned char md[32];
-	unsigned n = 0;
+	unsigned int n = 0;
 	if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
 		memset(md, 0, sizeof(md)); /* cannot match any blob: the import fails on it */
 	hex_digest(md, out);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * OCI image layouts and docker-save archives as chains of thin snapshots.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Layers as thin snapshots, docker's devicemapper design: the base layer is a
  * thin volume with an ext4 filesystem and the first layer unpacked in it;
@@ -102,8 +103,8 @@ static int fill_layer(const char *lname, const struct oci_layer *l, int base)
 	if (vol_activate(lname, dev, sizeof(dev)))
 		return -1;
 	if (base) {
-		const char *mk[] = { "mkfs.ext4", "-q", "-F", "-E",
-				     "nodiscard,lazy_itable_init=0,lazy_journal_init=0", dev, NULL };
+		const char *const mk[] = { "mkfs.ext4", "-q", "-F", "-E",
+					   "nodiscard,lazy_itable_init=0,lazy_journal_init=0", dev, NULL };
 		if (run_cmd(mk, 0)) {
 			err("mkfs.ext4 failed on %s", dev);
 			return -1;
@@ -294,7 +295,7 @@ static int layer_users(const char *layer)
 			count = -1;
 		if (lr)
 			continue;
-		const char *keys[] = { "parent", "image", "origin" };
+		static const char *const keys[] = { "parent", "image", "origin" };
 		for (int k = 0; k < 3; k++) {
 			const char *val = kv_get(&v, keys[k]);
 			if (val && !strcmp(val, layer)) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * From the archive's entry point (index.json of an OCI layout, manifest.json
  * of a docker-save archive) to the verified list of layers.
@@ -46,7 +47,7 @@ static int one_of(const char *s, const char *const *set, size_t n)
 	return 0;
 }
 
-#define ONE_OF(s, set) one_of(s, set, sizeof(set) / sizeof(set[0]))
+#define ONE_OF(s, set) one_of(s, set, ARRAY_SIZE(set))
 
 /* ------------------------------------------------------------ json helpers */
 
@@ -203,7 +204,8 @@ int oci_parse_index(const char *json, size_t len, struct oci_descriptor *manifes
 	int found = 0, r = -1;
 	if (!o)
 		return -1;
-	if (!(sv = member(o, "schemaVersion", json_type_int, 1, what)) || json_object_get_int64(sv) != 2) {
+	sv = member(o, "schemaVersion", json_type_int, 1, what);
+	if (!sv || json_object_get_int64(sv) != 2) {
 		if (sv)
 			err("%s: schemaVersion %s, want 2", what, json_object_to_json_string(sv));
 		goto out;
@@ -213,7 +215,8 @@ int oci_parse_index(const char *json, size_t len, struct oci_descriptor *manifes
 		err("%s: media type '%s' is not an OCI image index", what, mt);
 		goto out;
 	}
-	if (!(ms = array_member(o, "manifests", OCI_MAX_INDEX_ENTRIES, 0, what)))
+	ms = array_member(o, "manifests", OCI_MAX_INDEX_ENTRIES, 0, what);
+	if (!ms)
 		goto out;
 	for (size_t i = 0; i < json_object_array_length(ms); i++) {
 		struct oci_descriptor d;
@@ -259,7 +262,8 @@ int oci_parse_manifest(const char *json, size_t len, struct oci_descriptor *conf
 	int r = -1;
 	if (!o)
 		return -1;
-	if (!(sv = member(o, "schemaVersion", json_type_int, 1, what)) || json_object_get_int64(sv) != 2) {
+	sv = member(o, "schemaVersion", json_type_int, 1, what);
+	if (!sv || json_object_get_int64(sv) != 2) {
 		if (sv)
 			err("%s: schemaVersion %s, want 2", what, json_object_to_json_string(sv));
 		goto out;
@@ -269,15 +273,16 @@ int oci_parse_manifest(const char *json, size_t len, struct oci_descriptor *conf
 		err("%s: media type '%s' is not an image manifest", what, mt);
 		goto out;
 	}
-	if (!(c = member(o, "config", json_type_object, 1, what)) ||
-	    descriptor(c, config, 1, "manifest config"))
+	c = member(o, "config", json_type_object, 1, what);
+	if (!c || descriptor(c, config, 1, "manifest config"))
 		goto out;
 	if (!ONE_OF(config->media_type, config_types)) {
 		err("%s: config media type '%s' is not supported (want %s)", what, config->media_type,
 		    config_types[0]);
 		goto out;
 	}
-	if (!(ls = array_member(o, "layers", OCI_MAX_LAYERS, 0, what)))
+	ls = array_member(o, "layers", OCI_MAX_LAYERS, 0, what);
+	if (!ls)
 		goto out;
 	*nr_layers = (int)json_object_array_length(ls);
 	for (int i = 0; i < *nr_layers; i++) {
@@ -317,14 +322,21 @@ int oci_parse_docker_manifest(const char *json, size_t len, char **config, char 
 	}
 	struct json_object *img = json_object_array_get_idx(o, 0);
 	const char *c = str_member(img, "Config", PATH_MAX - 1, 1, what);
-	if (!c || !(ls = array_member(img, "Layers", OCI_MAX_LAYERS, 0, what)))
+	if (!c)
+		goto out;
+	ls = array_member(img, "Layers", OCI_MAX_LAYERS, 0, what);
+	if (!ls)
 		goto out;
 	for (n = 0; n < (int)json_object_array_length(ls); n++) {
 		const char *l = str_of(json_object_array_get_idx(ls, n), PATH_MAX - 1, what, "Layers[]");
-		if (!l || !(layers[n] = strdup(l)))
+		if (!l)
+			goto out;
+		layers[n] = strdup(l);
+		if (!layers[n])
 			goto out;
 	}
-	if (!(*config = strdup(c)))
+	*config = strdup(c);
+	if (!*config)
 		goto out;
 	*nr_layers = n;
 	r = 0;
@@ -346,7 +358,8 @@ int oci_parse_diff_ids(const char *json, size_t len, char diff_ids[][OCI_DIGEST_
 	int r = -1;
 	if (!o)
 		return -1;
-	if (!(rootfs = member(o, "rootfs", json_type_object, 1, what)))
+	rootfs = member(o, "rootfs", json_type_object, 1, what);
+	if (!rootfs)
 		goto out;
 	const char *type = str_member(rootfs, "type", 64, 1, what);
 	if (!type || strcmp(type, "layers")) {
@@ -354,7 +367,8 @@ int oci_parse_diff_ids(const char *json, size_t len, char diff_ids[][OCI_DIGEST_
 			err("%s: rootfs type '%s', want 'layers'", what, type);
 		goto out;
 	}
-	if (!(ids = array_member(rootfs, "diff_ids", (size_t)max, 0, what)))
+	ids = array_member(rootfs, "diff_ids", (size_t)max, 0, what);
+	if (!ids)
 		goto out;
 	*nr = (int)json_object_array_length(ids);
 	for (int i = 0; i < *nr; i++) {
@@ -422,22 +436,31 @@ static int resolve_oci(const struct oci_archive *ar, struct oci_image *img,
 		return -1;
 	int r = oci_parse_index(index, len, &md);
 	free(index);
-	if (r || !(mb = verified_blob(ar, &md, "image manifest")))
+	if (r)
+		return -1;
+	mb = verified_blob(ar, &md, "image manifest");
+	if (!mb)
 		return -1;
 	char *manifest = oci_blob_read(mb, "image manifest", &len);
 	if (!manifest)
 		return -1;
 	r = oci_parse_manifest(manifest, len, &cd, layers, &img->nr_layers);
 	free(manifest);
-	if (r || !(cb = verified_blob(ar, &cd, "image config")))
+	if (r)
+		return -1;
+	cb = verified_blob(ar, &cd, "image config");
+	if (!cb)
 		return -1;
 	memcpy(img->manifest_digest, md.digest, sizeof(md.digest));
 	memcpy(img->config_digest, cd.digest, sizeof(cd.digest));
-	if (!(img->config = oci_blob_read(cb, "image config", &img->config_len)))
+	img->config = oci_blob_read(cb, "image config", &img->config_len);
+	if (!img->config)
 		return -1;
-	for (int i = 0; i < img->nr_layers; i++)
-		if (!(img->layers[i].blob = verified_blob(ar, &layers[i], "layer")))
+	for (int i = 0; i < img->nr_layers; i++) {
+		img->layers[i].blob = verified_blob(ar, &layers[i], "layer");
+		if (!img->layers[i].blob)
 			return -1;
+	}
 	return 0;
 }
 
@@ -478,16 +501,19 @@ static int resolve_docker(const struct oci_archive *ar, struct oci_image *img)
 		    config);
 		goto out;
 	}
-	if (!(cb = oci_archive_find(ar, config))) {
+	cb = oci_archive_find(ar, config);
+	if (!cb) {
 		err("manifest.json: config '%s' is not in the archive", config);
 		goto out;
 	}
-	if (!(img->config = read_verified(cb, img->config_digest, -1, "image config", &img->config_len)))
+	img->config = read_verified(cb, img->config_digest, -1, "image config", &img->config_len);
+	if (!img->config)
 		goto out;
 	img->nr_layers = n;
 	for (int i = 0; i < n; i++) {
 		char d[OCI_DIGEST_LEN + 1];
-		if (!(img->layers[i].blob = oci_archive_find(ar, paths[i]))) {
+		img->layers[i].blob = oci_archive_find(ar, paths[i]);
+		if (!img->layers[i].blob) {
 			err("manifest.json: layer '%s' is not in the archive", paths[i]);
 			goto out;
 		}

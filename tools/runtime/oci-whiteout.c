@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Whiteouts of a layer (OCI image spec, "Whiteouts"; docker's AUFS names):
  * an entry ".wh.NAME" removes NAME from the lower layers, in the entry's

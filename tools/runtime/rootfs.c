@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool runtime: the container's root and the mounts inside it, done by the
  * container's init in its own mount namespace: the thin volume mounted, /proc,
@@ -186,12 +187,12 @@ void confine_mounts(int rootfd, int errfd)
 		child_fail(errfd, "checking the container's /dev/null");
 	}
 	char what[128];
-	for (size_t i = 0; i < sizeof(masked_paths) / sizeof(masked_paths[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++)
 		if (mask_path(rootfd, masked_paths[i], nullfd)) {
 			snprintf(what, sizeof(what), "masking /%s", masked_paths[i]);
 			child_fail(errfd, what);
 		}
-	for (size_t i = 0; i < sizeof(readonly_paths) / sizeof(readonly_paths[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++)
 		if (readonly_path(rootfd, readonly_paths[i])) {
 			snprintf(what, sizeof(what), "making /%s read-only", readonly_paths[i]);
 			child_fail(errfd, what);
@@ -232,7 +233,7 @@ static void make_dev(int rootfd, int efd)
 	if (devfd < 0)
 		child_fail(efd, "opening /dev");
 	mode_t um = umask(0);
-	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
 		if (mknodat(devfd, nodes[i].n, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)))
 			child_fail(efd, "creating /dev nodes");
 	umask(um);

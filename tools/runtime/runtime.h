@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ctpool runtime: images and containers on thin snapshots. What the files of
  * the runtime share; not used outside tools/runtime/.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Keeping the host's ctpool binary out of containers' reach (the
  * CVE-2019-5736 class).
@@ -42,8 +43,6 @@
 
 #define EXE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 #define REEXEC_MARKER "CTPOOL_SEALED_EXE"
-
-extern char **environ;
 
 /* 1 if our executable is a memfd with all of EXE_SEALS, 0 if not, -1 on error. */
 static int exe_is_sealed(void)
@@ -91,10 +90,13 @@ static int sealed_copy(void)
 		return -1;
 	}
 	int r = copy_all(mfd, src, st.st_size);
-	if (r)
+	if (r) {
 		err("cannot copy our executable into a memfd: %s", strerror(errno));
-	else if ((r = fcntl(mfd, F_ADD_SEALS, EXE_SEALS)))
-		err("cannot seal the copy of our executable: %s", strerror(errno));
+	} else {
+		r = fcntl(mfd, F_ADD_SEALS, EXE_SEALS);
+		if (r)
+			err("cannot seal the copy of our executable: %s", strerror(errno));
+	}
 	close(src);
 	if (r) {
 		close(mfd);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Running from a sealed, anonymous copy of our own executable (sealed-exe.c). */
 #ifndef CTPOOL_SEALED_EXE_H
 #define CTPOOL_SEALED_EXE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The seccomp profile (seccomp-profile.c) turned into filters with
  * libseccomp, as runc and crun do, for every ABI a process of this build can
@@ -22,6 +23,7 @@
  * binaries and Debian's kernel leaves it disabled.
  */
 #include "seccomp-profile.h"
+#include "common/ctpool.h"
 
 #include <errno.h>
 #include <seccomp.h>
@@ -227,7 +229,7 @@ static scmp_filter_ctx build_abi(uint32_t arch, uint32_t def_action, uint64_t ca
 static scmp_filter_ctx build(uint32_t def_action, uint64_t caps, fill_fn *fill)
 {
 	scmp_filter_ctx all = build_abi(abis[0], def_action, caps, fill);
-	for (size_t i = 1; all && i < sizeof(abis) / sizeof(abis[0]); i++) {
+	for (size_t i = 1; all && i < ARRAY_SIZE(abis); i++) {
 		scmp_filter_ctx ctx = build_abi(abis[i], def_action, caps, fill);
 		int r = ctx ? seccomp_merge(all, ctx) : -errno; /* merging releases ctx */
 		if (r) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The seccomp profile: docker's default profile (moby's
  * profiles/seccomp/default.json) restated as C data, grouped by what the
@@ -12,6 +13,7 @@
  * on i386 before 4.12...) is simply not there.
  */
 #include "seccomp-profile.h"
+#include "common/ctpool.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -124,7 +126,7 @@ const char *const sc_allowed[] = {
 	/* the system, read-only */
 	"uname", "sysinfo", "getrandom",
 };
-const size_t sc_n_allowed = sizeof(sc_allowed) / sizeof(sc_allowed[0]);
+const size_t sc_n_allowed = ARRAY_SIZE(sc_allowed);
 
 /* Allowed with capability c only: the kernel checks it too, the filter is a second wall. */
 #define WITH_CAP(n, c) { .name = n, .with_cap = c, .without_cap = -1 }
@@ -225,4 +227,4 @@ const struct sc_rule sc_rules[] = {
 	ARG0_EQ("personality", UNAME26_ | PER_LINUX32_),
 	ARG0_EQ("personality", PER_QUERY),
 };
-const size_t sc_n_rules = sizeof(sc_rules) / sizeof(sc_rules[0]);
+const size_t sc_n_rules = ARRAY_SIZE(sc_rules);

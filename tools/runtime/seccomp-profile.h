@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The seccomp profile of a confined container, as data: which system calls
  * it may make and on which conditions (seccomp-profile.c), and the builder

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool runtime: what the records say about images and containers
  * (load_kind, load_running), and what the kernel says about them (is the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool pool activate --all: bring up every recorded pool and its volumes,
  * as at boot (ctpool-activate.service).
@@ -70,7 +71,7 @@ static int pool_disks_present(struct pool *p)
 {
 	static const char *const keys[][2] = { { "metadata", "metadata_file" },
 					       { "data", "data_file" } };
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		const char *path = kv_get(&p->kv, keys[i][0]);
 		const char *what = kv_get_u64(&p->kv, keys[i][1], 0) ? "file" : "device";
 		struct stat st;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool: per-volume usage of a live pool, read from a metadata snapshot.
  *

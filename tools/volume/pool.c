@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: pool commands (create, status, resize, activate, deactivate, remove). */
 #include "commands.h"
 #include "volume.h"
@@ -260,7 +261,7 @@ static int pool_create(int argc, char **argv)
 		else if (a[0] != '-' && !name)
 			name = a;
 		else {
-		bad:
+bad:
 			err("pool create: bad argument '%s'", a);
 			return pool_usage(stderr);
 		}
@@ -397,10 +398,10 @@ static int pool_create(int argc, char **argv)
 		dm_remove_dev(name);
 		goto fail;
 	}
-	char b1[32];
+	char b1[32], b2[32];
 	info("pool %s: %s data in %llu blocks of %s, target %s/%s", name,
 	     fmt_size(dsect * 512, b1, sizeof(b1)), (unsigned long long)ps.data_total,
-	     fmt_size(bs, (char[32]){ 0 }, 32), pt, tt);
+	     fmt_size(bs, b2, sizeof(b2)), pt, tt);
 	return EXIT_OK;
 fail:
 	if (dcreated)

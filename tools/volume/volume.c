@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ctpool: thin volumes and the crash-safe transaction protocol.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ctpool userspace, the volume library (libctpool-volume.a): pools and thin
  * volumes on them, built on the common library's records and dm calls.
