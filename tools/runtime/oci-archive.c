@@ -18,6 +18,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -81,17 +82,28 @@ int oci_valid_digest(const char *s)
 
 /* ------------------------------------------------------------ names */
 
-/* An archive name without "./", leading or doubled '/'; -1 if it has "..". */
-static int normalise_name(const char *in, char *out, size_t len)
+/*
+ * Path in as an archive name in out: no "./", leading or doubled '/'. A ".."
+ * component is refused, or with climb takes the name one directory up (never
+ * above the archive's top). -1 for those, an empty name or one too long.
+ */
+static int clean_name(const char *in, bool climb, char *out, size_t len)
 {
 	size_t n = 0;
+
 	for (const char *p = in; *p;) {
 		while (*p == '/')
 			p++;
 		size_t c = strcspn(p, "/");
-		if (c == 2 && !strncmp(p, "..", 2))
-			return -1;
-		if (c && !(c == 1 && *p == '.')) {
+
+		if (c == 2 && !strncmp(p, "..", 2)) {
+			if (!climb || !n)
+				return -1;
+			while (n && out[n - 1] != '/')
+				n--;
+			if (n)
+				n--;
+		} else if (c && !(c == 1 && *p == '.')) {
 			if (n + 1 + c >= len)
 				return -1;
 			if (n)
@@ -103,6 +115,12 @@ static int normalise_name(const char *in, char *out, size_t len)
 	}
 	out[n] = 0;
 	return n ? 0 : -1;
+}
+
+/* An archive name without "./", leading or doubled '/'; -1 if it has "..". */
+static int normalise_name(const char *in, char *out, size_t len)
+{
+	return clean_name(in, false, out, len);
 }
 
 /* ------------------------------------------------------------ format */
@@ -365,30 +383,7 @@ static int resolve_link(const char *link, const char *target, char *out, size_t 
 	int dirlen = target[0] == '/' || !slash ? 0 : (int)(slash - link);
 	if (snprintf(buf, sizeof(buf), "%.*s/%s", dirlen, link, target) >= (int)sizeof(buf))
 		return -1;
-	size_t n = 0;
-	for (const char *p = buf; *p;) {
-		while (*p == '/')
-			p++;
-		size_t c = strcspn(p, "/");
-		if (c == 2 && !strncmp(p, "..", 2)) {
-			if (!n)
-				return -1; /* above the archive's top */
-			while (n && out[n - 1] != '/')
-				n--;
-			if (n)
-				n--;
-		} else if (c && !(c == 1 && *p == '.')) {
-			if (n + 1 + c >= len)
-				return -1;
-			if (n)
-				out[n++] = '/';
-			memcpy(out + n, p, c);
-			n += c;
-		}
-		p += c;
-	}
-	out[n] = 0;
-	return n ? 0 : -1;
+	return clean_name(buf, true, out, len);
 }
 
 const struct oci_blob *oci_archive_find(const struct oci_archive *ar, const char *name)
