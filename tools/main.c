@@ -106,14 +106,15 @@ int main(int argc, char **argv)
 	}
 	if (opt == -1)
 		return usage(stderr);
+	/* each command gets argv[0] = its name; meta the words after it */
 	const char *cmd = argv[cl.at];
-	int sargc = argc - cl.at - 1;
-	char **sargv = argv + cl.at + 1;
+	int cargc = argc - cl.at;
+	char **cargv = argv + cl.at;
 	if (!strcmp(cmd, "meta"))
-		return cmd_meta(sargc, sargv);
+		return cmd_meta(cargc - 1, cargv + 1);
 
 	/* run and exec start processes in a container: never from the host's binary */
-	if (!strcmp(cmd, "container") && sargc > 0 && (!strcmp(sargv[0], "run") || !strcmp(sargv[0], "exec")) &&
+	if (!strcmp(cmd, "container") && cargc > 1 && (!strcmp(cargv[1], "run") || !strcmp(cargv[1], "exec")) &&
 	    sealed_exe_ensure(argv))
 		return EXIT_ERR;
 	dm_setup();
@@ -128,7 +129,7 @@ int main(int argc, char **argv)
 	};
 	for (size_t k = 0; k < ARRAY_SIZE(cmds); k++)
 		if (!strcmp(cmd, cmds[k].name))
-			return cmds[k].fn(sargc, sargv);
+			return cmds[k].fn(cargc, cargv);
 	err("unknown command '%s'", cmd);
 	return usage(stderr);
 }
