@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: thin-provisioned volumes and containers on a dm thin pool. */
 #include "commands.h"
+#include "common/cli.h"
 #include "common/ctpool.h"
 #include "runtime/sealed-exe.h"
 
@@ -61,42 +62,59 @@ int main(int argc, char **argv)
 	if (G.thin_target && !*G.thin_target)
 		G.thin_target = NULL;
 
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		if (is_help(a) && strcmp(a, "help"))
+	enum { OPT_STATE_DIR = 256, OPT_POOL_TARGET, OPT_THIN_TARGET, OPT_VERSION };
+	static const struct option options[] = {
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "pool-target", required_argument, NULL, OPT_POOL_TARGET },
+		{ "thin-target", required_argument, NULL, OPT_THIN_TARGET },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cl;
+	int opt;
+	/* the options before COMMAND; the first argument is COMMAND */
+	cli_init(&cl, argc, argv, "-hvq", options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1 && opt != CLI_ARG) {
+		switch (opt) {
+		case 'h':
 			return usage(stdout);
-		if (!strcmp(a, "--version")) {
+		case OPT_VERSION:
 			puts("ctpool 0.1");
 			return EXIT_OK;
-		}
-		if (!strcmp(a, "--state-dir") && i + 1 < argc)
-			G.state_dir = argv[++i];
-		else if (!strcmp(a, "--pool-target") && i + 1 < argc)
-			G.pool_target = argv[++i];
-		else if (!strcmp(a, "--thin-target") && i + 1 < argc)
-			G.thin_target = argv[++i];
-		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+		case OPT_STATE_DIR:
+			G.state_dir = optarg;
+			break;
+		case OPT_POOL_TARGET:
+			G.pool_target = optarg;
+			break;
+		case OPT_THIN_TARGET:
+			G.thin_target = optarg;
+			break;
+		case 'v':
 			G.verbose++;
-		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+			break;
+		case 'q':
 			G.quiet = 1;
-		else {
-			err("unknown option '%s'", a);
+			break;
+		default:
+			err("unknown option '%s'", cl.arg);
 			return usage(stderr);
 		}
 	}
-	if (i >= argc)
+	if (opt == -1)
 		return usage(stderr);
-	const char *cmd = argv[i];
-	int sargc = argc - i - 1;
-	char **sargv = argv + i + 1;
-	if (!strcmp(cmd, "help"))
-		return usage(stdout);
+	/* each command gets argv[0] = its name; meta the words after it */
+	const char *cmd = argv[cl.at];
+	int cargc = argc - cl.at;
+	char **cargv = argv + cl.at;
 	if (!strcmp(cmd, "meta"))
-		return cmd_meta(sargc, sargv);
+		return cmd_meta(cargc - 1, cargv + 1);
 
 	/* run and exec start processes in a container: never from the host's binary */
-	if (!strcmp(cmd, "container") && sargc > 0 && (!strcmp(sargv[0], "run") || !strcmp(sargv[0], "exec")) &&
+	if (!strcmp(cmd, "container") && cargc > 1 && (!strcmp(cargv[1], "run") || !strcmp(cargv[1], "exec")) &&
 	    sealed_exe_ensure(argv))
 		return EXIT_ERR;
 	dm_setup();
@@ -111,7 +129,7 @@ int main(int argc, char **argv)
 	};
 	for (size_t k = 0; k < ARRAY_SIZE(cmds); k++)
 		if (!strcmp(cmd, cmds[k].name))
-			return cmds[k].fn(sargc, sargv);
+			return cmds[k].fn(cargc, cargv);
 	err("unknown command '%s'", cmd);
 	return usage(stderr);
 }

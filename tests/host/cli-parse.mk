@@ -1,9 +1,11 @@
 # ctpool CLI host test: status-line parsers, sizes, names, key=value store
-# with atomic replace, fault-injection hook. build/tests/host/cli-parse-test
+# with atomic replace, fault-injection hook, common/cli.h, and the ctpool
+# binary's argument parsing (it runs $(CTPOOL_BIN)). build/tests/host/cli-parse-test
 CLI_PARSE_TEST := $(BUILD)/tests/host/cli-parse-test
 HOST_TESTS += $(CLI_PARSE_TEST)
 
 $(CLI_PARSE_TEST): tests/host/cli-parse-test.c tests/host/check.h tools/common/ctpool.h \
-		$(LIBCTPOOL_COMMON)
+		tools/common/cli.h $(LIBCTPOOL_COMMON) $(CTPOOL_BIN)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(TOOLS_CFLAGS) -o $@ tests/host/cli-parse-test.c $(LIBCTPOOL_COMMON)
+	$(CC) $(USER_CFLAGS) $(TOOLS_CFLAGS) -DCTPOOL_BIN='"$(CTPOOL_BIN)"' -o $@ \
+		tests/host/cli-parse-test.c $(LIBCTPOOL_COMMON)

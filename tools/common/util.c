@@ -43,14 +43,27 @@ int is_help(const char *a)
 	return !strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help");
 }
 
+/*
+ * The decimal number s starts with (a digit first: no sign, no blanks);
+ * *end is what follows it. -1 if there is none or it does not fit.
+ */
+static int parse_leading_u64(const char *s, uint64_t *out, char **end)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, end, 10);
+	if (errno)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
-	if (!s || !*s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end)
+	uint64_t v;
+	if (parse_leading_u64(s, &v, &end) || *end)
 		return -1;
 	*out = v;
 	return 0;
@@ -59,11 +72,8 @@ int parse_u64(const char *s, uint64_t *out)
 int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
-	if (!s || !*s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
+	uint64_t v;
+	if (parse_leading_u64(s, &v, &end))
 		return -1;
 	uint64_t mul = 1;
 	switch (tolower((unsigned char)*end)) {

@@ -3,8 +3,7 @@
  * ctpool meta: the input and output options that restore and repair take,
  * spelled as thin_restore and thin_repair spell them.
  */
-#include <getopt.h>
-
+#include "common/cli.h"
 #include "meta.h"
 
 static const struct option io_options[] = {
@@ -17,20 +16,19 @@ static const struct option io_options[] = {
 int meta_parse_io_args(int argc, char **argv, const char **input,
 		       const char **output)
 {
+	struct cli cl;
 	int opt;
 
 	*input = NULL;
 	*output = NULL;
-	/* Called more than once in a process (tests, fuzzers): start afresh. */
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "i:o:q", io_options, NULL)) != -1) {
+	cli_init(&cl, argc, argv, "-i:o:q", io_options, 0);
+	while ((opt = cli_next(&cl)) != -1) {
 		if (opt == 'i')
 			*input = optarg;
 		else if (opt == 'o')
 			*output = optarg;
 		else if (opt != 'q')	/* quiet is all they ever are */
-			return -1;
+			return -1;	/* an argument too: there is none */
 	}
-	return optind == argc && *input && *output ? 0 : -1;
+	return *input && *output ? 0 : -1;
 }

@@ -8,11 +8,11 @@
  *
  * Exit status: 0 consistent, 1 problems found, 2 usage.
  */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli.h"
 #include "meta-check.h"
 
 static const char *const role_names[] = {
@@ -404,23 +404,19 @@ static const struct option check_options[] = {
 
 static int parse_opts(int argc, char **argv, struct check_opts *o)
 {
+	struct cli cl;
 	int opt;
 
-	/* Called more than once in a process (tests, fuzzers): start afresh. */
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "q", check_options, NULL)) != -1) {
+	cli_init(&cl, argc, argv, "-q", check_options, 0);
+	while ((opt = cli_next(&cl)) != -1) {
 		if (opt == 'q')
 			o->quiet = true;
 		else if (opt == OPT_CLEAR_NEEDS_CHECK)
 			o->clear_needs_check = true;
-		else
+		else if (opt != CLI_ARG || cli_take(&cl, &o->path, 1))
 			return -1;
 	}
-	if (optind != argc - 1)
-		return -1;
-	o->path = argv[optind];
-	return 0;
+	return o->path ? 0 : -1;
 }
 
 /* Only metadata found consistent loses the flag. */

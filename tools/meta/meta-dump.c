@@ -6,10 +6,10 @@
  * Damage stops the dump with a message naming the block: a dump is for
  * intact metadata; ctpool meta repair salvages damaged metadata.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli.h"
 #include "meta.h"
 
 #define WHO "ctpool meta dump"
@@ -33,25 +33,21 @@ static const struct option dump_options[] = {
 
 static int parse_opts(int argc, char **argv, struct dump_opts *o)
 {
+	struct cli cl;
 	int opt;
 
-	/* Called more than once in a process (tests, fuzzers): start afresh. */
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "mo:", dump_options, NULL)) != -1) {
+	cli_init(&cl, argc, argv, "-mo:", dump_options, 0);
+	while ((opt = cli_next(&cl)) != -1) {
 		if (opt == 'm') {
 			if (meta_parse_snap_opt(optarg, &o->snap))
 				return -1;
 		} else if (opt == 'o') {
 			o->output = optarg;
-		} else {
+		} else if (opt != CLI_ARG || cli_take(&cl, &o->input, 1)) {
 			return -1;
 		}
 	}
-	if (optind != argc - 1)
-		return -1;
-	o->input = argv[optind];
-	return 0;
+	return o->input ? 0 : -1;
 }
 
 static int dump(struct meta_image *img, const struct dump_opts *o, FILE *f)

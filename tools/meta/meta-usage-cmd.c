@@ -3,11 +3,11 @@
  * ctpool meta usage: thin_ls's per-device mapped, exclusive and shared
  * blocks of a metadata device or image, as a table or as JSON.
  */
-#include <getopt.h>
 #include <json-c/json.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/cli.h"
 #include "meta.h"
 #include "meta-usage.h"
 
@@ -33,24 +33,21 @@ static const struct option usage_options[] = {
 
 static int parse_opts(int argc, char **argv, struct usage_opts *o)
 {
+	struct cli cl;
 	int opt;
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "m", usage_options, NULL)) != -1) {
+	cli_init(&cl, argc, argv, "-m", usage_options, 0);
+	while ((opt = cli_next(&cl)) != -1) {
 		if (opt == 'm') {
 			if (meta_parse_snap_opt(optarg, &o->snap))
 				return -1;
 		} else if (opt == 'j') {
 			o->json = true;
-		} else {
+		} else if (opt != CLI_ARG || cli_take(&cl, &o->input, 1)) {
 			return -1;
 		}
 	}
-	if (optind != argc - 1)
-		return -1;
-	o->input = argv[optind];
-	return 0;
+	return o->input ? 0 : -1;
 }
 
 /*

@@ -6,6 +6,7 @@
  */
 #include "confine.h"
 #include "fds.h"
+#include "common/cli.h"
 #include "runtime.h"
 
 #include <errno.h>
@@ -73,25 +74,30 @@ int join_container(const char *name, pid_t pid, int mnt_only)
 
 int ctr_exec(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "tty", no_argument, NULL, 't' },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *name = NULL;
-	int i, tty = 0;
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (is_help(argv[i]))
+	int tty = 0;
+	struct cli cl;
+	int opt;
+	/* what follows "--" is the command, untouched */
+	cli_init(&cl, argc, argv, "-ht", options, CLI_STRICT | CLI_COMMAND);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return ctr_usage(stdout);
-		if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--tty"))
+		if (opt == 't')
 			tty = 1;
-		else if (argv[i][0] != '-' && !name)
-			name = argv[i];
-		else {
-			err("container exec: bad argument '%s'", argv[i]);
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
+			err("container exec: bad argument '%s'", cl.arg);
 			return ctr_usage(stderr);
 		}
 	}
-	if (!name || i + 1 >= argc)
+	if (!name || !cl.rest)
 		return ctr_usage(stderr);
-	char **cmd = argv + i + 1;
+	char **cmd = cl.rest;
 	struct kv c;
 	if (load_running(name, &c))
 		return EXIT_ERR;

@@ -6,6 +6,7 @@
  * running, relays the console, then waits and tears down.
  */
 #include "image-config.h"
+#include "common/cli.h"
 #include "runtime.h"
 
 #include <errno.h>
@@ -62,40 +63,68 @@ static int parse_cpus(const char *s, double *out)
 /* Returns -1 when the arguments are complete, else the exit status (usage). */
 static int parse_run(int argc, char **argv, struct run_args *r)
 {
-	int i;
+	enum { OPT_MEMORY = 256, OPT_PIDS, OPT_IO_WEIGHT, OPT_IO_MAX, OPT_CPUS, OPT_HOSTNAME,
+	       OPT_PRIVILEGED };
+	static const struct option options[] = {
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "pids", required_argument, NULL, OPT_PIDS },
+		{ "io-weight", required_argument, NULL, OPT_IO_WEIGHT },
+		{ "io-max", required_argument, NULL, OPT_IO_MAX },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+		{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
+		{ "tty", no_argument, NULL, 't' },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cl;
+	int opt;
 	memset(r, 0, sizeof(*r));
-	for (i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		int hv = i + 1 < argc;
-		if (!strcmp(a, "--"))
-			break;
-		if (is_help(a))
+	/* what follows "--" is the command, untouched */
+	cli_init(&cl, argc, argv, "-ht", options, CLI_STRICT | CLI_COMMAND);
+	while ((opt = cli_next(&cl)) != -1) {
+		/* a bad value is named itself, an unknown option or argument as given */
+		const char *bad = NULL;
+		switch (opt) {
+		case 'h':
 			return ctr_usage(stdout);
-		if (!strcmp(a, "--memory") && hv) {
-			if (parse_size(argv[++i], &r->mem))
-				goto bad;
-		} else if (!strcmp(a, "--pids") && hv) {
-			if (parse_u64(argv[++i], &r->pids))
-				goto bad;
-		} else if (!strcmp(a, "--io-weight") && hv) {
-			if (parse_u64(argv[++i], &r->ioweight) || r->ioweight < 1 || r->ioweight > 10000)
-				goto bad;
-		} else if (!strcmp(a, "--io-max") && hv)
-			r->iomax = argv[++i];
-		else if (!strcmp(a, "--cpus") && hv) {
-			if (parse_cpus(argv[++i], &r->cpus))
+		case OPT_MEMORY:
+			if (parse_size(optarg, &r->mem))
+				bad = optarg;
+			break;
+		case OPT_PIDS:
+			if (parse_u64(optarg, &r->pids))
+				bad = optarg;
+			break;
+		case OPT_IO_WEIGHT:
+			if (parse_u64(optarg, &r->ioweight) || r->ioweight < 1 || r->ioweight > 10000)
+				bad = optarg;
+			break;
+		case OPT_IO_MAX:
+			r->iomax = optarg;
+			break;
+		case OPT_CPUS:
+			if (parse_cpus(optarg, &r->cpus))
 				return EXIT_USAGE;
-		} else if (!strcmp(a, "--hostname") && hv)
-			r->hostname = argv[++i];
-		else if (!strcmp(a, "--privileged"))
+			break;
+		case OPT_HOSTNAME:
+			r->hostname = optarg;
+			break;
+		case OPT_PRIVILEGED:
 			r->privileged = 1;
-		else if (!strcmp(a, "-t") || !strcmp(a, "--tty"))
+			break;
+		case 't':
 			r->tty = 1;
-		else if (a[0] != '-' && !r->name)
-			r->name = a;
-		else {
-bad:
-			err("container run: bad argument '%s'", argv[i]);
+			break;
+		case CLI_ARG:
+			if (cli_take(&cl, &r->name, 1))
+				bad = cl.arg;
+			break;
+		default:
+			bad = cl.arg;
+		}
+		if (bad) {
+			err("container run: bad argument '%s'", bad);
 			return ctr_usage(stderr);
 		}
 	}
@@ -103,7 +132,7 @@ bad:
 		err("container run needs NAME");
 		return ctr_usage(stderr);
 	}
-	r->cmd = i + 1 < argc ? argv + i + 1 : NULL; /* none: the image's */
+	r->cmd = cl.rest; /* none: the image's */
 	return -1;
 }
 

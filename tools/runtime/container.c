@@ -6,6 +6,7 @@
  * attach/detach (hotplug.c) and list (status.c) have files of their own.
  */
 #include "commands.h"
+#include "common/cli.h"
 #include "runtime.h"
 
 #include <limits.h>
@@ -40,16 +41,23 @@ int ctr_usage(FILE *f)
 
 static int ctr_create(int argc, char **argv)
 {
+	enum { OPT_IMAGE = 256 };
+	static const struct option options[] = {
+		{ "image", required_argument, NULL, OPT_IMAGE },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *name = NULL, *image = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return ctr_usage(stdout);
-		if (!strcmp(argv[i], "--image") && i + 1 < argc)
-			image = argv[++i];
-		else if (argv[i][0] != '-' && !name)
-			name = argv[i];
-		else {
-			err("container create: bad argument '%s'", argv[i]);
+		if (opt == OPT_IMAGE)
+			image = optarg;
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
+			err("container create: bad argument '%s'", cl.arg);
 			return ctr_usage(stderr);
 		}
 	}
@@ -165,17 +173,23 @@ static void teardown_if_orphaned(const char *name)
 
 static int ctr_stop(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *name = NULL;
 	uint64_t timeout = 10;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-ht:", options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return ctr_usage(stdout);
-		if ((!strcmp(argv[i], "--timeout") || !strcmp(argv[i], "-t")) && i + 1 < argc) {
-			if (parse_u64(argv[++i], &timeout))
+		if (opt == 't') {
+			if (parse_u64(optarg, &timeout))
 				return ctr_usage(stderr);
-		} else if (argv[i][0] != '-' && !name)
-			name = argv[i];
-		else
+		} else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
 			return ctr_usage(stderr);
 	}
 	if (!name)
@@ -202,16 +216,22 @@ static int ctr_stop(int argc, char **argv)
 
 static int ctr_rm(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "force", no_argument, NULL, 'f' },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *name = NULL;
 	int force = 0;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-hf", options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return ctr_usage(stdout);
-		if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
+		if (opt == 'f')
 			force = 1;
-		else if (argv[i][0] != '-' && !name)
-			name = argv[i];
-		else
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
 			return ctr_usage(stderr);
 	}
 	if (!name)
@@ -254,13 +274,14 @@ static int ctr_rm(int argc, char **argv)
 
 int cmd_container(int argc, char **argv)
 {
-	if (argc < 1)
+	if (argc < 2)
 		return ctr_usage(stderr);
+	/* the subcommand gets argv[0] = its name */
+	argc--;
+	argv++;
 	const char *s = argv[0];
 	if (is_help(s))
 		return ctr_usage(stdout);
-	argc--;
-	argv++;
 	if (!strcmp(s, "create"))
 		return ctr_create(argc, argv);
 	if (!strcmp(s, "run"))
@@ -276,12 +297,12 @@ int cmd_container(int argc, char **argv)
 	if (!strcmp(s, "detach"))
 		return ctr_detach(argc, argv);
 	if (!strcmp(s, "list") || !strcmp(s, "ls")) {
-		if (argc > 0 && is_help(argv[0]))
+		if (argc > 1 && is_help(argv[1]))
 			return ctr_usage(stdout);
 		g_lock = lock_state();
 		if (g_lock < 0)
 			return EXIT_ERR;
-		return list_kind("container", argc > 0 && !strcmp(argv[0], "--json"));
+		return list_kind("container", argc > 1 && !strcmp(argv[1], "--json"));
 	}
 	err("unknown container command '%s'", s);
 	return ctr_usage(stderr);

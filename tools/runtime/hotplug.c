@@ -5,6 +5,7 @@
  * device filter opened for it. Everything inside the container happens in a
  * child that joined its mount namespace, on paths resolved beneath its root.
  */
+#include "common/cli.h"
 #include "runtime.h"
 
 #include <errno.h>
@@ -183,27 +184,36 @@ struct attach_req {
 /* Returns -1 when the request is complete, else the exit status (usage). */
 static int parse_attach(int argc, char **argv, struct attach_req *a)
 {
+	enum { OPT_BLOCK = 256, OPT_MKFS, OPT_RO, OPT_FSTYPE };
+	static const struct option options[] = {
+		{ "block", no_argument, NULL, OPT_BLOCK },
+		{ "mkfs", no_argument, NULL, OPT_MKFS },
+		{ "ro", no_argument, NULL, OPT_RO },
+		{ "fstype", required_argument, NULL, OPT_FSTYPE },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *pos[3] = { NULL, NULL, NULL };
-	int npos = 0;
+	struct cli cl;
+	int opt;
 	memset(a, 0, sizeof(*a));
 	a->fstype = "ext4";
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return ctr_usage(stdout);
-		if (!strcmp(argv[i], "--block"))
+		if (opt == OPT_BLOCK)
 			a->block = 1;
-		else if (!strcmp(argv[i], "--mkfs"))
+		else if (opt == OPT_MKFS)
 			a->mkfs = 1;
-		else if (!strcmp(argv[i], "--ro"))
+		else if (opt == OPT_RO)
 			a->ro = 1;
-		else if (!strcmp(argv[i], "--fstype") && i + 1 < argc)
-			a->fstype = argv[++i];
-		else if (argv[i][0] != '-' && npos < 3)
-			pos[npos++] = argv[i];
-		else
+		else if (opt == OPT_FSTYPE)
+			a->fstype = optarg;
+		else if (opt != CLI_ARG || cli_take(&cl, pos, 3))
 			return ctr_usage(stderr);
 	}
-	if (npos != 3) {
+	if (!pos[2]) {
 		err("attach needs NAME VOLUME PATH");
 		return ctr_usage(stderr);
 	}
@@ -363,11 +373,11 @@ static int block_still_open(const char *name, const struct kv *c, const char *vo
 
 int ctr_detach(int argc, char **argv)
 {
-	if (argc >= 1 && is_help(argv[0]))
+	if (argc >= 2 && is_help(argv[1]))
 		return ctr_usage(stdout);
-	if (argc != 2)
+	if (argc != 3)
 		return ctr_usage(stderr);
-	const char *name = argv[0], *path = argv[1];
+	const char *name = argv[1], *path = argv[2];
 	g_lock = lock_state();
 	if (g_lock < 0)
 		return EXIT_ERR;

@@ -4,6 +4,7 @@
  * filesystem unpacked from a tarball, never written after import.
  */
 #include "commands.h"
+#include "common/cli.h"
 #include "extract.h"
 #include "oci-image.h"
 #include "runtime.h"
@@ -51,30 +52,38 @@ static int unpack_into(const char *mnt, const char *tarball)
 
 static int image_import(int argc, char **argv)
 {
-	const char *name = NULL, *tarball = NULL, *parent = NULL, *pool = NULL;
+	enum { OPT_SIZE = 256, OPT_PARENT, OPT_POOL };
+	static const struct option options[] = {
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ "parent", required_argument, NULL, OPT_PARENT },
+		{ "pool", required_argument, NULL, OPT_POOL },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *args[2] = { NULL, NULL }, *parent = NULL, *pool = NULL;
 	uint64_t size = 0;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return image_usage(stdout);
-		if (!strcmp(argv[i], "--size") && i + 1 < argc) {
-			if (parse_size(argv[++i], &size)) {
-				err("bad size '%s'", argv[i]);
+		if (opt == OPT_SIZE) {
+			if (parse_size(optarg, &size)) {
+				err("bad size '%s'", optarg);
 				return EXIT_USAGE;
 			}
-		} else if (!strcmp(argv[i], "--parent") && i + 1 < argc)
-			parent = argv[++i];
-		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
-			pool = argv[++i];
-		else if (argv[i][0] != '-' && !name)
-			name = argv[i];
-		else if (argv[i][0] != '-' && !tarball)
-			tarball = argv[i];
-		else {
-			err("image import: bad argument '%s'", argv[i]);
+		} else if (opt == OPT_PARENT)
+			parent = optarg;
+		else if (opt == OPT_POOL)
+			pool = optarg;
+		else if (opt != CLI_ARG || cli_take(&cl, args, 2)) {
+			err("image import: bad argument '%s'", cl.arg);
 			return image_usage(stderr);
 		}
 	}
-	if (!name || !tarball)
+	const char *name = args[0], *tarball = args[1];
+	if (!tarball)
 		return image_usage(stderr);
 	if (access(tarball, R_OK)) {
 		err("cannot read %s: %s", tarball, strerror(errno));
@@ -206,9 +215,9 @@ static int users_of(const char *name, char *who, size_t len)
 
 static int image_rm(int argc, char **argv)
 {
-	if (argc != 1 || argv[0][0] == '-')
-		return image_usage(argc == 1 && is_help(argv[0]) ? stdout : stderr);
-	const char *name = argv[0];
+	if (argc != 2 || argv[1][0] == '-')
+		return image_usage(argc == 2 && is_help(argv[1]) ? stdout : stderr);
+	const char *name = argv[1];
 	g_lock = lock_state();
 	if (g_lock < 0)
 		return EXIT_ERR;
@@ -239,14 +248,17 @@ static int image_rm(int argc, char **argv)
 
 int cmd_image(int argc, char **argv)
 {
-	if (argc < 1)
+	if (argc < 2)
 		return image_usage(stderr);
+	/* the subcommand gets argv[0] = its name */
+	argc--;
+	argv++;
 	if (is_help(argv[0]))
 		return image_usage(stdout);
 	if (!strcmp(argv[0], "import"))
-		return image_import(argc - 1, argv + 1);
+		return image_import(argc, argv);
 	if (!strcmp(argv[0], "rm") || !strcmp(argv[0], "remove"))
-		return image_rm(argc - 1, argv + 1);
+		return image_rm(argc, argv);
 	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls")) {
 		if (argc > 1 && is_help(argv[1]))
 			return image_usage(stdout);

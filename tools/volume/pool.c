@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: pool commands (create, status, resize, activate, deactivate, remove). */
 #include "commands.h"
+#include "common/cli.h"
 #include "volume.h"
 
 #include <dirent.h>
@@ -222,47 +223,83 @@ static int is_regular(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+enum {
+	OPT_METADATA = 256, OPT_DATA, OPT_BLOCK_SIZE, OPT_LOW_WATER, OPT_SIZE, OPT_METADATA_SIZE,
+	OPT_SKIP_ZEROING, OPT_NO_DISCARD_PASSDOWN, OPT_ERROR_IF_NO_SPACE, OPT_REUSE, OPT_WIPE,
+	OPT_JSON, OPT_FORCE,
+};
+
+static const struct option create_options[] = {
+	{ "metadata", required_argument, NULL, OPT_METADATA },
+	{ "data", required_argument, NULL, OPT_DATA },
+	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE },
+	{ "low-water", required_argument, NULL, OPT_LOW_WATER },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "data-size", required_argument, NULL, OPT_SIZE },
+	{ "metadata-size", required_argument, NULL, OPT_METADATA_SIZE },
+	{ "skip-zeroing", no_argument, NULL, OPT_SKIP_ZEROING },
+	{ "no-discard-passdown", no_argument, NULL, OPT_NO_DISCARD_PASSDOWN },
+	{ "error-if-no-space", no_argument, NULL, OPT_ERROR_IF_NO_SPACE },
+	{ "reuse", no_argument, NULL, OPT_REUSE },
+	{ "wipe", no_argument, NULL, OPT_WIPE },
+	CLI_HELP_OPTION,
+	{ NULL, 0, NULL, 0 },
+};
+
 static int pool_create(int argc, char **argv)
 {
 	const char *name = NULL, *meta = NULL, *data = NULL;
 	uint64_t bs = 64 * 1024, lw = UINT64_MAX, size = 0, msize = 0;
 	int skipz = 0, nopass = 0, eins = 0, reuse = 0, wipe = 0;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (is_help(a))
+	struct cli cl;
+	int opt, bad;
+	cli_init(&cl, argc, argv, "-h", create_options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		bad = 0;
+		switch (opt) {
+		case 'h':
 			return pool_usage(stdout);
-		if (!strcmp(a, "--metadata") && v)
-			meta = argv[++i];
-		else if (!strcmp(a, "--data") && v)
-			data = argv[++i];
-		else if (!strcmp(a, "--block-size") && v) {
-			if (parse_size(argv[++i], &bs))
-				goto bad;
-		} else if (!strcmp(a, "--low-water") && v) {
-			if (parse_u64(argv[++i], &lw))
-				goto bad;
-		} else if ((!strcmp(a, "--size") || !strcmp(a, "--data-size")) && v) {
-			if (parse_size(argv[++i], &size))
-				goto bad;
-		} else if (!strcmp(a, "--metadata-size") && v) {
-			if (parse_size(argv[++i], &msize))
-				goto bad;
-		} else if (!strcmp(a, "--skip-zeroing"))
+		case OPT_METADATA:
+			meta = optarg;
+			break;
+		case OPT_DATA:
+			data = optarg;
+			break;
+		case OPT_BLOCK_SIZE:
+			bad = parse_size(optarg, &bs);
+			break;
+		case OPT_LOW_WATER:
+			bad = parse_u64(optarg, &lw);
+			break;
+		case OPT_SIZE:
+			bad = parse_size(optarg, &size);
+			break;
+		case OPT_METADATA_SIZE:
+			bad = parse_size(optarg, &msize);
+			break;
+		case OPT_SKIP_ZEROING:
 			skipz = 1;
-		else if (!strcmp(a, "--no-discard-passdown"))
+			break;
+		case OPT_NO_DISCARD_PASSDOWN:
 			nopass = 1;
-		else if (!strcmp(a, "--error-if-no-space"))
+			break;
+		case OPT_ERROR_IF_NO_SPACE:
 			eins = 1;
-		else if (!strcmp(a, "--reuse"))
+			break;
+		case OPT_REUSE:
 			reuse = 1;
-		else if (!strcmp(a, "--wipe"))
+			break;
+		case OPT_WIPE:
 			wipe = 1;
-		else if (a[0] != '-' && !name)
-			name = a;
-		else {
-bad:
-			err("pool create: bad argument '%s'", a);
+			break;
+		case CLI_ARG:
+			bad = cli_take(&cl, &name, 1);
+			break;
+		default:
+			bad = 1;
+		}
+		if (bad) {
+			err("pool create: bad argument '%s'", cl.arg);
 			return pool_usage(stderr);
 		}
 	}
@@ -447,19 +484,26 @@ static int print_status_json(struct pool *p, struct pool_status *ps)
 	return jprint(o, bad);
 }
 
+static const struct option status_options[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_HELP_OPTION,
+	{ NULL, 0, NULL, 0 },
+};
+
 static int pool_status_cmd(int argc, char **argv)
 {
 	const char *name = NULL;
 	int json = 0;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-h", status_options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return pool_usage(stdout);
-		if (!strcmp(argv[i], "--json"))
+		if (opt == OPT_JSON)
 			json = 1;
-		else if (argv[i][0] != '-' && !name)
-			name = argv[i];
-		else {
-			err("pool status: bad argument '%s'", argv[i]);
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
+			err("pool status: bad argument '%s'", cl.arg);
 			return pool_usage(stderr);
 		}
 	}
@@ -499,7 +543,7 @@ static int pool_status_cmd(int argc, char **argv)
 
 static int pool_list_cmd(int argc, char **argv)
 {
-	int json = argc > 0 && !strcmp(argv[0], "--json");
+	int json = argc > 1 && !strcmp(argv[1], "--json");
 	char d[PATH_MAX];
 	snprintf(d, sizeof(d), "%s/pools", G.state_dir);
 	char **names;
@@ -548,22 +592,29 @@ static int pool_list_cmd(int argc, char **argv)
 	return rc;
 }
 
+static const struct option resize_options[] = {
+	{ "data-size", required_argument, NULL, OPT_SIZE },
+	CLI_HELP_OPTION,
+	{ NULL, 0, NULL, 0 },
+};
+
 static int pool_resize_cmd(int argc, char **argv)
 {
 	const char *name = NULL;
 	uint64_t size = 0;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-h", resize_options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return pool_usage(stdout);
-		if (!strcmp(argv[i], "--data-size") && i + 1 < argc) {
-			if (parse_size(argv[++i], &size)) {
-				err("bad size '%s'", argv[i]);
+		if (opt == OPT_SIZE) {
+			if (parse_size(optarg, &size)) {
+				err("bad size '%s'", optarg);
 				return EXIT_USAGE;
 			}
-		} else if (argv[i][0] != '-' && !name)
-			name = argv[i];
-		else {
-			err("pool resize: bad argument '%s'", argv[i]);
+		} else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
+			err("pool resize: bad argument '%s'", cl.arg);
 			return pool_usage(stderr);
 		}
 	}
@@ -661,19 +712,27 @@ static int pool_down(struct pool *p)
 	return 0;
 }
 
-static int pool_simple_cmd(const char *what, int argc, char **argv)
+static const struct option simple_options[] = {
+	{ "force", no_argument, NULL, OPT_FORCE },
+	CLI_HELP_OPTION,
+	{ NULL, 0, NULL, 0 },
+};
+
+/* activate, deactivate, remove: argv[0] says which */
+static int pool_simple_cmd(int argc, char **argv)
 {
-	const char *name = NULL;
+	const char *what = argv[0], *name = NULL;
 	int force = 0;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-h", simple_options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return pool_usage(stdout);
-		if (!strcmp(argv[i], "--force"))
+		if (opt == OPT_FORCE)
 			force = 1;
-		else if (argv[i][0] != '-' && !name)
-			name = argv[i];
-		else {
-			err("pool %s: bad argument '%s'", what, argv[i]);
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
+			err("pool %s: bad argument '%s'", what, cl.arg);
 			return pool_usage(stderr);
 		}
 	}
@@ -741,23 +800,26 @@ static int pool_simple_cmd(const char *what, int argc, char **argv)
 
 int cmd_pool(int argc, char **argv)
 {
-	if (argc < 1)
+	if (argc < 2)
 		return pool_usage(stderr);
+	/* the subcommand gets argv[0] = its name */
+	argc--;
+	argv++;
 	const char *sub = argv[0];
 	if (is_help(sub))
 		return pool_usage(stdout);
 	if (!strcmp(sub, "create"))
-		return pool_create(argc - 1, argv + 1);
+		return pool_create(argc, argv);
 	if (!strcmp(sub, "status"))
-		return pool_status_cmd(argc - 1, argv + 1);
+		return pool_status_cmd(argc, argv);
 	if (!strcmp(sub, "list"))
-		return pool_list_cmd(argc - 1, argv + 1);
+		return pool_list_cmd(argc, argv);
 	if (!strcmp(sub, "resize"))
-		return pool_resize_cmd(argc - 1, argv + 1);
+		return pool_resize_cmd(argc, argv);
 	if (!strcmp(sub, "activate") && argc == 2 && !strcmp(argv[1], "--all"))
 		return pool_activate_all();
 	if (!strcmp(sub, "activate") || !strcmp(sub, "deactivate") || !strcmp(sub, "remove"))
-		return pool_simple_cmd(sub, argc - 1, argv + 1);
+		return pool_simple_cmd(argc, argv);
 	err("unknown pool command '%s'", sub);
 	return pool_usage(stderr);
 }

@@ -14,6 +14,7 @@
  *        a delete is rolled forward (delete is irreversible in the kernel).
  */
 #include "commands.h"
+#include "common/cli.h"
 #include "volume.h"
 #include "meta/meta-usage.h"
 
@@ -570,24 +571,34 @@ static int vol_usage(FILE *f)
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
+enum { OPT_SIZE = 256, OPT_POOL, OPT_DISCARD, OPT_NO_DISCARD, OPT_JSON, OPT_USAGE, OPT_DRY_RUN };
+
+static const struct option create_options[] = {
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "pool", required_argument, NULL, OPT_POOL },
+	CLI_HELP_OPTION,
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_create(int argc, char **argv)
 {
 	const char *name = NULL, *pool = NULL;
 	uint64_t size = 0;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-h", create_options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return vol_usage(stdout);
-		if (!strcmp(argv[i], "--size") && i + 1 < argc) {
-			if (parse_size(argv[++i], &size)) {
-				err("bad size '%s' (e.g. 512M, 10G)", argv[i]);
+		if (opt == OPT_SIZE) {
+			if (parse_size(optarg, &size)) {
+				err("bad size '%s' (e.g. 512M, 10G)", optarg);
 				return EXIT_USAGE;
 			}
-		} else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
-			pool = argv[++i];
-		else if (argv[i][0] != '-' && !name)
-			name = argv[i];
-		else {
-			err("create: bad argument '%s'", argv[i]);
+		} else if (opt == OPT_POOL)
+			pool = optarg;
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
+			err("create: bad argument '%s'", cl.arg);
 			return vol_usage(stderr);
 		}
 	}
@@ -607,25 +618,31 @@ int cmd_create(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct option snapshot_options[] = {
+	{ "size", required_argument, NULL, OPT_SIZE },
+	CLI_HELP_OPTION,
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_snapshot(int argc, char **argv)
 {
 	const char *a[2] = { NULL, NULL };
-	int na = 0;
 	uint64_t size = 0;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-h", snapshot_options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return vol_usage(stdout);
-		if (!strcmp(argv[i], "--size") && i + 1 < argc) {
-			if (parse_size(argv[++i], &size))
+		if (opt == OPT_SIZE) {
+			if (parse_size(optarg, &size))
 				return EXIT_USAGE;
-		} else if (argv[i][0] != '-' && na < 2)
-			a[na++] = argv[i];
-		else {
-			err("snapshot: bad argument '%s'", argv[i]);
+		} else if (opt != CLI_ARG || cli_take(&cl, a, 2)) {
+			err("snapshot: bad argument '%s'", cl.arg);
 			return vol_usage(stderr);
 		}
 	}
-	if (na != 2) {
+	if (!a[1]) {
 		err("snapshot needs ORIGIN and NAME");
 		return vol_usage(stderr);
 	}
@@ -647,12 +664,12 @@ int cmd_snapshot(int argc, char **argv)
 
 int cmd_activate(int argc, char **argv)
 {
-	if (argc != 1 || argv[0][0] == '-')
-		return vol_usage(argc == 1 && is_help(argv[0]) ? stdout : stderr);
+	if (argc != 2 || argv[1][0] == '-')
+		return vol_usage(argc == 2 && is_help(argv[1]) ? stdout : stderr);
 	if (lock_state() < 0)
 		return EXIT_ERR;
 	char dev[PATH_MAX];
-	if (vol_activate(argv[0], dev, sizeof(dev)))
+	if (vol_activate(argv[1], dev, sizeof(dev)))
 		return EXIT_ERR;
 	printf("%s\n", dev);
 	return EXIT_OK;
@@ -660,32 +677,39 @@ int cmd_activate(int argc, char **argv)
 
 int cmd_deactivate(int argc, char **argv)
 {
-	if (argc != 1 || argv[0][0] == '-')
-		return vol_usage(argc == 1 && is_help(argv[0]) ? stdout : stderr);
+	if (argc != 2 || argv[1][0] == '-')
+		return vol_usage(argc == 2 && is_help(argv[1]) ? stdout : stderr);
 	if (lock_state() < 0)
 		return EXIT_ERR;
-	if (!vol_exists(argv[0])) {
-		err("no volume '%s'", argv[0]);
+	if (!vol_exists(argv[1])) {
+		err("no volume '%s'", argv[1]);
 		return EXIT_ERR;
 	}
-	return vol_deactivate(argv[0]) ? EXIT_ERR : EXIT_OK;
+	return vol_deactivate(argv[1]) ? EXIT_ERR : EXIT_OK;
 }
 
 int cmd_delete(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "discard", no_argument, NULL, OPT_DISCARD },
+		{ "no-discard", no_argument, NULL, OPT_NO_DISCARD },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *name = NULL;
 	int discard = -1;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return vol_usage(stdout);
-		if (!strcmp(argv[i], "--no-discard"))
+		if (opt == OPT_NO_DISCARD)
 			discard = 0;
-		else if (!strcmp(argv[i], "--discard"))
+		else if (opt == OPT_DISCARD)
 			discard = 1;
-		else if (argv[i][0] != '-' && !name)
-			name = argv[i];
-		else {
-			err("delete: bad argument '%s'", argv[i]);
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
+			err("delete: bad argument '%s'", cl.arg);
 			return vol_usage(stderr);
 		}
 	}
@@ -870,19 +894,29 @@ static int list_usage(FILE *f)
 
 int cmd_list(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "usage", no_argument, NULL, OPT_USAGE },
+		{ "pool", required_argument, NULL, OPT_POOL },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *pool = NULL;
 	int json = 0, usage = 0;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return list_usage(stdout);
-		if (!strcmp(argv[i], "--json"))
+		if (opt == OPT_JSON)
 			json = 1;
-		else if (!strcmp(argv[i], "--usage"))
+		else if (opt == OPT_USAGE)
 			usage = 1;
-		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
-			pool = argv[++i];
+		else if (opt == OPT_POOL)
+			pool = optarg;
 		else {
-			err("list: bad argument '%s'", argv[i]);
+			err("list: bad argument '%s'", cl.arg);
 			return list_usage(stderr);
 		}
 	}
@@ -969,22 +1003,31 @@ int cmd_list(int argc, char **argv)
 
 int cmd_gc(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "pool", required_argument, NULL, OPT_POOL },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *pool = NULL;
 	int dry = 0;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i])) {
+	struct cli cl;
+	int opt;
+	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h') {
 			fputs("usage: ctpool gc [--pool POOL] [--dry-run]\n"
 			      "Deletes thin devices in the pool that no ctpool record owns (leaks from\n"
 			      "crashes or other tools), and images whose import was interrupted.\n",
 			      stdout);
 			return EXIT_OK;
 		}
-		if (!strcmp(argv[i], "--dry-run"))
+		if (opt == OPT_DRY_RUN)
 			dry = 1;
-		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
-			pool = argv[++i];
+		else if (opt == OPT_POOL)
+			pool = optarg;
 		else {
-			err("gc: bad argument '%s'", argv[i]);
+			err("gc: bad argument '%s'", cl.arg);
 			return EXIT_USAGE;
 		}
 	}
@@ -1049,12 +1092,21 @@ int cmd_gc(int argc, char **argv)
 
 int cmd_recover(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "pool", required_argument, NULL, OPT_POOL },
+		CLI_HELP_OPTION,
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *pool = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (is_help(argv[i]))
+	struct cli cl;
+	int opt;
+	/* anything else is ignored, as it always was */
+	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
+	while ((opt = cli_next(&cl)) != -1) {
+		if (opt == 'h')
 			return vol_usage(stdout);
-		if (!strcmp(argv[i], "--pool") && i + 1 < argc)
-			pool = argv[++i];
+		if (opt == OPT_POOL)
+			pool = optarg;
 	}
 	if (lock_state() < 0)
 		return EXIT_ERR;
