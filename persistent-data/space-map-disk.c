@@ -175,13 +175,6 @@ static int old_load(struct pd_sm_ll *ll, u64 index,
 	return 0;
 }
 
-/* The committed state is only ever read. */
-static int old_save(struct pd_sm_ll *ll, u64 index,
-		    const struct pd_sm_index_entry *ie)
-{
-	return -EPERM;
-}
-
 static const struct pd_sm_index_ops cur_index_ops = {
 	.load = cur_load,
 	.save = cur_save,
@@ -189,7 +182,7 @@ static const struct pd_sm_index_ops cur_index_ops = {
 
 static const struct pd_sm_index_ops old_index_ops = {
 	.load = old_load,
-	.save = old_save,
+	.save = pd_sm_index_save_read_only,
 };
 
 /* ---- the operations ---- */
