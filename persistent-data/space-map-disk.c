@@ -192,6 +192,13 @@ static void check_threshold(struct sm_disk *smd)
 	pd_sm_threshold_check(&smd->threshold, pd_sm_ll_nr_free(&smd->ll));
 }
 
+/* After any change of counts, whether it failed or not: returns r. */
+static int after_change(struct sm_disk *smd, int r)
+{
+	check_threshold(smd);
+	return r;
+}
+
 static int sm_disk_new_block(struct pd_space_map *sm, pd_block_t *b)
 {
 	struct sm_disk *smd = to_smd(sm);
@@ -216,44 +223,32 @@ static int sm_disk_inc_blocks(struct pd_space_map *sm, pd_block_t begin,
 			      pd_block_t end)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
-	r = pd_sm_ll_inc(&smd->ll, begin, end);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_inc(&smd->ll, begin, end));
 }
 
 static int sm_disk_dec_blocks(struct pd_space_map *sm, pd_block_t begin,
 			      pd_block_t end)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
-	r = pd_sm_ll_dec(&smd->ll, begin, end);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_dec(&smd->ll, begin, end));
 }
 
 static int sm_disk_inc_list(struct pd_space_map *sm, const pd_block_t *blocks,
 			    unsigned int nr)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
-	r = pd_sm_ll_inc_list(&smd->ll, blocks, nr);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_inc_list(&smd->ll, blocks, nr));
 }
 
 static int sm_disk_dec_list(struct pd_space_map *sm, const pd_block_t *blocks,
 			    unsigned int nr)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
-	r = pd_sm_ll_dec_list(&smd->ll, blocks, nr);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_dec_list(&smd->ll, blocks, nr));
 }
 
 static int sm_disk_get_count(struct pd_space_map *sm, pd_block_t b,
@@ -266,11 +261,8 @@ static int sm_disk_set_count(struct pd_space_map *sm, pd_block_t b,
 			     u32 count)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
-	r = pd_sm_ll_set(&smd->ll, b, count);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_set(&smd->ll, b, count));
 }
 
 static int sm_disk_get_nr_blocks(struct pd_space_map *sm, pd_block_t *count)
@@ -297,16 +289,13 @@ void pd_sm_disk_get_nr_unused(struct pd_space_map *sm, pd_block_t *count)
 static int sm_disk_extend(struct pd_space_map *sm, pd_block_t extra)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
 	if (extra > PD_SM_DISK_MAX_BLOCKS - smd->ll.nr_blocks) {
 		pr_err("data space map: cannot grow beyond %llu blocks\n",
 		       PD_SM_DISK_MAX_BLOCKS);
 		return -ENOSPC;
 	}
-	r = pd_sm_ll_extend(&smd->ll, extra);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_extend(&smd->ll, extra));
 }
 
 static int sm_disk_commit(struct pd_space_map *sm)
