@@ -22,6 +22,7 @@
 #include "oci-image.h"
 #include "extract.h"
 #include "image-config.h"
+#include "runtime.h"
 #include "common/ctpool.h"
 #include "volume/volume.h"
 
@@ -30,7 +31,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 static void layer_name(const struct oci_layer *l, char *out, size_t len)
@@ -110,26 +110,11 @@ static int fill_layer(const char *lname, const struct oci_layer *l, int base)
 			return -1;
 		}
 	}
-	snprintf(mnt, sizeof(mnt), "%s/run/import-%s", G.state_dir, lname);
-	mkdir_p(mnt, 0700);
-	if (mount(dev, mnt, "ext4", MS_NOATIME, NULL)) {
-		err("cannot mount %s on %s: %s", dev, mnt, strerror(errno));
-		rmdir(mnt);
+	if (import_mount(lname, dev, base, mnt, sizeof(mnt)))
 		return -1;
-	}
-	if (base) {
-		char lf[PATH_MAX + 16];
-		snprintf(lf, sizeof(lf), "%s/lost+found", mnt);
-		rmdir(lf);
-	}
 	int r = unpack_layer(mnt, l);
 	crash_point("import-after-unpack");
-	sync();
-	if (umount2(mnt, 0)) {
-		err("cannot unmount %s: %s", mnt, strerror(errno));
-		umount2(mnt, MNT_DETACH);
-	}
-	rmdir(mnt);
+	import_unmount(mnt);
 	wait_closed(lname);
 	if (vol_deactivate(lname))
 		r = -1;
