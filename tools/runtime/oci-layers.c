@@ -38,20 +38,6 @@ static void layer_name(const struct oci_layer *l, char *out, size_t len)
 	snprintf(out, len, "layer-%.32s", l->chain_id + 7);
 }
 
-/* Wait until nobody holds the volume open (an unmount lets go asynchronously). */
-static void wait_closed(const char *name)
-{
-	char dmn[256];
-	struct dm_dev_info di;
-	if (vol_dm_name(name, dmn, sizeof(dmn)))
-		return;
-	for (int i = 0; i < 60; i++) {
-		if (dm_info(dmn, &di) || !di.exists || di.open_count == 0)
-			return;
-		usleep(50000);
-	}
-}
-
 /*
  * Is layer l already stored under lname? 1: yes, reuse it; 0: no; -1: a
  * record by that name that is not this layer (reported).
@@ -115,7 +101,7 @@ static int fill_layer(const char *lname, const struct oci_layer *l, int base)
 	int r = unpack_layer(mnt, l);
 	crash_point("import-after-unpack");
 	import_unmount(mnt);
-	wait_closed(lname);
+	wait_unused(lname, 3000); /* an unmount lets go asynchronously */
 	if (vol_deactivate(lname))
 		r = -1;
 	return r;
@@ -162,7 +148,7 @@ struct import {
 static void undo(struct import *im)
 {
 	while (im->nr_created-- > 0) {
-		wait_closed(im->created[im->nr_created]);
+		wait_unused(im->created[im->nr_created], 3000);
 		vol_do_delete(&im->p, im->created[im->nr_created], 0);
 	}
 }
