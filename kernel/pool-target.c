@@ -157,13 +157,40 @@ static int pool_map(struct dm_target *ti, struct bio *bio)
 
 /* ---- suspend, resume, resize ---- */
 
+/*
+ * Whether @dev may grow from the @have blocks the metadata records to the
+ * @want blocks that @sized now gives: 1 if so, 0 if there is nothing to do
+ * (same size, or growing must wait for a repair), -EINVAL if it shrank.
+ */
+static int may_grow(struct pool *pool, const char *sized, const char *dev,
+		    u64 want, u64 have)
+{
+	const char *name = dm_device_name(pool->pool_md);
+	bool needs_check = false;
+
+	if (want < have) {
+		DMERR("%s: %s (%llu blocks) too small: expected %llu",
+		      name, sized, (unsigned long long)want,
+		      (unsigned long long)have);
+		return -EINVAL;
+	}
+	if (want == have)
+		return 0;
+
+	thin_metadata_needs_check(pool->tmd, &needs_check);
+	if (needs_check) {
+		DMERR("%s: unable to grow the %s until repaired.", name, dev);
+		return 0;
+	}
+	return 1;
+}
+
 static int resize_data(struct pool_c *pc, bool *need_commit)
 {
 	struct pool *pool = pc->pool;
 	const char *name = dm_device_name(pool->pool_md);
 	data_block_t want, have;
 	sector_t len = pc->ti->len;
-	bool needs_check = false;
 	int r;
 
 	sector_div(len, pool->sectors_per_block);
@@ -173,21 +200,9 @@ static int resize_data(struct pool_c *pc, bool *need_commit)
 		DMERR("%s: failed to retrieve data device size", name);
 		return r;
 	}
-	if (want < have) {
-		DMERR("%s: pool target (%llu blocks) too small: expected %llu",
-		      name, (unsigned long long)want,
-		      (unsigned long long)have);
-		return -EINVAL;
-	}
-	if (want == have)
-		return 0;
-
-	thin_metadata_needs_check(pool->tmd, &needs_check);
-	if (needs_check) {
-		DMERR("%s: unable to grow the data device until repaired.",
-		      name);
-		return 0;
-	}
+	r = may_grow(pool, "pool target", "data device", want, have);
+	if (r <= 0)
+		return r;
 	if (have)
 		DMINFO("%s: growing the data device from %llu to %llu blocks",
 		       name, (unsigned long long)have,
@@ -206,7 +221,6 @@ static int resize_metadata(struct pool_c *pc, bool *need_commit)
 	struct pool *pool = pc->pool;
 	const char *name = dm_device_name(pool->pool_md);
 	pd_block_t want = metadata_dev_blocks(pc->metadata_dev->bdev), have;
-	bool needs_check = false;
 	int r;
 
 	r = thin_get_metadata_dev_size(pool->tmd, &have);
@@ -214,21 +228,9 @@ static int resize_metadata(struct pool_c *pc, bool *need_commit)
 		DMERR("%s: failed to retrieve metadata device size", name);
 		return r;
 	}
-	if (want < have) {
-		DMERR("%s: metadata device (%llu blocks) too small: expected %llu",
-		      name, (unsigned long long)want,
-		      (unsigned long long)have);
-		return -EINVAL;
-	}
-	if (want == have)
-		return 0;
-
-	thin_metadata_needs_check(pool->tmd, &needs_check);
-	if (needs_check) {
-		DMERR("%s: unable to grow the metadata device until repaired.",
-		      name);
-		return 0;
-	}
+	r = may_grow(pool, "metadata device", "metadata device", want, have);
+	if (r <= 0)
+		return r;
 	DMINFO("%s: growing the metadata device from %llu to %llu blocks",
 	       name, (unsigned long long)have, (unsigned long long)want);
 	if (pool->mode == PM_OUT_OF_METADATA_SPACE)

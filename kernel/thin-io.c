@@ -340,14 +340,20 @@ void ctpool_process_job(struct pool *pool, struct list_head *entry)
 	free_job(job);
 }
 
-static void alloc_failed(struct pool *pool, struct bio *bio, int r)
+/* A data block for @bio to be written into; false if none (@bio dealt with). */
+static bool alloc_block(struct pool *pool, struct bio *bio, data_block_t *b)
 {
+	int r = ctpool_alloc_data_block(pool, b);
+
+	if (!r)
+		return true;
 	if (r == -ENOSPC) {
 		ctpool_release_hold(pool, bio);
 		ctpool_no_space(pool, bio);
 	} else {
 		bio_io_error(bio);
 	}
+	return false;
 }
 
 /* A write to an unprovisioned block; the caller holds the cell exclusively. */
@@ -357,11 +363,8 @@ static void provision(struct thin_c *tc, struct bio *bio, thin_block_t vblock)
 	data_block_t b;
 	int r;
 
-	r = ctpool_alloc_data_block(pool, &b);
-	if (r) {
-		alloc_failed(pool, bio, r);
+	if (!alloc_block(pool, bio, &b))
 		return;
-	}
 
 	if (covers_block(pool, bio)) {
 		start_write_into(new_job(tc, bio, vblock, b), NULL);
@@ -399,13 +402,9 @@ static void break_sharing(struct thin_c *tc, struct bio *bio,
 {
 	struct pool *pool = tc->pool;
 	data_block_t b;
-	int r;
 
-	r = ctpool_alloc_data_block(pool, &b);
-	if (r) {
-		alloc_failed(pool, bio, r);
+	if (!alloc_block(pool, bio, &b))
 		return;
-	}
 	if (write_within_block(pool, bio))
 		start_write_into(new_job(tc, bio, vblock, b), &old);
 	else

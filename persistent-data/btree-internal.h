@@ -58,7 +58,10 @@ int pd_btree_shadow_child(struct pd_transaction_manager *tm,
 			  struct pd_node_ref *parent, u32 i,
 			  struct pd_node_ref *child);
 
-/* The subtree root for keys[0..levels-2], read only. -ENODATA if absent. */
+/*
+ * The subtree root for keys[0..levels-2], read only, after checking @info.
+ * -ENODATA if absent.
+ */
 int pd_btree_find_subtree(struct pd_btree_info *info, pd_block_t root,
 			  const u64 *keys, pd_block_t *subtree);
 

@@ -271,9 +271,6 @@ int pd_btree_remove_range(struct pd_btree_info *info, pd_block_t root,
 
 	*nr_removed = 0;
 	*new_root = root;
-	r = pd_btree_check_info(info);
-	if (r)
-		return r;
 
 	/* Nothing to remove, nothing to shadow. */
 	r = pd_btree_find_subtree(info, root, keys, &subtree);

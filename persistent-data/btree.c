@@ -85,6 +85,9 @@ int pd_btree_find_subtree(struct pd_btree_info *info, pd_block_t root,
 	__le64 v;
 	int r;
 
+	r = pd_btree_check_info(info);
+	if (r)
+		return r;
 	for (level = 0; level + 1 < info->levels; level++) {
 		r = pd_btree_lookup_one(info->tm, root, sizeof(v), keys[level],
 					&v);
@@ -102,9 +105,7 @@ int pd_btree_lookup(struct pd_btree_info *info, pd_block_t root,
 	unsigned int last = info->levels - 1;
 	int r;
 
-	r = pd_btree_check_info(info);
-	if (!r)
-		r = pd_btree_find_subtree(info, root, keys, &root);
+	r = pd_btree_find_subtree(info, root, keys, &root);
 	if (r)
 		return r;
 	return pd_btree_lookup_one(info->tm, root, info->value_type.size,
@@ -230,9 +231,7 @@ int pd_btree_lookup_next(struct pd_btree_info *info, pd_block_t root,
 	unsigned int last = info->levels - 1;
 	int r;
 
-	r = pd_btree_check_info(info);
-	if (!r)
-		r = pd_btree_find_subtree(info, root, keys, &root);
+	r = pd_btree_find_subtree(info, root, keys, &root);
 	if (r)
 		return r;
 	return pd_btree_next_one(info->tm, root, info->value_type.size,

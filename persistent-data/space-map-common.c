@@ -33,6 +33,12 @@ static u32 bitmap_span(pd_block_t nr_blocks, u64 index)
 	return min_t(pd_block_t, EPB, nr_blocks - base);
 }
 
+int pd_sm_index_save_read_only(struct pd_sm_ll *ll, u64 index,
+			       const struct pd_sm_index_entry *ie)
+{
+	return -EPERM;
+}
+
 void pd_sm_ll_init(struct pd_sm_ll *ll, struct pd_transaction_manager *tm,
 		   const struct pd_sm_index_ops *ops, void *context)
 {

@@ -72,6 +72,10 @@ struct pd_sm_index_ops {
 		    const struct pd_sm_index_entry *ie);
 };
 
+/* The .save of a committed state's index, which is only ever read. */
+int pd_sm_index_save_read_only(struct pd_sm_ll *ll, u64 index,
+			       const struct pd_sm_index_entry *ie);
+
 /* ---- the low level (space-map-common.c) ---- */
 
 struct pd_sm_ll {

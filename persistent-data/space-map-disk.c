@@ -175,13 +175,6 @@ static int old_load(struct pd_sm_ll *ll, u64 index,
 	return 0;
 }
 
-/* The committed state is only ever read. */
-static int old_save(struct pd_sm_ll *ll, u64 index,
-		    const struct pd_sm_index_entry *ie)
-{
-	return -EPERM;
-}
-
 static const struct pd_sm_index_ops cur_index_ops = {
 	.load = cur_load,
 	.save = cur_save,
@@ -189,7 +182,7 @@ static const struct pd_sm_index_ops cur_index_ops = {
 
 static const struct pd_sm_index_ops old_index_ops = {
 	.load = old_load,
-	.save = old_save,
+	.save = pd_sm_index_save_read_only,
 };
 
 /* ---- the operations ---- */
@@ -197,6 +190,13 @@ static const struct pd_sm_index_ops old_index_ops = {
 static void check_threshold(struct sm_disk *smd)
 {
 	pd_sm_threshold_check(&smd->threshold, pd_sm_ll_nr_free(&smd->ll));
+}
+
+/* After any change of counts, whether it failed or not: returns r. */
+static int after_change(struct sm_disk *smd, int r)
+{
+	check_threshold(smd);
+	return r;
 }
 
 static int sm_disk_new_block(struct pd_space_map *sm, pd_block_t *b)
@@ -223,44 +223,32 @@ static int sm_disk_inc_blocks(struct pd_space_map *sm, pd_block_t begin,
 			      pd_block_t end)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
-	r = pd_sm_ll_inc(&smd->ll, begin, end);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_inc(&smd->ll, begin, end));
 }
 
 static int sm_disk_dec_blocks(struct pd_space_map *sm, pd_block_t begin,
 			      pd_block_t end)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
-	r = pd_sm_ll_dec(&smd->ll, begin, end);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_dec(&smd->ll, begin, end));
 }
 
 static int sm_disk_inc_list(struct pd_space_map *sm, const pd_block_t *blocks,
 			    unsigned int nr)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
-	r = pd_sm_ll_inc_list(&smd->ll, blocks, nr);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_inc_list(&smd->ll, blocks, nr));
 }
 
 static int sm_disk_dec_list(struct pd_space_map *sm, const pd_block_t *blocks,
 			    unsigned int nr)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
-	r = pd_sm_ll_dec_list(&smd->ll, blocks, nr);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_dec_list(&smd->ll, blocks, nr));
 }
 
 static int sm_disk_get_count(struct pd_space_map *sm, pd_block_t b,
@@ -273,11 +261,8 @@ static int sm_disk_set_count(struct pd_space_map *sm, pd_block_t b,
 			     u32 count)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
-	r = pd_sm_ll_set(&smd->ll, b, count);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_set(&smd->ll, b, count));
 }
 
 static int sm_disk_get_nr_blocks(struct pd_space_map *sm, pd_block_t *count)
@@ -304,16 +289,13 @@ void pd_sm_disk_get_nr_unused(struct pd_space_map *sm, pd_block_t *count)
 static int sm_disk_extend(struct pd_space_map *sm, pd_block_t extra)
 {
 	struct sm_disk *smd = to_smd(sm);
-	int r;
 
 	if (extra > PD_SM_DISK_MAX_BLOCKS - smd->ll.nr_blocks) {
 		pr_err("data space map: cannot grow beyond %llu blocks\n",
 		       PD_SM_DISK_MAX_BLOCKS);
 		return -ENOSPC;
 	}
-	r = pd_sm_ll_extend(&smd->ll, extra);
-	check_threshold(smd);
-	return r;
+	return after_change(smd, pd_sm_ll_extend(&smd->ll, extra));
 }
 
 static int sm_disk_commit(struct pd_space_map *sm)

@@ -93,13 +93,6 @@ static int old_load(struct pd_sm_ll *ll, u64 index,
 	return index_get(smm->old_index, index, ie);
 }
 
-/* The committed state is only ever read. */
-static int old_save(struct pd_sm_ll *ll, u64 index,
-		    const struct pd_sm_index_entry *ie)
-{
-	return -EPERM;
-}
-
 static const struct pd_sm_index_ops cur_index_ops = {
 	.load = cur_load,
 	.save = cur_save,
@@ -107,7 +100,7 @@ static const struct pd_sm_index_ops cur_index_ops = {
 
 static const struct pd_sm_index_ops old_index_ops = {
 	.load = old_load,
-	.save = old_save,
+	.save = pd_sm_index_save_read_only,
 };
 
 static void ll_setup(struct sm_metadata *smm, struct pd_transaction_manager *tm)

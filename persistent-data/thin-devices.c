@@ -133,10 +133,14 @@ static int device_exists(struct thin_metadata *tmd, thin_dev_t dev)
 	return r ? r : 1;
 }
 
-static int check_new_id(struct thin_metadata *tmd, thin_dev_t dev)
+/* May a new device be created as @dev: writable, id in range and unused? */
+static int check_can_create(struct thin_metadata *tmd, thin_dev_t dev)
 {
 	int r;
 
+	r = thin_check_writable(tmd);
+	if (r)
+		return r;
 	if (dev > THIN_MAX_DEV_ID)
 		return -EINVAL;
 	r = device_exists(tmd, dev);
@@ -161,10 +165,7 @@ static int create_thin_locked(struct thin_metadata *tmd, thin_dev_t dev)
 	pd_block_t subtree;
 	int r;
 
-	r = thin_check_writable(tmd);
-	if (r)
-		return r;
-	r = check_new_id(tmd, dev);
+	r = check_can_create(tmd, dev);
 	if (r)
 		return r;
 
@@ -201,10 +202,7 @@ static int create_snap_locked(struct thin_metadata *tmd, thin_dev_t dev,
 	__le64 root;
 	int r;
 
-	r = thin_check_writable(tmd);
-	if (r)
-		return r;
-	r = check_new_id(tmd, dev);
+	r = check_can_create(tmd, dev);
 	if (r)
 		return r;
 	r = pd_btree_lookup(&tmd->tl_info, tmd->root, &key, &root);

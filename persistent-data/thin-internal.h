@@ -83,6 +83,7 @@ extern const struct pd_block_validator thin_sb_validator;
 int thin_sb_is_all_zeroes(struct pd_block_manager *bm, bool *result);
 int thin_sb_check_features(const struct thin_disk_superblock *sb,
 			   bool read_only);
+/* Both commit the space maps, then write block 0 with their roots. */
 int thin_sb_write_initial(struct thin_metadata *tmd);
 int thin_sb_commit(struct thin_metadata *tmd);
 int thin_sb_remember(struct thin_metadata *tmd);

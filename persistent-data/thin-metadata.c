@@ -307,12 +307,6 @@ int thin_commit_locked(struct thin_metadata *tmd)
 	r = thin_write_changed_details(tmd);
 	if (r)
 		return r;
-	r = pd_sm_commit(tmd->data_sm);
-	if (r)
-		return r;
-	r = pd_tm_pre_commit(tmd->tm);
-	if (r)
-		return r;
 	r = thin_sb_commit(tmd);
 	if (r)
 		return r;

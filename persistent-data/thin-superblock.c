@@ -150,8 +150,8 @@ static void fill_roots(struct thin_metadata *tmd,
 }
 
 /*
- * The space maps are committed by the caller first: a root copied before
- * their commit would describe bitmaps that are about to move.
+ * The space maps are committed first: a root copied before their commit
+ * would describe bitmaps that are about to move.
  */
 static int write_sb(struct thin_metadata *tmd, bool initial)
 {
@@ -162,6 +162,12 @@ static int write_sb(struct thin_metadata *tmd, bool initial)
 	pd_block_t nr_blocks;
 	int r;
 
+	r = pd_sm_commit(tmd->data_sm);
+	if (r)
+		return r;
+	r = pd_tm_pre_commit(tmd->tm);
+	if (r)
+		return r;
 	r = save_sm_roots(tmd, data_root, metadata_root);
 	if (r)
 		return r;
@@ -192,14 +198,6 @@ static int write_sb(struct thin_metadata *tmd, bool initial)
 
 int thin_sb_write_initial(struct thin_metadata *tmd)
 {
-	int r;
-
-	r = pd_sm_commit(tmd->data_sm);
-	if (r)
-		return r;
-	r = pd_tm_pre_commit(tmd->tm);
-	if (r)
-		return r;
 	return write_sb(tmd, true);
 }
 

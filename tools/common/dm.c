@@ -46,14 +46,35 @@ void dm_setup(void)
 	dm_log_with_errno_init(dm_logger);
 }
 
+/* A task of this type on device name, flushing unless noflush; NULL if it cannot be made. */
+static struct dm_task *named_task(int type, const char *name, int noflush)
+{
+	struct dm_task *t = dm_task_create(type);
+	if (t && !dm_task_set_name(t, name)) {
+		dm_task_destroy(t);
+		return NULL;
+	}
+	if (t && noflush)
+		dm_task_no_flush(t);
+	return t;
+}
+
+/* Run t: 0, or -errno (EIO when libdevmapper tells none). */
+static int run_task(struct dm_task *t)
+{
+	if (dm_task_run(t))
+		return 0;
+	return -(dm_task_get_errno(t) ? dm_task_get_errno(t) : EIO);
+}
+
 int dm_info(const char *name, struct dm_dev_info *di)
 {
-	struct dm_task *t = dm_task_create(DM_DEVICE_INFO);
+	struct dm_task *t = named_task(DM_DEVICE_INFO, name, 0);
 	struct dm_info i;
 	memset(di, 0, sizeof(*di));
 	if (!t)
 		return -1;
-	if (!dm_task_set_name(t, name) || !dm_task_run(t) || !dm_task_get_info(t, &i)) {
+	if (!dm_task_run(t) || !dm_task_get_info(t, &i)) {
 		dm_task_destroy(t);
 		return -1;
 	}
@@ -69,14 +90,13 @@ int dm_info(const char *name, struct dm_dev_info *di)
 
 static int load_table(int type, const char *name, const char *target, uint64_t len, const char *params)
 {
-	struct dm_task *t = dm_task_create(type);
+	struct dm_task *t;
 	int r = -1;
 	uint32_t cookie = 0;
 	last_err[0] = 0;
+	t = named_task(type, name, 0);
 	if (!t)
 		return -1;
-	if (!dm_task_set_name(t, name))
-		goto out;
 	if (!dm_task_add_target(t, 0, len, target, params))
 		goto out;
 	if (type == DM_DEVICE_CREATE) {
@@ -111,25 +131,19 @@ int dm_reload(const char *name, const char *target, uint64_t len, const char *pa
 
 static int simple(int type, const char *name, int noflush)
 {
-	struct dm_task *t = dm_task_create(type);
+	struct dm_task *t;
 	uint32_t cookie = 0;
 	int r = -1;
 	last_err[0] = 0;
+	t = named_task(type, name, noflush);
 	if (!t)
 		return -1;
-	if (!dm_task_set_name(t, name))
-		goto out;
-	if (noflush)
-		dm_task_no_flush(t);
 	if (type == DM_DEVICE_REMOVE)
 		dm_task_retry_remove(t);
 	if (type == DM_DEVICE_REMOVE || type == DM_DEVICE_RESUME)
 		if (!dm_task_set_cookie(t, &cookie, 0))
 			goto out;
-	if (dm_task_run(t))
-		r = 0;
-	else
-		r = -(dm_task_get_errno(t) ? dm_task_get_errno(t) : EIO);
+	r = run_task(t);
 	if (type == DM_DEVICE_REMOVE || type == DM_DEVICE_RESUME)
 		dm_udev_wait(cookie);
 out:
@@ -167,10 +181,7 @@ int dm_message(const char *name, const char *msg)
 		return -ENOMEM;
 	if (!dm_task_set_name(t, name) || !dm_task_set_sector(t, 0) || !dm_task_set_message(t, msg))
 		goto out;
-	if (dm_task_run(t))
-		r = 0;
-	else
-		r = -(dm_task_get_errno(t) ? dm_task_get_errno(t) : EIO);
+	r = run_task(t);
 out:
 	dm_task_destroy(t);
 	return r;
@@ -179,16 +190,12 @@ out:
 static int status_common(const char *name, int noflush, char *ttype, size_t tlen, uint64_t *lenp,
 			 char *params, size_t plen)
 {
-	struct dm_task *t = dm_task_create(DM_DEVICE_STATUS);
+	struct dm_task *t = named_task(DM_DEVICE_STATUS, name, noflush);
 	int r = -1;
 	uint64_t start, length;
 	char *type = NULL, *p = NULL;
 	if (!t)
 		return -1;
-	if (!dm_task_set_name(t, name))
-		goto out;
-	if (noflush)
-		dm_task_no_flush(t);
 	if (!dm_task_run(t))
 		goto out;
 	dm_get_next_target(t, NULL, &start, &length, &type, &p);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
@@ -144,9 +145,15 @@ int cg_join(const char *name)
 	return 0;
 }
 
-static int cg_set(const char *cg, const char *file, const char *val)
+/* Write the printf-formatted value to cgroup cg's file: 0, or -1 (reported). */
+static int __attribute__((format(printf, 3, 4))) cg_set(const char *cg, const char *file,
+							const char *fmt, ...)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX], val[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
 	snprintf(p, sizeof(p), "%s/%s", cg, file);
 	if (write_str(p, val)) {
 		err("cannot set %s to '%s': %s (is the controller enabled?)", p, val, strerror(errno));
@@ -198,42 +205,30 @@ int cg_attach_devices(const char *name, const struct dev_rule *blocks, int n)
 /* memory.max, pids.max, cpu.max, io.weight, io.max (on the thin's maj:min) */
 static int cg_apply_limits(const char *cg, const struct run_args *r, uint32_t maj, uint32_t min)
 {
-	char val[256];
 	if (r->mem) {
-		snprintf(val, sizeof(val), "%llu", (unsigned long long)r->mem);
-		if (cg_set(cg, "memory.max", val))
+		if (cg_set(cg, "memory.max", "%llu", (unsigned long long)r->mem))
 			return -1;
 		char sw[PATH_MAX + 32];
 		snprintf(sw, sizeof(sw), "%s/memory.swap.max", cg);
 		if (access(sw, F_OK) == 0 && cg_set(cg, "memory.swap.max", "0"))
 			return -1;
 	}
-	if (r->pids) {
-		snprintf(val, sizeof(val), "%llu", (unsigned long long)r->pids);
-		if (cg_set(cg, "pids.max", val))
-			return -1;
-	}
-	if (r->cpus > 0) {
-		snprintf(val, sizeof(val), "%llu 100000", (unsigned long long)(r->cpus * 100000));
-		if (cg_set(cg, "cpu.max", val))
-			return -1;
-	}
+	if (r->pids && cg_set(cg, "pids.max", "%llu", (unsigned long long)r->pids))
+		return -1;
+	if (r->cpus > 0 && cg_set(cg, "cpu.max", "%llu 100000", (unsigned long long)(r->cpus * 100000)))
+		return -1;
 	if (r->ioweight) {
-		snprintf(val, sizeof(val), "default %llu", (unsigned long long)r->ioweight);
-		if (cg_set(cg, "io.weight", val))
+		if (cg_set(cg, "io.weight", "default %llu", (unsigned long long)r->ioweight))
 			return -1;
 		/* per-device weight needs iocost enabled on the device: optional */
-		char wp[PATH_MAX + 16];
+		char wp[PATH_MAX + 16], val[256];
 		snprintf(wp, sizeof(wp), "%s/io.weight", cg);
 		snprintf(val, sizeof(val), "%u:%u %llu", maj, min, (unsigned long long)r->ioweight);
 		if (write_str(wp, val))
 			dbg("per-device io.weight on %u:%u not supported: %s", maj, min, strerror(errno));
 	}
-	if (r->iomax) {
-		snprintf(val, sizeof(val), "%u:%u %s", maj, min, r->iomax);
-		if (cg_set(cg, "io.max", val))
-			return -1;
-	}
+	if (r->iomax && cg_set(cg, "io.max", "%u:%u %s", maj, min, r->iomax))
+		return -1;
 	return 0;
 }
 

@@ -33,6 +33,33 @@ static int image_usage(FILE *f)
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
+int import_mount(const char *name, const char *dev, int fresh, char *mnt, size_t len)
+{
+	snprintf(mnt, len, "%s/run/import-%s", G.state_dir, name);
+	mkdir_p(mnt, 0700);
+	if (mount(dev, mnt, "ext4", MS_NOATIME, NULL)) {
+		err("cannot mount %s on %s: %s", dev, mnt, strerror(errno));
+		rmdir(mnt);
+		return -1;
+	}
+	if (fresh) {
+		char lf[PATH_MAX + 16];
+		snprintf(lf, sizeof(lf), "%s/lost+found", mnt);
+		rmdir(lf);
+	}
+	return 0;
+}
+
+void import_unmount(const char *mnt)
+{
+	sync();
+	if (umount2(mnt, 0)) {
+		err("cannot unmount %s: %s", mnt, strerror(errno));
+		umount2(mnt, MNT_DETACH);
+	}
+	rmdir(mnt);
+}
+
 /*
  * Unpack the tarball into the image's mounted filesystem. The extractor resolves
  * every name inside mnt: a parent image's symlinks cannot lead it to the host.
@@ -147,26 +174,12 @@ static int image_import(int argc, char **argv)
 		}
 	}
 	crash_point("import-after-mkfs");
-	snprintf(mnt, sizeof(mnt), "%s/run/import-%s", G.state_dir, name);
-	mkdir_p(mnt, 0700);
-	if (mount(dev, mnt, "ext4", MS_NOATIME, NULL)) {
-		err("cannot mount %s on %s: %s", dev, mnt, strerror(errno));
+	if (import_mount(name, dev, !parent, mnt, sizeof(mnt)))
 		goto fail;
-	}
-	if (!parent) {
-		char lf[PATH_MAX + 16];
-		snprintf(lf, sizeof(lf), "%s/lost+found", mnt);
-		rmdir(lf);
-	}
 	info("unpacking %s into %s", tarball, name);
 	int tr = unpack_into(mnt, tarball);
 	crash_point("import-after-unpack");
-	sync();
-	if (umount2(mnt, 0)) {
-		err("cannot unmount %s: %s", mnt, strerror(errno));
-		umount2(mnt, MNT_DETACH);
-	}
-	rmdir(mnt);
+	import_unmount(mnt);
 	if (tr)
 		goto fail;
 	wait_unused(name, 3000);

@@ -261,17 +261,27 @@ static int spool_entry(struct archive *a, struct oci_blob *b, const char *tmpdir
 	return 0;
 }
 
+/*
+ * arr (n entries of size bytes) reallocated for one more, or NULL (reported,
+ * arr unchanged): also when it already has the most an image archive may have.
+ */
+static void *grow_by_one(void *arr, size_t n, size_t size, const char *what)
+{
+	if (n >= OCI_MAX_FILES) {
+		err("the archive has more than %d %s: not an image archive", OCI_MAX_FILES, what);
+		return NULL;
+	}
+	void *p = realloc(arr, (n + 1) * size);
+	if (!p)
+		err("out of memory");
+	return p;
+}
+
 static int add_link(struct oci_archive *ar, const char *name, const char *target, int hard)
 {
-	if (ar->nr_links >= OCI_MAX_FILES) {
-		err("the archive has more than %d symlinks: not an image archive", OCI_MAX_FILES);
+	struct oci_link *l = grow_by_one(ar->links, ar->nr_links, sizeof(*l), "symlinks");
+	if (!l)
 		return -1;
-	}
-	struct oci_link *l = realloc(ar->links, (ar->nr_links + 1) * sizeof(*l));
-	if (!l) {
-		err("out of memory");
-		return -1;
-	}
 	ar->links = l;
 	l[ar->nr_links].name = strdup(name);
 	l[ar->nr_links].target = strdup(target);
@@ -288,20 +298,14 @@ static int add_link(struct oci_archive *ar, const char *name, const char *target
 
 static int add_blob(struct oci_archive *ar, struct archive *a, const char *name, const char *tmpdir)
 {
-	if (ar->nr_blobs >= OCI_MAX_FILES) {
-		err("the archive has more than %d files: not an image archive", OCI_MAX_FILES);
-		return -1;
-	}
 	for (size_t i = 0; i < ar->nr_blobs; i++)
 		if (!strcmp(ar->blobs[i].name, name)) {
 			err("the archive holds '%s' twice: refused (which one would be meant?)", name);
 			return -1;
 		}
-	struct oci_blob *b = realloc(ar->blobs, (ar->nr_blobs + 1) * sizeof(*b));
-	if (!b) {
-		err("out of memory");
+	struct oci_blob *b = grow_by_one(ar->blobs, ar->nr_blobs, sizeof(*b), "files");
+	if (!b)
 		return -1;
-	}
 	ar->blobs = b;
 	b += ar->nr_blobs;
 	memset(b, 0, sizeof(*b));

@@ -22,6 +22,7 @@
 #include "oci-image.h"
 #include "extract.h"
 #include "image-config.h"
+#include "runtime.h"
 #include "common/ctpool.h"
 #include "volume/volume.h"
 
@@ -30,26 +31,11 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 static void layer_name(const struct oci_layer *l, char *out, size_t len)
 {
 	snprintf(out, len, "layer-%.32s", l->chain_id + 7);
-}
-
-/* Wait until nobody holds the volume open (an unmount lets go asynchronously). */
-static void wait_closed(const char *name)
-{
-	char dmn[256];
-	struct dm_dev_info di;
-	if (vol_dm_name(name, dmn, sizeof(dmn)))
-		return;
-	for (int i = 0; i < 60; i++) {
-		if (dm_info(dmn, &di) || !di.exists || di.open_count == 0)
-			return;
-		usleep(50000);
-	}
 }
 
 /*
@@ -110,27 +96,12 @@ static int fill_layer(const char *lname, const struct oci_layer *l, int base)
 			return -1;
 		}
 	}
-	snprintf(mnt, sizeof(mnt), "%s/run/import-%s", G.state_dir, lname);
-	mkdir_p(mnt, 0700);
-	if (mount(dev, mnt, "ext4", MS_NOATIME, NULL)) {
-		err("cannot mount %s on %s: %s", dev, mnt, strerror(errno));
-		rmdir(mnt);
+	if (import_mount(lname, dev, base, mnt, sizeof(mnt)))
 		return -1;
-	}
-	if (base) {
-		char lf[PATH_MAX + 16];
-		snprintf(lf, sizeof(lf), "%s/lost+found", mnt);
-		rmdir(lf);
-	}
 	int r = unpack_layer(mnt, l);
 	crash_point("import-after-unpack");
-	sync();
-	if (umount2(mnt, 0)) {
-		err("cannot unmount %s: %s", mnt, strerror(errno));
-		umount2(mnt, MNT_DETACH);
-	}
-	rmdir(mnt);
-	wait_closed(lname);
+	import_unmount(mnt);
+	wait_unused(lname, 3000); /* an unmount lets go asynchronously */
 	if (vol_deactivate(lname))
 		r = -1;
 	return r;
@@ -177,7 +148,7 @@ struct import {
 static void undo(struct import *im)
 {
 	while (im->nr_created-- > 0) {
-		wait_closed(im->created[im->nr_created]);
+		wait_unused(im->created[im->nr_created], 3000);
 		vol_do_delete(&im->p, im->created[im->nr_created], 0);
 	}
 }

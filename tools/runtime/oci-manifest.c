@@ -171,6 +171,19 @@ static int descriptor(struct json_object *o, struct oci_descriptor *d, int need_
 	return 0;
 }
 
+/* Both index.json and the manifest must say schemaVersion 2: 0, or -1 reported. */
+static int check_schema_version(struct json_object *o, const char *what)
+{
+	struct json_object *sv = member(o, "schemaVersion", json_type_int, 1, what);
+	if (!sv)
+		return -1;
+	if (json_object_get_int64(sv) != 2) {
+		err("%s: schemaVersion %s, want 2", what, json_object_to_json_string(sv));
+		return -1;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ index.json */
 
 static const char *host_arch(void)
@@ -200,16 +213,12 @@ static int platform_matches(struct json_object *m, const char *what)
 int oci_parse_index(const char *json, size_t len, struct oci_descriptor *manifest)
 {
 	const char *what = "index.json";
-	struct json_object *o = oci_json_parse(json, len, what), *ms, *sv;
+	struct json_object *o = oci_json_parse(json, len, what), *ms;
 	int found = 0, r = -1;
 	if (!o)
 		return -1;
-	sv = member(o, "schemaVersion", json_type_int, 1, what);
-	if (!sv || json_object_get_int64(sv) != 2) {
-		if (sv)
-			err("%s: schemaVersion %s, want 2", what, json_object_to_json_string(sv));
+	if (check_schema_version(o, what))
 		goto out;
-	}
 	const char *mt = str_member(o, "mediaType", 200, 0, what);
 	if (mt && strcmp(mt, MT_OCI_INDEX)) {
 		err("%s: media type '%s' is not an OCI image index", what, mt);
@@ -258,16 +267,12 @@ int oci_parse_manifest(const char *json, size_t len, struct oci_descriptor *conf
 		       struct oci_descriptor *layers, int *nr_layers)
 {
 	const char *what = "image manifest";
-	struct json_object *o = oci_json_parse(json, len, what), *sv, *ls, *c;
+	struct json_object *o = oci_json_parse(json, len, what), *ls, *c;
 	int r = -1;
 	if (!o)
 		return -1;
-	sv = member(o, "schemaVersion", json_type_int, 1, what);
-	if (!sv || json_object_get_int64(sv) != 2) {
-		if (sv)
-			err("%s: schemaVersion %s, want 2", what, json_object_to_json_string(sv));
+	if (check_schema_version(o, what))
 		goto out;
-	}
 	const char *mt = str_member(o, "mediaType", 200, 0, what);
 	if (mt && strcmp(mt, MT_OCI_MANIFEST) && strcmp(mt, MT_DOCKER_MANIFEST)) {
 		err("%s: media type '%s' is not an image manifest", what, mt);

@@ -67,6 +67,16 @@ int load_kind(const char *name, const char *kind, struct kv *v);
 int load_running(const char *name, struct kv *c);
 int list_kind(const char *kind, int json);
 
+/* ---- image.c */
+/*
+ * Mount image volume name's ext4 (on dev) at <state>/run/import-<name>, its
+ * path into mnt, to unpack into; fresh: a new filesystem, lost+found removed.
+ * 0, or -1 (reported).
+ */
+int import_mount(const char *name, const char *dev, int fresh, char *mnt, size_t len);
+/* Sync what was unpacked, unmount it and remove the mount point. */
+void import_unmount(const char *mnt);
+
 /* ---- cgroup.c */
 void cg_path(const char *name, char *buf, size_t len);
 int cg_join(const char *name);
