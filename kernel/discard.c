@@ -264,6 +264,8 @@ void ctpool_process_discard(struct thin_c *tc, struct bio *bio)
 	while (begin < end) {
 		thin_block_t chunk_end = min(end, ct_cell_region_end(begin));
 
+		/* Disk reads first, where they stall no lookup. */
+		thin_warm_range(tc->td, begin, chunk_end);
 		io->hold = ct_cell_get(&pool->cells, tc->dev_id, begin,
 				       chunk_end, true, bio, GFP_NOIO);
 		if (!io->hold) {
