@@ -3,14 +3,14 @@
 # restored (thin_restore of bench/scale-xml.py's XML) with thin 1 of 262144
 # mappings, thin 2 of 16384 and thin 3 of 65536; the mapped data blocks are
 # a dm zero device (nothing is written there), the free ones a real disk.
-#   - `delete 3` while a new thin 4 is written with fsyncs (each forces a
-#     commit, which finishes a delete under way first): all succeed, the
-#     writes read back;
+#   - `delete 3` while thin 4 is written with fsyncs (each forces a commit,
+#     which finishes a delete under way first): all succeed, the writes read
+#     back;
 #   - a blkdiscard of a quarter of thin 1 (one 4 GiB bio) while reads of thin
 #     2 and writes into new blocks of thin 4 go on back to back: both keep
-#     completing, and none waits for a quarter of the discard (the writes
-#     wait for the pool's worker, which runs the discard: without
-#     discard_batch_blocks they would wait for all of it);
+#     completing, and none waits for half of the discard (the writes, and
+#     reads that miss the lock-free path, wait for the pool's worker, which
+#     runs the discard: without discard_batch_blocks, most of it);
 #   - `delete 1` (the rest of it) while the same probes go on: many complete before the delete returns, and none waits for a
 #     quarter of it (a delete that holds the metadata lock throughout, as
 #     dm-thin 6.1's does, makes one read wait for nearly all of it: this
@@ -46,6 +46,9 @@ assert_eq "pool activates with every block used" $((BIG + SMALL + THIRD)) "$used
 must dmsetup message dbpool 0 "create_thin 4"
 must thinctl thin-activate dbpool 4 db4 1G
 dd if=/dev/urandom of=$W/pattern bs=64k count=64 status=none
+# Provisioned first: once a commit has made thin 3's blocks free, new blocks
+# may be taken from them, and those are the zero device (writes vanish).
+must dd if=/dev/zero of=/dev/mapper/db4 bs=64k count=64 oflag=direct conv=fsync status=none
 dmsetup message dbpool 0 "delete 3" & delpid=$!
 for i in $(seq 0 15); do
 	dd if=$W/pattern of=/dev/mapper/db4 bs=64k count=4 skip=$((i * 4)) seek=$((i * 4)) \
@@ -100,10 +103,10 @@ print("rc %d ms %.0f reads_during %d worst_read_ms %.1f writes_during %d worst_w
       % (rc, (t1 - t0) * 1000, len(during(reads)), worst_r * 1000, len(during(writes)),
          worst_w * 1000))
 PY
-# under_quarter WHAT WORST_MS OP_MS
-under_quarter() {
-	check "no $1 waits for a quarter of the operation (worst $2 ms of $3 ms)" \
-		$PY -c "import sys; sys.exit(not float('$2') * 4 < float('$3'))"
+# waits_under WHAT WORST_MS OP_MS PART: no WHAT waited for 1/PART of the operation.
+waits_under() {
+	check "no $1 waits for 1/$4 of the operation (worst $2 ms of $3 ms)" \
+		$PY -c "import sys; sys.exit(not float('$2') * $4 < float('$3'))"
 }
 
 # A blkdiscard of a quarter of thin 1 (one bio of 4 GiB): reads of thin 2
@@ -118,8 +121,10 @@ assert_eq "blkdiscard of 65536 blocks of thin 1 succeeds" 0 "$rc"
 check "the discard ran long enough to tell (>= 300 ms: $op_ms)" test "${op_ms:-0}" -ge 300
 check "reads complete while the discard runs ($n_reads)" test "${n_reads:-0}" -ge 10
 check "new-block writes complete while the discard runs ($n_writes)" test "${n_writes:-0}" -ge 5
-under_quarter read "$worst_r" "$op_ms"
-under_quarter "new-block write" "$worst_w" "$op_ms"
+# Without the batches a read that misses the lock-free path, or a write,
+# waits for most of the discard (66-86% seen); with them, up to a commit
+# of what a second of the discard changed (5-26% seen on a loaded host).
+waits_under "read or write" "$(printf '%s\n' "$worst_r" "$worst_w" | sort -g | tail -n 1)" "$op_ms" 2
 assert_eq "thin 1 maps the rest (mapped and highest sector)" \
 	"$(( (BIG - 65536) * 128 )) $((BIG * 128 - 1))" "$(dmsetup status db1 | awk '{ print $4, $5 }')"
 must dmsetup remove db1
@@ -131,7 +136,7 @@ read -r _ rc _ del_ms _ n_during _ worst_ms _ _ _ _ <<< "$out"
 assert_eq "delete 1 succeeds" 0 "$rc"
 check "the delete ran long enough to tell (>= 300 ms: $del_ms)" test "${del_ms:-0}" -ge 300
 check "reads complete while the delete runs ($n_during)" test "${n_during:-0}" -ge 10
-under_quarter read "$worst_ms" "$del_ms"
+waits_under read "$worst_ms" "$del_ms" 4
 used1=$(thinctl pool-status dbpool used-data)
 w4=$(( $(dmsetup status db4 | awk '{ print $4 }') / 128 ))
 check "thin 4 holds the blocks written ($w4)" test "$w4" -gt 64
