@@ -8,10 +8,10 @@ bench: deps
 	bash scripts/bench.sh
 	@echo "bench: metadata tools, ctpool meta vs thin-provisioning-tools:"
 	bash scripts/bench-meta.sh
-	@echo "bench: delete of thins of up to 1M mappings (bench/scale.sh):"
+	@echo "bench: delete, discard and snapshot of thins of up to 1M mappings (bench/scale.sh):"
 	bash bench/scale.sh || echo "bench: the scale run failed, see bench/results/scale.log"
 
-# Only the scale rows (bench/README.md): about 4 minutes.
+# Only the scale rows (bench/README.md): about 20 minutes.
 .PHONY: bench-scale
 bench-scale: deps
 	$(MAKE) all

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Scale benchmark (issue 13): delete of a thin with many mappings, ctpool
-# against the kernel's dm-thin in the same guest, on plain disks.
+# Scale benchmark (issue 13): delete, whole-thin discard and snapshot of a
+# thin with many mappings, and a cold first read, ctpool against the kernel's
+# dm-thin in the same guest, on plain disks.
 #
 # On the host, for each size N, bench/scale-xml.py writes thin_dump XML of a
 # pool whose thin 1 has N mappings and thin 2 the probe size's, and
@@ -10,9 +11,13 @@
 # and no disk of hundreds of GiB is needed: the harness zeroes its disks with
 # write-zeroes between tests, which on plain disks allocates them whole). One guest (bench/vm-scale.sh) then, per size and
 # repetition, copies the image onto the metadata disk, activates the pool and
-# times `delete 1`; at the probe size, 4k qd1 probes on other thins run
-# meanwhile (random reads of mapped blocks of thin 2, random writes into new
-# blocks of thin 3) and the same probes run idle just before.
+# times `delete 1`. At the probe size it also times a blkdiscard of the whole
+# of thin 1, `create_snap` of thin 1 and the first write into it after (each
+# on a fresh copy), and the first 4k read of thin 2 after activation (cold
+# metadata cache) against the same read again; during the delete and the
+# discard, 4k qd1 probes on other thins run (random reads of mapped blocks of
+# thin 2, random writes into new blocks of thin 3), and the same probes run
+# idle just before.
 #
 # env:
 #   SCALE_SIZES="32768 262144 1048576"  mapping counts of thin 1
@@ -69,8 +74,8 @@ echo "scale: sizes '$SIZES', probes at $PSIZE, reps $REPS; disks ${META_MB}M + $
 
 start=$(date +%s)
 log=$OUT.log
-qemu/run-vm.sh --plain-disks --disk ${META_MB}M --disk ${data_mb}M --timeout 1800 \
-	--test-timeout 1700 bench/vm-scale.sh "imgdir=$RUN" "sizes=$SIZES" "probe=$PSIZE" \
+qemu/run-vm.sh --plain-disks --disk ${META_MB}M --disk ${data_mb}M --timeout 3600 \
+	--test-timeout 3500 bench/vm-scale.sh "imgdir=$RUN" "sizes=$SIZES" "probe=$PSIZE" \
 	"reps=$REPS" "free=$FREE" "targets=$TARGETS" "ko=$RUN/dm-ctpool.ko" 2>&1 | tee "$log"
 grep -q '^@@SCALE end' "$log" || { echo "scale: the guest did not finish; see $log" >&2; exit 1; }
 
@@ -97,7 +102,7 @@ def cell(key, size, tgt):
 
 sizes = sorted({k[1] for k in vals}, key=int)
 w = open(out, "w").write
-w("# Scale: delete of a big thin, ctpool vs kernel dm-thin\n\n")
+w("# Scale: operations on a big thin, ctpool vs kernel dm-thin\n\n")
 w("Command: `%s` (source %s, %s s). %s.\n\n" % (command, commit, secs, "; ".join(meta)))
 w("Each cell lists every repetition (targets alternate K O, O K), then the median.\n\n")
 w("## Delete time (ms) by mappings in the deleted thin\n\n| mappings | kernel | ours | ms per 1k mappings, ours |\n|---|---|---|---|\n")
@@ -105,16 +110,34 @@ for s in sizes:
     ours = [float(x) for x in vals.get(("delete_ms", s, "ours"), []) if x != "error"]
     per = "%.2f" % (statistics.median(ours) / (int(s) / 1000.0)) if ours else "-"
     w("| %s | %s | %s | %s |\n" % (s, cell("delete_ms", s, "kernel"), cell("delete_ms", s, "ours"), per))
-w("\n## Probes on other thins, %s-mapping delete (4k, qd1)\n\n" % psize)
+w("\n## Whole-thin operations, %s mappings\n\n" % psize)
+w("Each on a fresh copy of the metadata. The cold read is the first 4k read of a mapped block "
+  "of another thin after activation (the mapping tree read from disk), the warm read the same "
+  "read again (fio's completion latency of that one read). The other times include starting "
+  "dmsetup, blkdiscard or dd in the guest.\n\n")
+w("| operation | kernel | ours |\n|---|---|---|\n")
+for key, label in (("delete_ms", "`delete` message (ms)"),
+                   ("discard_ms", "blkdiscard of the whole thin (ms)"),
+                   ("snap_ms", "`create_snap` message (ms)"),
+                   ("cow_write_ms", "first 4k write after the snapshot, O_SYNC (ms)"),
+                   ("cold_read_us", "cold first read after activation (us)"),
+                   ("warm_read_us", "the same read again (us)")):
+    w("| %s | %s | %s |\n" % (label, cell(key, psize, "kernel"), cell(key, psize, "ours")))
+for tgt in ("kernel", "ours"):
+    left = vals.get(("discard_left_sectors", psize, tgt))
+    if left:
+        w("\n%s: thin 1 still mapped %s sectors after the blkdiscard.\n" % (tgt, " / ".join(left)))
+w("\n## Probes on other thins during the %s-mapping delete and discard (4k, qd1)\n\n" % psize)
 w("Reads: random reads of mapped blocks of another thin (256 MiB of it, metadata cached). "
-  "Writes: random writes into new blocks of a fresh thin (each provisions a block, zeroing on).\n\n")
-w("| probe | kernel idle | kernel during delete | ours idle | ours during delete |\n|---|---|---|---|---|\n")
+  "Writes: random writes into new blocks of a fresh thin (each provisions a block, zeroing on). "
+  "Idle: the same probes just before each operation.\n\n")
+w("| probe | kernel idle | kernel delete | kernel discard | ours idle | ours delete | ours discard |\n"
+  "|---|---|---|---|---|---|---|\n")
 for key, label in (("read_p50_us", "read p50 (us)"), ("read_p99_us", "read p99 (us)"),
                    ("read_max_ms", "read max (ms)"), ("write_p99_us", "new-block write p99 (us)"),
                    ("write_max_ms", "new-block write max (ms)")):
-    w("| %s | %s | %s | %s | %s |\n" % (label, cell(key + "_idle", psize, "kernel"),
-      cell(key + "_delete", psize, "kernel"), cell(key + "_idle", psize, "ours"),
-      cell(key + "_delete", psize, "ours")))
+    w("| %s | %s |\n" % (label, " | ".join(cell(key + sfx, psize, tgt) for tgt in ("kernel", "ours")
+                                          for sfx in ("_idle", "_delete", "_discard"))))
 errs = [k for k, v in vals.items() if "error" in v]
 if errs:
     w("\nErrors: %s\n" % ", ".join(" ".join(k) for k in sorted(errs)))

@@ -1,13 +1,16 @@
 #!/bin/bash
-# Scale benchmark, run INSIDE the guest by bench/scale.sh: delete of a thin
-# with many mappings, on pools whose metadata was prepared on the host, for
-# the kernel's dm-thin and ctpool alternately (K O, O K, ...).
+# Scale benchmark, run INSIDE the guest by bench/scale.sh: operations on a
+# thin with many mappings, on pools whose metadata was prepared on the host,
+# for the kernel's dm-thin and ctpool alternately (K O, O K, ...). Every size:
+# delete of thin 1. The probe size also: blkdiscard of the whole of thin 1,
+# create_snap of it and the first write after, and the first read after
+# activation with a cold metadata cache.
 #
 # usage: vm-scale.sh imgdir=DIR sizes="N..." probe=N reps=R free=N [ko=PATH] [targets="kernel ours"]
 #   DIR/meta-N.img   metadata with thin 1 of N mappings, thin 2 of the probe
 #                    size (bench/scale-xml.py + thin_restore on the host)
-#   probe=N          the size whose delete is measured with I/O probes on
-#                    other thins; the other sizes are timed alone
+#   probe=N          the size whose delete and discard are measured with I/O
+#                    probes on other thins; the other sizes are timed alone
 # Disks (VM_DISKS): first = metadata (a copy of the image is written to it
 # before each run), second = the pool's free data blocks (FREE of them); the
 # mapped ones are a dm zero device in front of it, so a pool of millions of
@@ -108,12 +111,14 @@ teardown() {
 	done
 }
 
-# run_one: one delete of thin 1 on the target TGT, pool of size SZ.
-run_one() {
-	local img=$IMGDIR/meta-$SZ.img t0 v pt tt sectors
+# activate: the pool of size SZ on the target TGT from a fresh copy of the
+# image (so its metadata cache is cold); at the probe size also thins 2 and
+# the fresh thin 3 for the probes.
+activate() {
+	local img=$IMGDIR/meta-$SZ.img sectors mapped_s
 	case $TGT in
-	kernel) pt=thin-pool tt=thin ;;
-	ours) pt=ctpool tt=ctthin ;;
+	kernel) PT=thin-pool TT=thin ;;
+	ours) PT=ctpool TT=ctthin ;;
 	esac
 	# The image's holes are skipped (conv=sparse): discard the disk first
 	# (a hole punch on the host) so that they read back as zeroes.
@@ -124,33 +129,108 @@ run_one() {
 	mapped_s=$(( (SZ + PSIZE) * 128 )) sectors=$(( (SZ + PSIZE + FREE) * 128 ))
 	printf '0 %s zero\n%s %s linear %s 0\n' $mapped_s $mapped_s $((FREE * 128)) "$DATA" |
 		dmsetup create s-data || return 1
-	dmsetup create s-pool --table "0 $sectors $pt $META /dev/mapper/s-data 128 0" || return 1
-	if [ "$SZ" = "$PSIZE" ]; then
-		dmsetup message s-pool 0 "create_thin 3" || return 1
-		dmsetup create s-t2 --table "0 $((64 << 21)) $tt /dev/mapper/s-pool 2" || return 1
-		dmsetup create s-t3 --table "0 $((64 << 21)) $tt /dev/mapper/s-pool 3" || return 1
-		dd if=/dev/mapper/s-t2 of=/dev/null bs=1M count=256 iflag=direct status=none || return 1
-		# The first new block after activation costs a scan of the data
-		# space map for a free block: not part of what is measured.
-		dd if=/dev/zero of=/dev/mapper/s-t3 bs=64k count=16 seek=100000 oflag=direct status=none || return 1
-		probes_start 4
-		probes_wait || { probes_stop; log "probes did not start"; return 1; }
-		probes_stop
-		probes_report _idle
-		probes_start 300
-		probes_wait || { probes_stop; log "probes did not start"; return 1; }
-		sleep 1
-	fi
+	dmsetup create s-pool --table "0 $sectors $PT $META /dev/mapper/s-data 128 0" || return 1
+	[ "$SZ" = "$PSIZE" ] || return 0
+	dmsetup message s-pool 0 "create_thin 3" || return 1
+	dmsetup create s-t2 --table "0 $((64 << 21)) $TT /dev/mapper/s-pool 2" || return 1
+	dmsetup create s-t3 --table "0 $((64 << 21)) $TT /dev/mapper/s-pool 3" || return 1
+}
+
+# read_4k_us DEV BLOCK: completion latency of one 4k direct read at data
+# block BLOCK, as fio measures it (not the seconds fio takes to start).
+read_4k_us() {
+	fio --output-format=json --output="$WORK/one.json" --ioengine=psync --direct=1 \
+		--name=one --filename="$1" --rw=read --bs=4k --size=4k \
+		--offset=$(($2 * 65536)) > "$WORK/one.err" 2>&1 || return 1
+	python3 "$HERE/fio-metric.py" "$WORK/one.json" read_p50_us
+}
+
+# cold_read: the first read of a mapped block after activation walks the
+# mapping tree from disk; the same read again is the cached baseline.
+cold_read() {
+	local v
+	v=$(read_4k_us /dev/mapper/s-t2 $((PSIZE / 2 + 7))) && res cold_read_us "$v"
+	v=$(read_4k_us /dev/mapper/s-t2 $((PSIZE / 2 + 7))) && res warm_read_us "$v"
+}
+
+# probes_begin: warm the probe region, measure the probes idle, start them
+# for the operation.
+probes_begin() {
+	dd if=/dev/mapper/s-t2 of=/dev/null bs=1M count=256 iflag=direct status=none || return 1
+	# The first new block after activation costs a scan of the data
+	# space map for a free block: not part of what is measured.
+	dd if=/dev/zero of=/dev/mapper/s-t3 bs=64k count=16 seek=100000 oflag=direct status=none || return 1
+	probes_start 4
+	probes_wait || { probes_stop; log "probes did not start"; return 1; }
+	probes_stop
+	probes_report _idle
+	probes_start 600
+	probes_wait || { probes_stop; log "probes did not start"; return 1; }
+	sleep 1
+}
+
+probes_end() {
+	sleep 0.3
+	probes_stop
+	probes_report "_$1"
+}
+
+# op_delete: the delete message for thin 1; its id is free again after.
+op_delete() {
+	local t0 v
 	t0=$(now_us)
 	if dmsetup message s-pool 0 "delete 1"; then v=$(elapsed_ms "$t0"); else v=error; fi
 	res delete_ms "$v"
-	if [ "$SZ" = "$PSIZE" ]; then
-		sleep 0.3
-		probes_stop
-		probes_report _delete
-	fi
-	# The deleted thin's id is free again.
 	dmsetup message s-pool 0 "create_thin 1" || res recreate error
+}
+
+# op_discard: blkdiscard of the whole of thin 1 (every block mapped); after
+# it the thin maps nothing.
+op_discard() {
+	local t0 v mapped
+	dmsetup create s-t1 --table "0 $((SZ * 128)) $TT /dev/mapper/s-pool 1" || return 1
+	t0=$(now_us)
+	if blkdiscard /dev/mapper/s-t1; then v=$(elapsed_ms "$t0"); else v=error; fi
+	res discard_ms "$v"
+	mapped=$(dmsetup status s-t1 | awk '{ print $4 }')
+	[ "$mapped" = 0 ] || res discard_left_sectors "$mapped"
+}
+
+# op_snap: create_snap of thin 1, then the first write into it, which
+# breaks the sharing of the path to one leaf of the million-mapping tree.
+op_snap() {
+	local t0 v
+	t0=$(now_us)
+	if dmsetup message s-pool 0 "create_snap 4 1"; then v=$(elapsed_ms "$t0"); else v=error; fi
+	res snap_ms "$v"
+	dmsetup create s-t1 --table "0 $((SZ * 128)) $TT /dev/mapper/s-pool 1" || return 1
+	t0=$(now_us)
+	if dd if=/dev/zero of=/dev/mapper/s-t1 bs=4k count=1 seek=$((SZ / 3 * 16)) \
+		oflag=direct,sync conv=notrunc status=none; then v=$(elapsed_ms "$t0"); else v=error; fi
+	res cow_write_ms "$v"
+}
+
+teardown() {
+	local n
+	for n in s-t1 s-t3 s-t2 s-pool s-data; do
+		dmsetup info "$n" > /dev/null 2>&1 || continue
+		dmsetup remove "$n" || { sleep 1; dmsetup remove --retry "$n"; }
+	done
+}
+
+# run_one OP: one operation (delete, discard, snap) on thin 1 of a fresh
+# pool of size SZ on the target TGT; at the probe size, with the cold read
+# first and, for delete and discard, the probes on other thins meanwhile.
+run_one() {
+	local op=$1 probed=0
+	activate || return 1
+	if [ "$SZ" = "$PSIZE" ]; then
+		cold_read
+		case $op in delete|discard) probed=1 ;; esac
+	fi
+	if [ $probed = 1 ]; then probes_begin || return 1; fi
+	"op_$op" || return 1
+	[ $probed = 0 ] || probes_end "$op"
 	teardown
 }
 
@@ -170,8 +250,12 @@ for SZ in $SIZES; do
 		for ((k = 0; k < nt; k++)); do
 			# K O, O K, ...: each target runs first as often as last.
 			if [ $((REP % 2)) -eq 1 ]; then TGT=${tlist[$k]}; else TGT=${tlist[$((nt - 1 - k))]}; fi
-			log "size $SZ rep $REP: $TGT"
-			run_one || { res delete_ms error; teardown; }
+			ops=delete
+			[ "$SZ" != "$PSIZE" ] || ops="delete discard snap"
+			for op in $ops; do
+				log "size $SZ rep $REP: $TGT $op"
+				run_one "$op" || { res "${op}_ms" error; teardown; }
+			done
 		done
 	done
 done

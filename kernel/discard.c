@@ -32,6 +32,17 @@
 /* Ranges collected before they are sent anyway (64 KiB of memory). */
 #define PASSDOWN_MAX_RANGES 4096
 
+/*
+ * A discard of a whole big thin (16 GiB a bio) would keep the worker, and
+ * every bio of other thins behind it, for as long as its removal takes:
+ * after this many blocks it goes to the back of the queue instead, and
+ * goes on from there (discard_done) when its turn comes again.
+ */
+static unsigned int discard_batch_blocks = 2048;
+module_param(discard_batch_blocks, uint, 0644);
+MODULE_PARM_DESC(discard_batch_blocks,
+		 "Blocks a discard unmaps before the worker turns to other bios");
+
 int ctpool_passdown_init(struct pool *pool)
 {
 	struct ct_passdown *pd = &pool->passdown;
@@ -240,7 +251,7 @@ void ctpool_process_discard(struct thin_c *tc, struct bio *bio)
 	struct thin_io *io = thin_io_of(bio);
 	unsigned long commits = READ_ONCE(pool->passdown.commits);
 	sector_t start = bio->bi_iter.bi_sector;
-	thin_block_t begin, end;
+	thin_block_t begin, end, batch_end;
 	int r;
 
 	/* Read-only modes complete discards without unmapping anything. */
@@ -261,9 +272,18 @@ void ctpool_process_discard(struct thin_c *tc, struct bio *bio)
 	 * parks the bio; the retry goes on where it stopped.
 	 */
 	begin = max(begin, io->discard_done);
+	batch_end = begin + max(READ_ONCE(discard_batch_blocks), 1u);
 	while (begin < end) {
+		if (begin >= batch_end) {
+			/* Other bios first; this one goes on where it stopped. */
+			passdown_flush(pool, bio, commits);
+			ctpool_defer_bio(pool, bio);
+			return;
+		}
 		thin_block_t chunk_end = min(end, ct_cell_region_end(begin));
 
+		/* Disk reads first, where they stall no lookup. */
+		thin_warm_range(tc->td, begin, chunk_end);
 		io->hold = ct_cell_get(&pool->cells, tc->dev_id, begin,
 				       chunk_end, true, bio, GFP_NOIO);
 		if (!io->hold) {

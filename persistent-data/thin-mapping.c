@@ -370,6 +370,36 @@ int thin_find_mapped_range(struct thin_device *td, thin_block_t begin,
 	return r;
 }
 
+/*
+ * Lookups every WARM_STEP blocks: a leaf holds far more mappings than that,
+ * and a thin provisioned in random order changes data space-map bitmap no
+ * more often than every few blocks, as often as it changes leaf.
+ */
+#define WARM_STEP 16
+
+static void warm_range_locked(struct thin_device *td, thin_block_t begin,
+			      thin_block_t end)
+{
+	struct thin_lookup_result found;
+	u32 count;
+
+	if (device_usable(td) || td->tmd->fail_io)
+		return;
+	while (begin < end && !find_next_mapping(td, &begin, end, &found)) {
+		if (pd_sm_get_count(td->tmd->data_sm, found.block, &count))
+			return;
+		begin += WARM_STEP;
+	}
+}
+
+void thin_warm_range(struct thin_device *td, thin_block_t begin,
+		     thin_block_t end)
+{
+	down_read(&td->tmd->root_lock);
+	warm_range_locked(td, begin, end);
+	up_read(&td->tmd->root_lock);
+}
+
 /* ---- changes ---- */
 
 static int device_writable(struct thin_device *td)

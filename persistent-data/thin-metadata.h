@@ -129,6 +129,16 @@ int thin_find_mapped_range(struct thin_device *td, thin_block_t begin,
 			   bool *maybe_shared);
 
 /*
+ * Read into the cache, under the shared lock, the mapping leaves of
+ * [begin, end) and the data space-map bitmaps of the blocks they map: what
+ * removing that range reads. A removal after it then does its work under
+ * the exclusive lock without waiting for the disk, and lookups of other
+ * thins go on meanwhile. Only a hint: it reports no error.
+ */
+void thin_warm_range(struct thin_device *td, thin_block_t begin,
+		     thin_block_t end);
+
+/*
  * Map block -> data_block (the data block's reference is taken over by the
  * mapping: allocate with thin_alloc_data_block first, or take one with
  * thin_inc_data_range). An overwrite drops the old data block's reference;

@@ -319,6 +319,54 @@ static void test_snapshot_sharing(void **state)
  * device), and the end state is the one thin_delete reaches: the shared
  * device intact, every unshared block freed, the image clean.
  */
+/*
+ * A removal after thin_warm_range reads nothing from disk: the discard path
+ * warms each region under the shared lock, so that the exclusive part never
+ * waits for the disk while lookups of other thins wait for it.
+ */
+static void test_warm_range(void **state)
+{
+	const data_block_t nr_data = 200000;
+	struct thin_lookup_result res;
+	struct thin_device *td;
+	u64 reads;
+	thin_block_t b;
+
+	fresh("warm");
+	assert_int_equal(thin_resize_data_dev(env.tmd, nr_data), 0);
+	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
+	/* Data blocks spread over every space-map bitmap, as random writes leave them. */
+	for (b = 0; b < 4096; b++) {
+		data_block_t d = b * 37 % nr_data;
+
+		assert_int_equal(thin_inc_data_range(env.tmd, d, d + 1), 0);
+		assert_int_equal(thin_insert_block(td, b, d), 0);
+	}
+	thin_close_device(td);
+	reopen();
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
+
+	/* Cold: the removal reads leaves and bitmaps itself. */
+	reads = pd_bm_file_read_count(env.bm);
+	assert_int_equal(thin_remove_range(td, 0, 1024), 0);
+	assert_true(pd_bm_file_read_count(env.bm) > reads);
+
+	thin_warm_range(td, 2048, 3072);
+	reads = pd_bm_file_read_count(env.bm);
+	assert_int_equal(thin_remove_range(td, 2048, 3072), 0);
+	assert_int_equal(pd_bm_file_read_count(env.bm), reads);
+
+	/* Only the removed ranges are gone. */
+	assert_int_equal(thin_find_block(td, 2047, true, &res), 0);
+	assert_int_equal(res.block, 2047 * 37 % nr_data);
+	assert_int_equal(thin_find_block(td, 2048, true, &res), -ENODATA);
+	assert_int_equal(thin_find_block(td, 3071, true, &res), -ENODATA);
+	assert_int_equal(thin_find_block(td, 3072, true, &res), 0);
+	thin_close_device(td);
+	thin_env_close(&env);
+}
+
 static void test_delete_in_steps(void **state)
 {
 	struct thin_lookup_result res;
@@ -724,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_mappings),
 		cmocka_unit_test(test_snapshot_sharing),
 		cmocka_unit_test(test_delete_in_steps),
+		cmocka_unit_test(test_warm_range),
 		cmocka_unit_test(test_transaction_id),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_metadata_snap),
