@@ -10,7 +10,9 @@
 # Prints PASS/FAIL per test and ends with exactly one line "N passed, N failed";
 # exits non-zero when anything failed.
 #
-# usage: tests/run-all.sh [--host-only|--vm-only] [NAME_REGEX]
+# usage: tests/run-all.sh [--host-only|--vm-only] [--list] [NAME_REGEX]
+#   --list  print the names of the tests that would run (VM tests under a
+#           "# VM boot: OPTIONS" line per boot, boots sorted), run nothing
 
 # The Makefile runs "sh tests/run-all.sh": switch to bash before any bash syntax.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -21,11 +23,12 @@ cd "$ROOT"
 DEFAULT_VM_OPTIONS="--disk 2G --disk 2G --disk 2G --disk 2G"
 HOST_TIMEOUT=${HOST_TIMEOUT:-600}
 
-run_host=1 run_vm=1 filter=""
+run_host=1 run_vm=1 list=0 filter=""
 for a in "$@"; do
 	case $a in
 	--host-only) run_vm=0 ;;
 	--vm-only) run_host=0 ;;
+	--list) list=1 ;;
 	-*) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
 	*) filter=$a ;;
 	esac
@@ -70,16 +73,18 @@ run_host_test() {
 }
 
 if [ $run_host -eq 1 ]; then
-	echo "# host tests"
+	[ $list -eq 1 ] || echo "# host tests"
 	for t in build/tests/host/*-test build/tests/unit/*-test; do
 		[ -x "$t" ] && [ -f "$t" ] || continue
 		name=host/$(basename "$t")
-		selected "$name" && run_host_test "$name" "$t"
+		selected "$name" || continue
+		if [ $list -eq 1 ]; then echo "$name"; else run_host_test "$name" "$t"; fi
 	done
 	for t in tests/host/*.sh; do
 		[ -f "$t" ] || continue
 		name=host/$(basename "$t" .sh)
-		selected "$name" && run_host_test "$name" sh "$t"
+		selected "$name" || continue
+		if [ $list -eq 1 ]; then echo "$name"; else run_host_test "$name" sh "$t"; fi
 	done
 fi
 
@@ -93,6 +98,14 @@ if [ $run_vm -eq 1 ]; then
 		opts=${opts:-$DEFAULT_VM_OPTIONS}
 		groups[$opts]="${groups[$opts]:-} $t"
 	done
+	if [ $list -eq 1 ]; then
+		for opts in "${!groups[@]}"; do
+			echo "# VM boot: $opts"
+			for t in ${groups[$opts]}; do echo "vm/$(basename "$t" .sh)"; done
+		done | awk '/^# VM boot:/ { key = $0 } { print key "\t" $0 }' | sort |
+			cut -f 2 | uniq
+		exit 0
+	fi
 	for opts in "${!groups[@]}"; do
 		read -r -a list <<< "${groups[$opts]}"
 		echo "# VM tests (${#list[@]} in one boot: $opts)"
