@@ -1,12 +1,33 @@
 #!/bin/bash
-# The one test runner behind `make check`. Runs, in order:
-#   host tests  every executable build/tests/host/*-test and build/tests/unit/*-test,
-#               and every tests/host/*.sh. A test that prints a line
-#               "N passed, N failed" contributes those counts; otherwise it
-#               counts as one test, passed iff it exits 0.
-#   VM tests    every tests/vm/*.sh except lib.sh (helpers use *.bash), run by
-#               qemu/run-vm.sh; tests declaring the same "# vm-options: ..."
-#               line (run-vm.sh options, e.g. --disk 4G --mem 3072) share a boot.
+# The one test runner behind `make check`.
+#
+# Layout: a test's folder says what it needs.
+#   tests/unit/<layer>/  one layer alone on the host: pd (block manager, tm,
+#                        btree, checksum, target-args), sm (space maps), thin
+#                        (thin metadata), cli (parsers, state store), runtime
+#                        (container confinement, entry, extraction, OCI).
+#                        Helpers shared by several layers sit in tests/unit/.
+#   tests/oracle/        metadata written by ctpool judged by
+#                        thin-provisioning-tools (thin_check, thin_dump, ...)
+#   tests/tree/          checks of the whole tree: style, fuzz smoke, install
+#   tests/vm/            in the QEMU guest (qemu/run-vm.sh); flat: boots are
+#                        grouped by each test's "# vm-options:" line
+#   tests/stress/        long runs of `make stress` (not run here)
+# Naming: lowercase <area>-<what>. A test is a C file <name>-test.c built to
+# build/tests/<folder>/<name>-test (and <name>-asan-test), or a script
+# <name>.sh: every *.sh in these folders is a test. Helpers never are:
+# *-util.c, *.h, *.bash (sourced), *.py, and make fragments <what>.mk (read by
+# the top-level Makefile). A test's name below is its path under tests/
+# without the suffix: unit/pd/core-bm-test, oracle/meta-usage, vm/cli-pool.
+#
+# Runs, in order:
+#   host tests  every executable build/tests/unit/*/*-test, and every *.sh in
+#               tests/unit/*/, tests/oracle/ and tests/tree/. A test that
+#               prints a line "N passed, N failed" contributes those counts;
+#               otherwise it counts as one test, passed iff it exits 0.
+#   VM tests    every tests/vm/*.sh, run by qemu/run-vm.sh; tests declaring
+#               the same "# vm-options: ..." line (run-vm.sh options, e.g.
+#               --disk 4G --mem 3072) share a boot.
 # Prints PASS/FAIL per test and ends with exactly one line "N passed, N failed";
 # exits non-zero when anything failed.
 #
@@ -74,15 +95,15 @@ run_host_test() {
 
 if [ $run_host -eq 1 ]; then
 	[ $list -eq 1 ] || echo "# host tests"
-	for t in build/tests/host/*-test build/tests/unit/*-test; do
+	for t in build/tests/unit/*/*-test; do
 		[ -x "$t" ] && [ -f "$t" ] || continue
-		name=host/$(basename "$t")
+		name=${t#build/tests/}
 		selected "$name" || continue
 		if [ $list -eq 1 ]; then echo "$name"; else run_host_test "$name" "$t"; fi
 	done
-	for t in tests/host/*.sh; do
+	for t in tests/unit/*/*.sh tests/oracle/*.sh tests/tree/*.sh; do
 		[ -f "$t" ] || continue
-		name=host/$(basename "$t" .sh)
+		name=${t#tests/} name=${name%.sh}
 		selected "$name" || continue
 		if [ $list -eq 1 ]; then echo "$name"; else run_host_test "$name" sh "$t"; fi
 	done
@@ -92,7 +113,6 @@ if [ $run_vm -eq 1 ]; then
 	# Group tests by their vm-options line; one boot per group.
 	declare -A groups=()
 	for t in tests/vm/*.sh; do
-		[ "$(basename "$t")" = lib.sh ] && continue
 		selected "vm/$(basename "$t" .sh)" || continue
 		opts=$(sed -n 's/^# vm-options: *//p' "$t" | head -n 1)
 		opts=${opts:-$DEFAULT_VM_OPTIONS}

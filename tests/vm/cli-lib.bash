@@ -24,7 +24,7 @@ T_WORK=$(mktemp -d /tmp/ctpool-test.XXXXXX)
 
 [ -x "$CTPOOL" ] || { echo "FAIL: $CTPOOL not built (make userspace)"; exit 1; }
 
-# Output follows tests/vm/lib.sh: "ok N - ...", "not ok N - ...", and a last
+# Output follows tests/vm/lib.bash: "ok N - ...", "not ok N - ...", and a last
 # line "N passed, N failed". A failed check ends the test (later steps build
 # on earlier ones).
 log() { echo "# $*"; }

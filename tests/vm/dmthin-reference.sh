@@ -2,7 +2,7 @@
 # The kernel's dm-thin through scripts/thinctl.sh: the reference lifecycle that
 # ctpool must reproduce (pool, thin, fio verify, snapshot, sharing broken by
 # overwrites, deletes return every block, clean metadata for thin_check).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 use_kernel_targets
 must load_dm_thin

@@ -1,7 +1,7 @@
 #!/bin/bash
 # ext4 on a ctpool thin: mkfs, fill, snapshot, change both, fsck both clean;
 # fstrim hands the freed blocks back to the pool.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 must load_ctpool
 

@@ -3,7 +3,7 @@
 # taken (origin suspended with I/O in flight) and deleted in a loop, and a
 # second thin is discarded and rewritten; then the metadata must be clean
 # and every block accounted for.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 must load_ctpool
 

@@ -5,10 +5,10 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 # `ctpool meta` alone (the same sources as in build/ctpool).
-CTPOOL=$BUILD/tests/host/ctpool-meta
-THIN_GEN=$BUILD/tests/host/thin-gen
-META_ASAN=$BUILD/tests/host/ctpool-meta-asan
-GEN_XML="python3 $ROOT/tests/host/meta-gen-xml.py"
+CTPOOL=$BUILD/tests/unit/thin/ctpool-meta
+THIN_GEN=$BUILD/tests/unit/thin/thin-gen
+META_ASAN=$BUILD/tests/unit/thin/ctpool-meta-asan
+GEN_XML="python3 $ROOT/tests/oracle/meta-gen-xml.py"
 
 # Commits fsync: keep scratch images on tmpfs when there is one.
 if [ -z "${TMPDIR:-}" ] && [ -w /dev/shm ]; then

@@ -154,7 +154,7 @@ hand_case() {
 random_case() {
 	seed=$1 size=$2 mb=$3
 	img=$T/x-$seed.img
-	python3 "$ROOT/tests/host/meta-gen-xml.py" "$seed" "$size" > "$T/x.xml"
+	python3 "$ROOT/tests/oracle/meta-gen-xml.py" "$seed" "$size" > "$T/x.xml"
 	for tool in thin_restore ctpool; do
 		blank "$img" "$mb"
 		if [ "$tool" = thin_restore ]; then

@@ -1,14 +1,14 @@
 # Host test of the container confinement (tools/runtime/confine.c):
-# capabilities, seccomp, device filter. build/tests/host/confine-test (needs
-# root).
-CONFINE_TEST := $(BUILD)/tests/host/confine-test
+# capabilities, seccomp, device filter. build/tests/unit/runtime/confine-test
+# (needs root).
+CONFINE_TEST := $(BUILD)/tests/unit/runtime/confine-test
 HOST_TESTS += $(CONFINE_TEST)
 
-$(CONFINE_TEST): tests/host/confine-test.c tests/host/check.h tools/runtime/confine.h \
-		$(LIBCTPOOL_RUNTIME)
+$(CONFINE_TEST): tests/unit/runtime/confine-test.c tests/unit/check.h \
+		tools/runtime/confine.h 		$(LIBCTPOOL_RUNTIME)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(TOOLS_CFLAGS) -o $@ tests/host/confine-test.c \
-		$(LIBCTPOOL_RUNTIME) $(SECCOMP_LIBS)
+	$(CC) $(USER_CFLAGS) -Itests/unit $(TOOLS_CFLAGS) -o $@ \
+		tests/unit/runtime/confine-test.c $(LIBCTPOOL_RUNTIME) $(SECCOMP_LIBS)
 
 # The probe tests/vm/runtime-escape-seccomp.sh runs inside a container: static,
 # so it runs in a busybox image with no libc of its own.

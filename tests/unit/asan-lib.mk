@@ -1,7 +1,7 @@
 # The persistent-data library and the metadata tools' library (tools/tools.mk)
 # compiled once more with AddressSanitizer + UndefinedBehaviorSanitizer, for
-# the *-asan-test binaries of every host suite (pd-core.mk, pd-sm.mk,
-# pd-thin.mk).
+# the *-asan-test binaries of every host suite (unit/pd/core.mk, unit/sm/sm.mk,
+# unit/thin/thin.mk).
 
 ifeq ($(origin PD_USER_ONLY_OBJS),undefined)
 include persistent-data/user/objects.mk
@@ -9,7 +9,7 @@ endif
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-ASAN_LIB_DIR := $(BUILD)/tests/host/asan
+ASAN_LIB_DIR := $(BUILD)/tests/unit/asan
 ASAN_LIB := $(ASAN_LIB_DIR)/libpersistent-data.a
 ASAN_LIB_OBJS := $(addprefix $(ASAN_LIB_DIR)/,$(PD_OBJS) $(PD_USER_ONLY_OBJS))
 

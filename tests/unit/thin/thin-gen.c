@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * thin-gen: random pool metadata written by the library, for the oracle
- * test (tests/host/oracle-library.sh): many devices, snapshots of
+ * test (tests/oracle/oracle-library.sh): many devices, snapshots of
  * snapshots, sharing broken in places, data blocks referenced three times
  * and more, several data bitmaps, deep trees, sometimes a held metadata
  * snapshot.

@@ -5,7 +5,7 @@
 # involved: the record's volume was never activated, so the teardown's dm
 # calls find nothing to do (and no /dev/mapper is needed).
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/../../.." && pwd)
 ctpool=$top/build/ctpool
 passed=0 failed=0
 result() {

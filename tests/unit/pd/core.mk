@@ -1,17 +1,18 @@
 # Core persistent-data host tests (checksum, block manager, transaction
-# manager, btree): build/tests/host/core-<name>-test, and each again with
+# manager, btree): build/tests/unit/pd/core-<name>-test, and each again with
 # AddressSanitizer + UndefinedBehaviorSanitizer as core-<name>-asan-test
-# (against the sanitized library of asan-lib.mk).
+# (against the sanitized library of tests/unit/asan-lib.mk).
 # `make core-tests` builds and runs them all.
 
 CORE_TEST_NAMES := core-checksum core-bm core-tm core-btree core-btree-multi
-CORE_TEST_OUT := $(BUILD)/tests/host
-CORE_TEST_UTIL := tests/host/test-common.c tests/host/core-test-util.c \
-	tests/host/core-btree-check.c
-CORE_TEST_DEPS := tests/host/test-common.h tests/host/core-test.h \
-	tests/host/core-btree-check.h \
+CORE_TEST_OUT := $(BUILD)/tests/unit/pd
+CORE_TEST_UTIL := tests/unit/test-common.c tests/unit/pd/core-test-util.c \
+	tests/unit/pd/core-btree-check.c
+CORE_TEST_DEPS := tests/unit/test-common.h tests/unit/pd/core-test.h \
+	tests/unit/pd/core-btree-check.h \
 	$(CORE_TEST_UTIL)
 CORE_TEST_LDLIBS := -lcmocka -lpthread
+CORE_TEST_CFLAGS := $(USER_CFLAGS) -Itests/unit -Itests/unit/pd
 
 ifeq ($(origin PD_USER_ONLY_OBJS),undefined)
 include persistent-data/user/objects.mk
@@ -21,16 +22,16 @@ CORE_TESTS := $(CORE_TEST_NAMES:%=$(CORE_TEST_OUT)/%-test)
 CORE_ASAN_TESTS := $(CORE_TEST_NAMES:%=$(CORE_TEST_OUT)/%-asan-test)
 HOST_TESTS += $(CORE_TESTS) $(CORE_ASAN_TESTS)
 
-$(CORE_TESTS): $(CORE_TEST_OUT)/%-test: tests/host/%.c $(CORE_TEST_DEPS) \
+$(CORE_TESTS): $(CORE_TEST_OUT)/%-test: tests/unit/pd/%-test.c $(CORE_TEST_DEPS) \
 		$(PD_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -Itests/host -o $@ $< $(CORE_TEST_UTIL) \
+	$(CC) $(CORE_TEST_CFLAGS) -o $@ $< $(CORE_TEST_UTIL) \
 		$(PD_LIB) $(CORE_TEST_LDLIBS)
 
-$(CORE_ASAN_TESTS): $(CORE_TEST_OUT)/%-asan-test: tests/host/%.c \
+$(CORE_ASAN_TESTS): $(CORE_TEST_OUT)/%-asan-test: tests/unit/pd/%-test.c \
 		$(CORE_TEST_DEPS) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(ASAN_FLAGS) -Itests/host -o $@ $< \
+	$(CC) $(CORE_TEST_CFLAGS) $(ASAN_FLAGS) -o $@ $< \
 		$(CORE_TEST_UTIL) $(ASAN_LIB) $(CORE_TEST_LDLIBS)
 
 .PHONY: core-tests

@@ -1,4 +1,4 @@
-# Helpers for VM tests (bash), sourced as:   . "$(dirname "$0")/lib.sh"
+# Helpers for VM tests (bash), sourced as:   . "$(dirname "$0")/lib.bash"
 #
 # A test is a bash script run as root inside the guest by qemu/run-vm.sh. It
 # reports TAP-like lines ("ok N - ...", "not ok N - ...") and ends with

@@ -16,7 +16,7 @@ need thin_check thin_restore python3 "$META_ASAN" "$THIN_GEN"
 
 export ASAN_OPTIONS=exitcode=99:detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=exitcode=99:print_stacktrace=1:halt_on_error=1
-CORRUPT="python3 $ROOT/tests/host/meta-corrupt.py"
+CORRUPT="python3 $ROOT/tests/oracle/meta-corrupt.py"
 
 # Base images: three by our library, three by thin_restore.
 mkdir -p "$WORK/base"

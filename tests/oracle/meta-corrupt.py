@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Corrupt a metadata image in place, for tests/host/meta-corrupt.sh.
+# Corrupt a metadata image in place, for tests/oracle/meta-corrupt.sh.
 #
 # usage: meta-corrupt.py IMAGE SEED
 # Picks a block in use (non-zero) and damages it one of several ways. Prints

@@ -13,7 +13,7 @@ set -u
 need thin_check thin_dump thin_restore python3 "$CTPOOL"
 
 CORRUPT="python3 $ROOT/scripts/corrupt-meta.py"
-DEVICES="python3 $ROOT/tests/host/meta-devices.py"
+DEVICES="python3 $ROOT/tests/oracle/meta-devices.py"
 
 # The base pool of the VM tests: devices 1, 2 and 3, of 400, 400 and 300
 # mappings, each tree a root over two or more leaves.
