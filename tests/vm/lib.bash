@@ -122,6 +122,15 @@ _sectors() {
 	esac
 }
 
+# carve_pool [DATA_SIZE]: pool "pool" (64 KiB blocks, low water 0) on tmeta
+# (16M at the start of DISKS[0]) and tdata (DATA_SIZE, default 256M, at the
+# start of DISKS[1]), with the targets thinctl is set to use.
+carve_pool() {
+	must carve tmeta "${DISKS[0]}" 0 16M
+	must carve tdata "${DISKS[1]}" 0 "${1:-256M}"
+	must thinctl pool-create pool /dev/mapper/tmeta /dev/mapper/tdata 128 0
+}
+
 # zero_dev DEV [MiB]: zero the start of a device (default 1 MiB).
 zero_dev() { dd if=/dev/zero of="$1" bs=1M count="${2:-1}" oflag=direct status=none; }
 

@@ -7,9 +7,7 @@
 need_disks 2
 must load_ctpool
 
-must carve tmeta "${DISKS[0]}" 0 16M
-must carve tdata "${DISKS[1]}" 0 256M
-must thinctl pool-create pool /dev/mapper/tmeta /dev/mapper/tdata 128 0
+carve_pool
 must thinctl thin-create pool 1 thin1 64M
 must thinctl thin-create pool 2 thin2 16M
 
