@@ -11,17 +11,8 @@
 . "$(dirname "$0")/cli-lib.bash"
 load_targets
 
-read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
-ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe
-make_busybox_tar "$T_WORK/bb.tar.gz"
-
-# the host directory every layer aims at, with a file to overwrite or link to
-HOST=$T_WORK/host
-mkdir -p "$HOST/sub"
-echo "host secret" > "$HOST/sentinel"
-host_fp() { { find "$HOST" -printf '%p %y %m %n %s %T@\n' | sort; cat "$HOST/sentinel"; } | md5sum; }
-HOST_FP=$(host_fp)
-host_untouched() { expect_eq "host directory untouched after $1" "$(host_fp)" "$HOST_FP"; }
+runtime_setup
+host_dir_setup   # the host directory every layer aims at
 
 # the layers, built with python's tarfile: GNU tar cannot write a lone entry
 # below a symlink, nor a hard link to an arbitrary name

@@ -12,17 +12,8 @@
 . "$(dirname "$0")/cli-lib.bash"
 load_targets
 
-read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
-ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe
-make_busybox_tar "$T_WORK/bb.tar.gz"
-
-HOST=$T_WORK/host
-mkdir -p "$HOST/sub"
-echo "host secret" > "$HOST/sentinel"
-echo "host sub" > "$HOST/sub/file"
-host_fp() { { find "$HOST" -printf '%p %y %m %n %s %T@\n' | sort; cat "$HOST/sentinel" "$HOST/sub/file"; } | md5sum; }
-HOST_FP=$(host_fp)
-host_untouched() { expect_eq "host directory untouched after $1" "$(host_fp)" "$HOST_FP"; }
+runtime_setup
+host_dir_setup
 
 $PY "$(dirname "$0")/oci-image.py" "$T_WORK/bbroot" "$T_WORK" "$HOST"
 
