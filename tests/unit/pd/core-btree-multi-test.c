@@ -244,6 +244,25 @@ static void delete_device(struct mtree *t, u64 dev)
 	t->exists[dev] = false;
 }
 
+/*
+ * Delete t, the last tree left: only the superblock stays allocated and no
+ * data id is referenced any more. Then free t, the counter and env.
+ */
+static void del_last_and_exit(struct mtree *t, struct core_env *env,
+			      struct data_counter *dc)
+{
+	u64 i;
+
+	assert_int_equal(pd_btree_del(&t->info, t->root), 0);
+	assert_int_equal(core_env_nr_allocated(env), 1);
+	for (i = 0; i < dc->next_id; i++)
+		assert_int_equal(dc->counts[i], 0);
+
+	mtree_exit(t);
+	data_counter_exit(dc);
+	core_env_exit(env);
+}
+
 static void test_two_levels_snapshots(void **state)
 {
 	const u64 dims[2] = { 12, 20000 };
@@ -311,14 +330,7 @@ static void test_two_levels_snapshots(void **state)
 		assert_int_equal(pd_btree_del(&t.info, held), 0);
 		mtree_exit(&held_model);
 	}
-	assert_int_equal(pd_btree_del(&t.info, t.root), 0);
-	assert_int_equal(core_env_nr_allocated(&env), 1);
-	for (i = 0; i < dc.next_id; i++)
-		assert_int_equal(dc.counts[i], 0);
-
-	mtree_exit(&t);
-	data_counter_exit(&dc);
-	core_env_exit(&env);
+	del_last_and_exit(&t, &env, &dc);
 }
 
 static void test_three_levels(void **state)
@@ -340,14 +352,7 @@ static void test_three_levels(void **state)
 		check_all(&t, 0);
 		core_env_commit(&env, &t.root, 1);
 	}
-	assert_int_equal(pd_btree_del(&t.info, t.root), 0);
-	assert_int_equal(core_env_nr_allocated(&env), 1);
-	for (i = 0; i < dc.next_id; i++)
-		assert_int_equal(dc.counts[i], 0);
-
-	mtree_exit(&t);
-	data_counter_exit(&dc);
-	core_env_exit(&env);
+	del_last_and_exit(&t, &env, &dc);
 }
 
 /* ---- corrupt trees ---- */

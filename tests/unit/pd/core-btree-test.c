@@ -293,6 +293,22 @@ static void run_batches(struct core_env *env, struct tree *t,
 }
 
 /* Grow past three levels, churn, shrink to nothing, delete. */
+/*
+ * Delete t, the last tree left: after a commit nr_allocated blocks remain
+ * allocated and no data id is referenced any more.
+ */
+static void del_last(struct core_env *env, struct data_counter *dc,
+		     struct tree *t, u64 nr_allocated)
+{
+	u64 k;
+
+	assert_int_equal(pd_btree_del(&t->info, t->root), 0);
+	core_env_commit(env, NULL, 0);
+	assert_int_equal(core_env_nr_allocated(env), nr_allocated);
+	for (k = 0; k < dc->next_id; k++)
+		assert_int_equal(dc->counts[k], 0);
+}
+
 static void grow_churn_shrink(u32 vs, u64 keyspace, unsigned int grow_ops,
 			      unsigned int cache, u64 seed, bool real_sm)
 {
@@ -337,11 +353,7 @@ static void grow_churn_shrink(u32 vs, u64 keyspace, unsigned int grow_ops,
 
 	/* Refill a little, then drop the whole tree. */
 	run_batches(&env, &t, &grow, 1, 3000, cache, &res);
-	assert_int_equal(pd_btree_del(&t.info, t.root), 0);
-	core_env_commit(&env, NULL, 0);
-	assert_int_equal(core_env_nr_allocated(&env), baseline);
-	for (k = 0; k < dc.next_id; k++)
-		assert_int_equal(dc.counts[k], 0);
+	del_last(&env, &dc, &t, baseline);
 
 	model_exit(&t.m);
 	data_counter_exit(&dc);
@@ -385,7 +397,6 @@ static void test_shared_trees(void **state)
 	struct tree a, b;
 	struct tree *both[2] = { &a, &b };
 	unsigned int round, i;
-	u64 k;
 
 	core_srand(4);
 	core_env_init(&env, "shared.img", 40000, 1024);
@@ -416,11 +427,7 @@ static void test_shared_trees(void **state)
 	/* Drop a: b must be intact and alone. */
 	assert_int_equal(pd_btree_del(&a.info, a.root), 0);
 	verify_all(&env, &both[1], 1, &res);
-	assert_int_equal(pd_btree_del(&b.info, b.root), 0);
-	core_env_commit(&env, NULL, 0);
-	assert_int_equal(core_env_nr_allocated(&env), 1);
-	for (k = 0; k < dc.next_id; k++)
-		assert_int_equal(dc.counts[k], 0);
+	del_last(&env, &dc, &b, 1);
 
 	model_exit(&a.m);
 	model_exit(&b.m);
@@ -445,7 +452,6 @@ static void test_stepwise_del(void **state)
 	struct tree *both[2] = { &a, &b };
 	unsigned int steps = 0, i;
 	int r;
-	u64 k;
 
 	core_srand(6);
 	core_env_init(&env, "stepdel.img", 40000, 256);
@@ -477,11 +483,7 @@ static void test_stepwise_del(void **state)
 	assert_true(steps > 20);
 	verify_all(&env, &both[1], 1, &res);
 
-	assert_int_equal(pd_btree_del(&b.info, b.root), 0);
-	core_env_commit(&env, NULL, 0);
-	assert_int_equal(core_env_nr_allocated(&env), 1);
-	for (k = 0; k < dc.next_id; k++)
-		assert_int_equal(dc.counts[k], 0);
+	del_last(&env, &dc, &b, 1);
 
 	model_exit(&a.m);
 	model_exit(&b.m);

@@ -5,6 +5,7 @@
  * plausible-but-wrong hints must be survived.
  */
 #include <fcntl.h>
+#include <stddef.h>
 #include <unistd.h>
 
 #include "sm-test.h"
@@ -92,26 +93,29 @@ static int open_damaged(struct sm_pool *pool)
 	return sm_pool_open(pool, damaged);
 }
 
+/*
+ * The pristine image with one field of a space map's root (the data one if
+ * data) set to value: opening it must fail with -EILSEQ.
+ */
+#define ROOT_FIELD(f) offsetof(struct disk_sm_root, f)
+static void expect_root_refused(bool data, size_t field, u64 value)
+{
+	struct sm_pool pool;
+	__le64 v = cpu_to_le64(value);
+
+	copy_pristine();
+	memcpy((char *)root_of(data) + field, &v, sizeof(v));
+	write_sb();
+	assert_int_equal(open_damaged(&pool), -EILSEQ);
+}
+
 /* ---- the metadata space map ---- */
 
 static void test_meta_root_beyond_device(void **state)
 {
-	struct sm_pool pool;
-
-	copy_pristine();
-	root_of(false)->nr_blocks = cpu_to_le64(META_BLOCKS + 1);
-	write_sb();
-	assert_int_equal(open_damaged(&pool), -EILSEQ);
-
-	copy_pristine();
-	root_of(false)->nr_allocated = cpu_to_le64(META_BLOCKS + 1);
-	write_sb();
-	assert_int_equal(open_damaged(&pool), -EILSEQ);
-
-	copy_pristine();
-	root_of(false)->ref_count_root = cpu_to_le64(0);
-	write_sb();
-	assert_int_equal(open_damaged(&pool), -EILSEQ);
+	expect_root_refused(false, ROOT_FIELD(nr_blocks), META_BLOCKS + 1);
+	expect_root_refused(false, ROOT_FIELD(nr_allocated), META_BLOCKS + 1);
+	expect_root_refused(false, ROOT_FIELD(ref_count_root), 0);
 }
 
 static u64 meta_index_block(void)
@@ -185,22 +189,9 @@ static void test_meta_bad_blocks(void **state)
 
 static void test_data_root(void **state)
 {
-	struct sm_pool pool;
-
-	copy_pristine();
-	root_of(true)->nr_allocated = cpu_to_le64(DATA_BLOCKS + 1);
-	write_sb();
-	assert_int_equal(open_damaged(&pool), -EILSEQ);
-
-	copy_pristine();
-	root_of(true)->bitmap_root = cpu_to_le64(0);
-	write_sb();
-	assert_int_equal(open_damaged(&pool), -EILSEQ);
-
-	copy_pristine();
-	root_of(true)->ref_count_root = cpu_to_le64(META_BLOCKS + 5);
-	write_sb();
-	assert_int_equal(open_damaged(&pool), -EILSEQ);
+	expect_root_refused(true, ROOT_FIELD(nr_allocated), DATA_BLOCKS + 1);
+	expect_root_refused(true, ROOT_FIELD(bitmap_root), 0);
+	expect_root_refused(true, ROOT_FIELD(ref_count_root), META_BLOCKS + 5);
 }
 
 /* The data index tree is a single leaf here: patch entry i. */

@@ -442,6 +442,25 @@ static void test_transaction_id(void **state)
 	done();
 }
 
+/*
+ * A fresh image with 100 data blocks and thin 1 committed; thin 1 open, with
+ * block 9 mapped since the commit.
+ */
+static struct thin_device *fresh_with_uncommitted_block(const char *name)
+{
+	struct thin_device *td;
+	data_block_t b;
+
+	fresh(name);
+	assert_int_equal(thin_resize_data_dev(env.tmd, 100), 0);
+	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
+	assert_int_equal(thin_metadata_commit(env.tmd), 0);
+	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
+	assert_int_equal(thin_alloc_data_block(env.tmd, &b), 0);
+	assert_int_equal(thin_insert_block(td, 9, b), 0);
+	return td;
+}
+
 static void test_abort(void **state)
 {
 	struct thin_lookup_result res;
@@ -449,14 +468,7 @@ static void test_abort(void **state)
 	data_block_t b;
 	u64 id;
 
-	fresh("abort");
-	assert_int_equal(thin_resize_data_dev(env.tmd, 100), 0);
-	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
-	assert_int_equal(thin_metadata_commit(env.tmd), 0);
-
-	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
-	assert_int_equal(thin_alloc_data_block(env.tmd, &b), 0);
-	assert_int_equal(thin_insert_block(td, 9, b), 0);
+	td = fresh_with_uncommitted_block("abort");
 	assert_int_equal(thin_create_thin(env.tmd, 2), 0);
 	assert_int_equal(thin_metadata_set_transaction_id(env.tmd, 0, 3), 0);
 	assert_false(thin_device_aborted_changes(td));
@@ -662,15 +674,8 @@ static void test_failed_commit_marks_lost_changes(void **state)
 {
 	struct thin_lookup_result res;
 	struct thin_device *td;
-	data_block_t b;
 
-	fresh("lost");
-	assert_int_equal(thin_resize_data_dev(env.tmd, 100), 0);
-	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
-	assert_int_equal(thin_metadata_commit(env.tmd), 0);
-	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
-	assert_int_equal(thin_alloc_data_block(env.tmd, &b), 0);
-	assert_int_equal(thin_insert_block(td, 9, b), 0);
+	td = fresh_with_uncommitted_block("lost");
 
 	pd_bm_file_set_write_limit(env.bm, 0, PD_BM_WRITES_FAIL);
 	assert_int_not_equal(thin_metadata_commit(env.tmd), 0);

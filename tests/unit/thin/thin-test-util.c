@@ -3,6 +3,7 @@
  * Helpers for the thin-metadata host tests (see thin-test.h).
  */
 #include <fcntl.h>
+#include <stddef.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -124,18 +125,31 @@ void model_copy(struct model *dst, const struct model *src)
 	}
 }
 
-static size_t device_pos(const struct model *m, u64 id)
+/*
+ * Index of the first of nr elements (each size bytes, from base, sorted by the
+ * u64 at key_off) whose key is >= key: nr when there is none.
+ */
+static size_t lower_bound_u64(const void *base, size_t nr, size_t size,
+			      size_t key_off, u64 key)
 {
-	size_t lo = 0, hi = m->nr_devices, mid;
+	size_t lo = 0, hi = nr, mid;
+	u64 k;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		if (m->devices[mid].id < id)
+		memcpy(&k, (const char *)base + mid * size + key_off, sizeof(k));
+		if (k < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+static size_t device_pos(const struct model *m, u64 id)
+{
+	return lower_bound_u64(m->devices, m->nr_devices, sizeof(*m->devices),
+			       offsetof(struct model_device, id), id);
 }
 
 struct model_device *model_find(struct model *m, u64 id)
@@ -174,16 +188,8 @@ void model_delete_device(struct model *m, u64 id)
 
 static size_t map_pos(const struct model_device *d, u64 vblock)
 {
-	size_t lo = 0, hi = d->nr, mid;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (d->maps[mid].vblock < vblock)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower_bound_u64(d->maps, d->nr, sizeof(*d->maps),
+			       offsetof(struct model_mapping, vblock), vblock);
 }
 
 struct model_mapping *model_lookup(struct model_device *d, u64 vblock)
