@@ -39,6 +39,22 @@ fail() {
 	fi
 }
 
+# runs_ok WHAT [EVIDENCE...] -- CMD...: CMD (a checker, a writer) succeeds;
+# else the case fails as "WHAT: <the first lines CMD printed>", keeping the
+# evidence files, and runs_ok returns 1.
+runs_ok() {
+	local what=$1 ev=()
+	shift
+	while [ "$1" != -- ]; do
+		ev+=("$1")
+		shift
+	done
+	shift
+	"$@" > "$T/run.out" 2>&1 && return 0
+	fail "$what: $(head -n 3 "$T/run.out")" "${ev[@]}"
+	return 1
+}
+
 # spawn NAME FUNCTION ARGS...: run a case in the pool.
 spawn() {
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do

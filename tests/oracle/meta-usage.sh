@@ -49,6 +49,14 @@ for d in u["devices"]:
 '
 }
 
+# same_as_thin_ls WHAT FILE: FILE holds what thin_ls printed ($T/ref) for
+# $img; else the case fails with the first lines of the difference.
+same_as_thin_ls() {
+	cmp -s "$T/ref" "$2" && return 0
+	fail "$1 differs from thin_ls: $(diff "$T/ref" "$2" | head -n 4 | tr '\n' '|')" "$img"
+	return 1
+}
+
 # same IMG WHAT [thin_ls options] -- [our options]: table and JSON agree
 # with thin_ls; the case fails otherwise.
 same() {
@@ -69,18 +77,12 @@ same() {
 		fail "$what: ctpool meta usage failed: $(head -n 2 "$T/ours.err")" "$img"
 		return 1
 	fi
-	if ! cmp -s "$T/ref" "$T/ours"; then
-		fail "$what: table differs from thin_ls: $(diff "$T/ref" "$T/ours" | head -n 4 | tr '\n' '|')" "$img"
-		return 1
-	fi
+	same_as_thin_ls "$what: table" "$T/ours" || return 1
 	if ! ours_json "$img" "$@" > "$T/json" 2> "$T/json.err"; then
 		fail "$what: JSON unreadable: $(tail -n 1 "$T/json.err")" "$img"
 		return 1
 	fi
-	if ! cmp -s "$T/ref" "$T/json"; then
-		fail "$what: JSON differs from thin_ls: $(diff "$T/ref" "$T/json" | head -n 4 | tr '\n' '|')" "$img"
-		return 1
-	fi
+	same_as_thin_ls "$what: JSON" "$T/json" || return 1
 	if [ -s "$T/ours.err" ]; then
 		fail "$what: warnings: $(head -n 2 "$T/ours.err")" "$img"
 		return 1

@@ -20,14 +20,8 @@ one() {
 		fail "thin-gen failed: $(tail -n 1 "$T/gen.err")"
 		return
 	fi
-	if ! thin_check -q "$img" > "$T/tc.out" 2>&1; then
-		fail "thin_check: $(head -n 3 "$T/tc.out")" "$img"
-		return
-	fi
-	if ! "$CTPOOL" meta check -q "$img" > "$T/cc.out" 2>&1; then
-		fail "ctpool meta check: $(head -n 3 "$T/cc.out")" "$img"
-		return
-	fi
+	runs_ok "thin_check" "$img" -- thin_check -q "$img" || return
+	runs_ok "ctpool meta check" "$img" -- "$CTPOOL" meta check -q "$img" || return
 	thin_dump "$img" > "$T/t.xml"
 	"$CTPOOL" meta dump "$img" > "$T/o.xml"
 	if ! cmp -s "$T/t.xml" "$T/o.xml"; then

@@ -16,19 +16,13 @@ theirs() {
 	name=$1 xml=$2 mb=$3
 	img=$T/$name-b.img
 	blank "$img" "$mb"
-	if ! thin_restore -q -i "$xml" -o "$img" > "$T/tr.out" 2>&1; then
-		fail "thin_restore failed: $(head -n 2 "$T/tr.out")" "$xml"
-		return
-	fi
+	runs_ok "thin_restore failed" "$xml" -- thin_restore -q -i "$xml" -o "$img" || return
 	"$CTPOOL" meta dump "$img" > "$T/o.xml"
 	if ! cmp -s "$xml" "$T/o.xml"; then
 		fail "ctpool meta dump differs from the input" "$xml" "$img"
 		return
 	fi
-	if ! "$CTPOOL" meta check -q "$img" > "$T/cc.out" 2>&1; then
-		fail "ctpool meta check: $(head -n 3 "$T/cc.out")" "$xml" "$img"
-		return
-	fi
+	runs_ok "ctpool meta check" "$xml" "$img" -- "$CTPOOL" meta check -q "$img" || return
 	rm -f "$img"
 	pass
 }
@@ -37,23 +31,14 @@ ours() {
 	name=$1 xml=$2 mb=$3
 	img=$T/$name-c.img
 	blank "$img" "$mb"
-	if ! "$CTPOOL" meta restore -i "$xml" -o "$img" > "$T/cr.out" 2>&1; then
-		fail "ctpool meta restore: $(head -n 3 "$T/cr.out")" "$xml"
-		return
-	fi
-	if ! thin_check -q "$img" > "$T/tc.out" 2>&1; then
-		fail "thin_check: $(head -n 3 "$T/tc.out")" "$xml" "$img"
-		return
-	fi
+	runs_ok "ctpool meta restore" "$xml" -- "$CTPOOL" meta restore -i "$xml" -o "$img" || return
+	runs_ok "thin_check" "$xml" "$img" -- thin_check -q "$img" || return
 	thin_dump "$img" > "$T/t.xml"
 	if ! cmp -s "$xml" "$T/t.xml"; then
 		fail "thin_dump differs from the input" "$xml" "$img"
 		return
 	fi
-	if ! "$CTPOOL" meta check -q "$img" > "$T/cc.out" 2>&1; then
-		fail "ctpool meta check: $(head -n 3 "$T/cc.out")" "$xml" "$img"
-		return
-	fi
+	runs_ok "ctpool meta check" "$xml" "$img" -- "$CTPOOL" meta check -q "$img" || return
 	rm -f "$img"
 	pass
 }

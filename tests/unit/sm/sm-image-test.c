@@ -30,16 +30,6 @@ static void assert_tools_accept(const char *path)
 					     path), 0);
 }
 
-static void assert_count(struct pd_space_map *sm, pd_block_t b, u32 want)
-{
-	u32 count;
-
-	assert_int_equal(pd_sm_get_count(sm, b, &count), 0);
-	if (count != want)
-		fail_msg("block %llu: count %u, expected %u",
-			 (unsigned long long)b, count, want);
-}
-
 /* dm-thin's fresh layout: 0 sb, 1 index, 2 meta ref-count root, 3 bitmap,
  * 4 data index root, 5 data ref-count root, then the thin trees. */
 static void test_fresh_layout(void **state)
@@ -52,8 +42,8 @@ static void test_fresh_layout(void **state)
 
 	sm_pool_create(&pool, path, 2048, 0);
 	for (b = 0; b < 8; b++)
-		assert_count(pool.msm, b, 1);
-	assert_count(pool.msm, 8, 0);
+		sm_assert_count(pool.msm, b, 1);
+	sm_assert_count(pool.msm, 8, 0);
 	assert_int_equal(le64_to_cpu(pool.sb.data_mapping_root), 6);
 	assert_int_equal(le64_to_cpu(pool.sb.device_details_root), 7);
 	assert_int_equal(pd_sm_get_nr_blocks(pool.msm, &n), 0);
@@ -146,8 +136,8 @@ static void check_restored_counts(struct restored_pool *rp,
 	u32 *refs;
 
 	for (b = 0; b < rp->expect.nr_data_blocks; b++) {
-		assert_count(rp->pool.dsm, b, rp->expect.data_counts[b] +
-			     (data_delta ? data_delta[b] : 0));
+		sm_assert_count(rp->pool.dsm, b, rp->expect.data_counts[b] +
+				(data_delta ? data_delta[b] : 0));
 		used += rp->expect.data_counts[b] != 0;
 	}
 	assert_int_equal(pd_sm_get_nr_free(rp->pool.dsm, &n), 0);
@@ -161,7 +151,7 @@ static void check_restored_counts(struct restored_pool *rp,
 	sm_image_metadata_refs(&img, refs);
 	used = 0;
 	for (b = 0; b < img.nr_blocks; b++) {
-		assert_count(rp->pool.msm, b, refs[b]);
+		sm_assert_count(rp->pool.msm, b, refs[b]);
 		used += refs[b] != 0;
 	}
 	/* Exact although the root's nr_allocated is one off. */

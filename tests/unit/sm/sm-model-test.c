@@ -22,16 +22,6 @@ static u64 rnd_below(u64 n)
 	return n ? ((u64)rnd() << 31 ^ rnd()) % n : 0;
 }
 
-static void assert_count(struct pd_space_map *sm, pd_block_t b, u32 want)
-{
-	u32 count;
-
-	assert_int_equal(pd_sm_get_count(sm, b, &count), 0);
-	if (count != want)
-		fail_msg("block %llu: count %u, model %u",
-			 (unsigned long long)b, count, want);
-}
-
 static void assert_nr_free(struct pd_space_map *sm, pd_block_t want)
 {
 	pd_block_t n;
@@ -116,7 +106,7 @@ static void data_check_all(struct data_run *dr)
 	u64 b;
 
 	for (b = 0; b < dr->m.nr_blocks; b++)
-		assert_count(dr->pool.dsm, b, dr->m.cur[b]);
+		sm_assert_count(dr->pool.dsm, b, dr->m.cur[b]);
 	assert_nr_free(dr->pool.dsm, dr->m.nr_free);
 }
 
@@ -156,7 +146,7 @@ static void data_new_block(struct data_run *dr)
 			 (unsigned long long)b, dr->m.cur[b],
 			 dr->m.committed[b]);
 	model_set(&dr->m, b, 1);
-	assert_count(dr->pool.dsm, b, 1);
+	sm_assert_count(dr->pool.dsm, b, 1);
 }
 
 /* Hot blocks collect high counts: the ref-count tree at work. */
@@ -187,7 +177,7 @@ static void data_inc_range(struct data_run *dr, u64 b, u64 e)
 	assert_int_equal(pd_sm_inc_blocks(dr->pool.dsm, b, e), 0);
 	for (i = b; i < e; i++) {
 		model_set(&dr->m, i, dr->m.cur[i] + 1);
-		assert_count(dr->pool.dsm, i, dr->m.cur[i]);
+		sm_assert_count(dr->pool.dsm, i, dr->m.cur[i]);
 	}
 }
 
@@ -198,7 +188,7 @@ static void data_dec_range(struct data_run *dr, u64 b, u64 e)
 	assert_int_equal(pd_sm_dec_blocks(dr->pool.dsm, b, e), 0);
 	for (i = b; i < e; i++) {
 		model_set(&dr->m, i, dr->m.cur[i] - 1);
-		assert_count(dr->pool.dsm, i, dr->m.cur[i]);
+		sm_assert_count(dr->pool.dsm, i, dr->m.cur[i]);
 	}
 }
 
@@ -249,7 +239,7 @@ static void data_step(struct data_run *dr)
 		v = (u32[]){ 0, 1, 2, 3, 4, 9, 300 }[rnd() % 7];
 		assert_int_equal(pd_sm_set_count(dr->pool.dsm, b, v), 0);
 		model_set(&dr->m, b, v);
-		assert_count(dr->pool.dsm, b, v);
+		sm_assert_count(dr->pool.dsm, b, v);
 	} else if (op < 985) {
 		data_commit(dr, false);
 	} else if (op < 995) {
@@ -462,7 +452,7 @@ static void data_list(struct data_run *dr, bool dec)
 	for (i = 0; i < n; i++)
 		model_set(&dr->m, list[i], dr->m.cur[list[i]] + (dec ? -1 : 1));
 	for (i = 0; i < n; i++)
-		assert_count(dr->pool.dsm, list[i], dr->m.cur[list[i]]);
+		sm_assert_count(dr->pool.dsm, list[i], dr->m.cur[list[i]]);
 }
 
 /* A block beyond the end anywhere in a list: refused, nothing changed. */
@@ -477,7 +467,7 @@ static void data_bad_list(struct data_run *dr)
 	assert_int_equal(pd_sm_inc_list(dr->pool.dsm, list, n), -EINVAL);
 	for (i = 0; i < n; i++)
 		if (list[i] < dr->m.nr_blocks)
-			assert_count(dr->pool.dsm, list[i], dr->m.cur[list[i]]);
+			sm_assert_count(dr->pool.dsm, list[i], dr->m.cur[list[i]]);
 }
 
 /* The list operations against the model, over three bitmaps. */
@@ -576,7 +566,7 @@ static void meta_new_block(struct meta_run *mr)
 		fail_msg("new_block gave %llu, used by the committed state",
 			 (unsigned long long)b);
 	mr->user[b] = 1;
-	assert_count(mr->pool.msm, b, 1);
+	sm_assert_count(mr->pool.msm, b, 1);
 }
 
 static u64 meta_pick_user(struct meta_run *mr)
@@ -603,7 +593,7 @@ static void meta_adjust(struct meta_run *mr, u64 b, u64 e, int delta)
 		/* A freed block may at once serve the space map itself,
 		 * unless the committed state holds it. */
 		if (mr->user[i] || (i < mr->committed_nr && mr->committed[i]))
-			assert_count(mr->pool.msm, i, mr->user[i]);
+			sm_assert_count(mr->pool.msm, i, mr->user[i]);
 	}
 }
 
@@ -638,7 +628,7 @@ static void meta_step(struct meta_run *mr)
 		v = (u32[]){ 1, 2, 3, 6 }[rnd() % 4];
 		assert_int_equal(pd_sm_set_count(mr->pool.msm, b, v), 0);
 		mr->user[b] = v;
-		assert_count(mr->pool.msm, b, v);
+		sm_assert_count(mr->pool.msm, b, v);
 	} else if (op < 975) {
 		meta_commit(mr, false);
 	} else if (op < 990) {

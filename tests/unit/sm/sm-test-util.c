@@ -403,6 +403,16 @@ fail:
 	return r;
 }
 
+void sm_assert_count(struct pd_space_map *sm, pd_block_t b, u32 want)
+{
+	u32 count;
+
+	assert_int_equal(pd_sm_get_count(sm, b, &count), 0);
+	if (count != want)
+		fail_msg("block %llu: count %u, expected %u",
+			 (unsigned long long)b, count, want);
+}
+
 int sm_test_run(const char *fmt, ...)
 {
 	char cmd[2048];

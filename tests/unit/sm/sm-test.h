@@ -132,6 +132,9 @@ u32 *sm_pool_verify_image(const char *path, const u32 *data_counts,
 int sm_pool_commit(struct sm_pool *pool);
 void sm_pool_close(struct sm_pool *pool);
 
+/* The space map's count of block b is want (a test failure otherwise). */
+void sm_assert_count(struct pd_space_map *sm, pd_block_t b, u32 want);
+
 /* The exit status of a shell command (-1 if it could not run). */
 int sm_test_run(const char *fmt, ...) __printf(1, 2);
 
