@@ -143,6 +143,18 @@ run_detached() {
 	wait_running "$1"
 }
 
+# in_volume NAME SHELL-CMD: run SHELL-CMD (bash) with $M the filesystem of
+# volume or image NAME, activated and mounted read-only for it.
+in_volume() {
+	local dev
+	dev=$(ctpool activate "$1")
+	mkdir -p "$T_WORK/img"
+	mount -o ro,noload "$dev" "$T_WORK/img"
+	M=$T_WORK/img bash -c "$2" || true
+	umount "$T_WORK/img"
+	ctpool deactivate "$1"
+}
+
 # host_dir_setup: HOST, a host directory hostile image layers aim at (a
 # sentinel file to overwrite or link to, sub/ with a file), and its
 # fingerprint HOST_FP (names, types, modes, link counts, sizes, mtimes and the
