@@ -130,19 +130,21 @@ hand_expected() {
 EOF
 }
 
+# restore_by TOOL XML IMG: XML into IMG by thin_restore or by ctpool.
+restore_by() {
+	if [ "$1" = thin_restore ]; then
+		thin_restore -q -i "$2" -o "$3"
+	else
+		"$CTPOOL" meta restore -i "$2" -o "$3"
+	fi
+}
+
 hand_case() {
 	tool=$1
 	img=$T/hand.img
 	hand_xml > "$T/hand.xml"
 	blank "$img" 4
-	if [ "$tool" = thin_restore ]; then
-		thin_restore -q -i "$T/hand.xml" -o "$img" > "$T/r.out" 2>&1
-	else
-		"$CTPOOL" meta restore -i "$T/hand.xml" -o "$img" > "$T/r.out" 2>&1
-	fi || {
-		fail "$tool: $(head -n 2 "$T/r.out")"
-		return
-	}
+	runs_ok "$tool" -- restore_by "$tool" "$T/hand.xml" "$img" || return
 	same "$img" "hand-made, $tool" -- || return
 	hand_expected > "$T/expected"
 	ours "$img" | awk '{ print $1, $2, $3, $4 }' > "$T/got"
@@ -159,14 +161,7 @@ random_case() {
 	python3 "$ROOT/tests/oracle/meta-gen-xml.py" "$seed" "$size" > "$T/x.xml"
 	for tool in thin_restore ctpool; do
 		blank "$img" "$mb"
-		if [ "$tool" = thin_restore ]; then
-			thin_restore -q -i "$T/x.xml" -o "$img" > "$T/r.out" 2>&1
-		else
-			"$CTPOOL" meta restore -i "$T/x.xml" -o "$img" > "$T/r.out" 2>&1
-		fi || {
-			fail "seed $seed: $tool: $(head -n 2 "$T/r.out")"
-			return
-		}
+		runs_ok "seed $seed: $tool" -- restore_by "$tool" "$T/x.xml" "$img" || return
 		same "$img" "seed $seed, $tool" -- || return
 	done
 	rm -f "$img"
