@@ -109,6 +109,8 @@ if [ $run_host -eq 1 ]; then
 	done
 fi
 
+[ $list -eq 0 ] || [ $run_vm -eq 1 ] || exit 0
+
 if [ $run_vm -eq 1 ]; then
 	# Group tests by their vm-options line; one boot per group.
 	declare -A groups=()
