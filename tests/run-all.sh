@@ -12,13 +12,15 @@
 #   tests/tree/          checks of the whole tree: style, fuzz smoke, install
 #   tests/vm/            in the QEMU guest (qemu/run-vm.sh); flat: boots are
 #                        grouped by each test's "# vm-options:" line
-#   tests/stress/        long runs of `make stress` (not run here)
-# Naming: lowercase <area>-<what>. A test is a C file <name>-test.c built to
-# build/tests/<folder>/<name>-test (and <name>-asan-test), or a script
-# <name>.sh: every *.sh in these folders is a test. Helpers never are:
-# *-util.c, *.h, *.bash (sourced), *.py, and make fragments <what>.mk (read by
-# the top-level Makefile). A test's name below is its path under tests/
-# without the suffix: unit/pd/core-bm-test, oracle/meta-usage, vm/cli-pool.
+#   tests/stress/        long runs of `make stress` (own runner, not run here)
+# Naming: lowercase <area>-<what>. In unit/*/, oracle/, tree/ and vm/ a test
+# is a C file <name>-test.c built to build/tests/<folder>/<name>-test (and
+# <name>-asan-test), or a script <name>.sh: every *.sh there is a test.
+# Everything else is a helper and is named so: *-util.c and other .c without
+# -test (tools such as thin-gen.c), *.h, sourced *.bash, *.py, make fragments
+# <what>.mk (read by the top-level Makefile). A test's name below is its path
+# under tests/ without the suffix: unit/pd/core-bm-test, oracle/meta-usage,
+# vm/cli-pool.
 #
 # Runs, in order:
 #   host tests  every executable build/tests/unit/*/*-test, and every *.sh in
