@@ -309,6 +309,18 @@ static void del_last(struct core_env *env, struct data_counter *dc,
 		assert_int_equal(dc->counts[k], 0);
 }
 
+/* Free the n trees' models, the data counter and the environment. */
+static void exit_all(struct core_env *env, struct data_counter *dc,
+		     struct tree **trees, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		model_exit(&trees[i]->m);
+	data_counter_exit(dc);
+	core_env_exit(env);
+}
+
 static void grow_churn_shrink(u32 vs, u64 keyspace, unsigned int grow_ops,
 			      unsigned int cache, u64 seed, bool real_sm)
 {
@@ -354,10 +366,7 @@ static void grow_churn_shrink(u32 vs, u64 keyspace, unsigned int grow_ops,
 	/* Refill a little, then drop the whole tree. */
 	run_batches(&env, &t, &grow, 1, 3000, cache, &res);
 	del_last(&env, &dc, &t, baseline);
-
-	model_exit(&t.m);
-	data_counter_exit(&dc);
-	core_env_exit(&env);
+	exit_all(&env, &dc, (struct tree *[]){ &t }, 1);
 }
 
 static void test_random_small_values(void **state)
@@ -428,11 +437,7 @@ static void test_shared_trees(void **state)
 	assert_int_equal(pd_btree_del(&a.info, a.root), 0);
 	verify_all(&env, &both[1], 1, &res);
 	del_last(&env, &dc, &b, 1);
-
-	model_exit(&a.m);
-	model_exit(&b.m);
-	data_counter_exit(&dc);
-	core_env_exit(&env);
+	exit_all(&env, &dc, both, 2);
 }
 
 /*
@@ -484,11 +489,7 @@ static void test_stepwise_del(void **state)
 	verify_all(&env, &both[1], 1, &res);
 
 	del_last(&env, &dc, &b, 1);
-
-	model_exit(&a.m);
-	model_exit(&b.m);
-	data_counter_exit(&dc);
-	core_env_exit(&env);
+	exit_all(&env, &dc, both, 2);
 }
 
 int main(void)
