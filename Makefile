@@ -38,11 +38,14 @@ include tests/stress/stress.mk
 include bench/bench.mk
 include dist/dist.mk
 
-# Host (no VM) tests: each area adds a fragment tests/host/<area>.mk that appends
-# executables build/tests/host/<name>-test to HOST_TESTS. Each test binary ends
-# its output with a line "N passed, N failed".
+# Host (no VM) tests: each area adds a fragment tests/unit/<layer>/<area>.mk
+# that appends executables build/tests/unit/<layer>/<name>-test to HOST_TESTS
+# (layout and naming: tests/run-all.sh). Each test binary ends its output with
+# a line "N passed, N failed". tests/unit/asan-lib.mk comes first: the others
+# name its libraries as prerequisites.
 HOST_TESTS :=
--include $(wildcard tests/host/*.mk)
+-include $(wildcard tests/unit/*.mk tests/unit/*/*.mk tests/oracle/*.mk \
+	tests/tree/*.mk)
 USERSPACE_TARGETS += $(HOST_TESTS)
 
 userspace: $(USERSPACE_TARGETS)

@@ -4,7 +4,7 @@
 #   make fuzz-build            build build/fuzz/fuzz-* and their seed corpora
 #   make fuzz [FUZZ_SECONDS=300] [FUZZ_TARGETS="meta-open ..."]
 #                              run each target that long; fails on any finding
-#   the host test tests/host/fuzz-smoke.sh runs each ~20 s in make check.
+#   the host test tests/tree/fuzz-smoke.sh runs each ~20 s in make check.
 #
 # Crashes are kept in build/fuzz/artifacts/<target>/; the growing corpora in
 # build/fuzz/corpus/<target>/ (seeded from fuzz/seeds and from images that

@@ -72,7 +72,7 @@ multi)
 	for t in "$@"; do
 		if [ -d "$t" ]; then
 			for f in "$t"/*.sh; do
-				[ "$(basename "$f")" = lib.sh ] || tests+=("$(realpath "$f")")
+				tests+=("$(realpath "$f")")  # helpers are *.bash
 			done
 		else
 			tests+=("$(realpath "$t")")
@@ -135,7 +135,7 @@ qemu_args=(-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem"
 	"${drive_args[@]}")
 
 if [ "$mode" = shell ]; then
-	# Start where the user is, with what tests/vm/lib.sh expects.
+	# Start where the user is, with what tests/vm/lib.bash expects.
 	{ echo '[ -f ~/.bashrc ] && . ~/.bashrc'
 	  echo '. /ctl/env; export VM_DISKS'
 	  printf 'cd %q\n' "$PWD"; } > "$ctl/shellrc"

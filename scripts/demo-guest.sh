@@ -1,7 +1,7 @@
 #!/bin/bash
 # Guest side of `make demo`: every command is echoed before it runs, and the
-# checks of tests/vm/lib.sh say what was expected.
-. "$(dirname "$0")/../tests/vm/lib.sh"
+# checks of tests/vm/lib.bash say what was expected.
+. "$(dirname "$0")/../tests/vm/lib.bash"
 
 # show CMD...: print the command, then run it.
 show() { echo; echo "\$ $*"; "$@"; }

@@ -1,6 +1,7 @@
-# Test targets. Host tests are added by fragments tests/host/<area>.mk, which
-# append executables $(BUILD)/tests/host/<name>-test to HOST_TESTS (see the
-# top-level Makefile); tests/run-all.sh finds and runs every such binary.
+# Test targets. Host tests are added by fragments tests/unit/<layer>/<area>.mk,
+# which append executables $(BUILD)/tests/unit/<layer>/<name>-test to
+# HOST_TESTS (see the top-level Makefile); tests/run-all.sh finds and runs
+# every such binary. Layout and naming rule: the top of tests/run-all.sh.
 # The recipes expand HOST_TESTS late, after every fragment has been read.
 
 .PHONY: host-tests vm-tests

@@ -1,6 +1,6 @@
 # tools/: the ctpool command line (build/ctpool), built from four libraries.
 # Each is a static archive whose sources are listed here and nowhere else:
-# the ctpool binary, the host tests (tests/host/*.mk) and the fuzzers
+# the ctpool binary, the host tests (tests/unit/*/*.mk) and the fuzzers
 # (fuzz/fuzz.mk) link the archives instead of compiling tools' files again.
 #
 #   common/   libctpool-common.a   what every command needs: global settings,

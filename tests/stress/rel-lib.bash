@@ -1,7 +1,7 @@
 # Helpers shared by the reliability VM tests (tests/vm/crash-*, fault-*,
 # corrupt-*, hostile-*, stress-*) and the long runs under tests/stress/.
-# Sourced after tests/vm/lib.sh:
-#     . "$(dirname "$0")/lib.sh"; . "$ROOT/tests/stress/rel-lib.bash"
+# Sourced after tests/vm/lib.bash:
+#     . "$(dirname "$0")/lib.bash"; . "$ROOT/tests/stress/rel-lib.bash"
 #
 # Which implementation is tested: REL_TARGETS=kernel (dm-thin: thin-pool/thin)
 # or REL_TARGETS=ctpool (dm-ctpool.ko: ctpool/ctthin). The default is below;

@@ -20,7 +20,7 @@
 #
 # usage (in the VM, via run-vm.sh --disk 2G):
 #     vm-fio-stress.sh [kernel|ctpool] [MB_PER_THIN] [PASSES]
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../vm/lib.bash"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
 MB=${2:-96} PASSES=${3:-2}

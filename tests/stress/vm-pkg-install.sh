@@ -9,7 +9,7 @@
 # snapshot cycle; purging both packages leaves nothing of ours behind.
 # The guest's root is the host's under a tmpfs overlay: what dpkg changes here
 # vanishes at power off.
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../vm/lib.bash"
 need_disks 2
 
 DEB_DIR=$ROOT/build/deb

@@ -24,7 +24,7 @@ T_WORK=$(mktemp -d /tmp/ctpool-test.XXXXXX)
 
 [ -x "$CTPOOL" ] || { echo "FAIL: $CTPOOL not built (make userspace)"; exit 1; }
 
-# Output follows tests/vm/lib.sh: "ok N - ...", "not ok N - ...", and a last
+# Output follows tests/vm/lib.bash: "ok N - ...", "not ok N - ...", and a last
 # line "N passed, N failed". A failed check ends the test (later steps build
 # on earlier ones).
 log() { echo "# $*"; }
@@ -117,3 +117,57 @@ for a in sys.stdin.read().split():
 	echo "image-v1" > "$r/etc/image-release"
 	tar --numeric-owner -C "$r" -czf "$out" .
 }
+
+# runtime_setup: what every runtime-*.sh starts from: pool tp on the first two
+# scratch disks (MDEV, DDEV; --wipe, since earlier tests may have left a pool)
+# and the busybox image archive $T_WORK/bb.tar.gz.
+runtime_setup() {
+	read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
+	ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe
+	make_busybox_tar "$T_WORK/bb.tar.gz"
+}
+
+# wait_running NAME: wait (up to 20 s) until container NAME runs; fail if not.
+wait_running() {
+	for i in $(seq 100); do
+		[ "$(ctpool container list --json | jsel "$1" | jget running)" = true ] && return 0
+		sleep 0.2
+	done
+	fail "container $1 did not start"
+}
+# run_detached NAME [OPTIONS] -- CMD...: `ctpool container run` in the
+# background, its pid in runner; returns once NAME runs.
+run_detached() {
+	ctpool container run "$@" &
+	runner=$!
+	wait_running "$1"
+}
+
+# in_volume NAME SHELL-CMD: run SHELL-CMD (bash) with $M the filesystem of
+# volume or image NAME, activated and mounted read-only for it.
+in_volume() {
+	local dev
+	dev=$(ctpool activate "$1")
+	mkdir -p "$T_WORK/img"
+	mount -o ro,noload "$dev" "$T_WORK/img"
+	M=$T_WORK/img bash -c "$2" || true
+	umount "$T_WORK/img"
+	ctpool deactivate "$1"
+}
+
+# host_dir_setup: HOST, a host directory hostile image layers aim at (a
+# sentinel file to overwrite or link to, sub/ with a file), and its
+# fingerprint HOST_FP (names, types, modes, link counts, sizes, mtimes and the
+# files' contents). host_untouched WHAT checks it is exactly as it was.
+host_dir_setup() {
+	HOST=$T_WORK/host
+	mkdir -p "$HOST/sub"
+	echo "host secret" > "$HOST/sentinel"
+	echo "host sub" > "$HOST/sub/file"
+	HOST_FP=$(host_fp)
+}
+host_fp() {
+	{ find "$HOST" -printf '%p %y %m %n %s %T@\n' | sort; cat "$HOST/sentinel" "$HOST/sub/file"; } |
+		md5sum
+}
+host_untouched() { expect_eq "host directory untouched after $1" "$(host_fp)" "$HOST_FP"; }

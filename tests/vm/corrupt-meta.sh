@@ -8,7 +8,7 @@
 # demands it) and survives use; never an oops, a WARNING, a hang.
 #
 # usage (in the VM): corrupt-meta.sh [kernel|ctpool] [COUNT] [SEED] [VERBOSE] [SKIP_MSGS] [BUDGET_SECONDS]
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
 COUNT=${2:-250} SEED=${3:-$((RANDOM))} BUDGET=${6:-100}

@@ -9,7 +9,7 @@
 # reads back intact (nothing older, nothing foreign).
 #
 # usage (in the VM): crash-replay.sh [kernel|ctpool] [OPS] [RANDOM] [SEED]
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
 OPS=${2:-24} RANDOM_POINTS=${3:-6} SEED=${4:-$((RANDOM))}

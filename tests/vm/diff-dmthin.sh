@@ -4,7 +4,7 @@
 # kernel's dm-thin and against ctpool, on separate devices in one boot. Data
 # read back, status lines, thin_check, and thin_dump's device summaries must
 # agree.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 must load_dm_thin
 must load_ctpool

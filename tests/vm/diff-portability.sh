@@ -2,7 +2,7 @@
 # On-disk compatibility: metadata written by ctpool is used by the kernel's
 # dm-thin and the other way round (data reads back, thin_check clean), and
 # metadata made by thin_restore is used by ctpool.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 must load_dm_thin
 must load_ctpool

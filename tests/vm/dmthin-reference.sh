@@ -2,15 +2,13 @@
 # The kernel's dm-thin through scripts/thinctl.sh: the reference lifecycle that
 # ctpool must reproduce (pool, thin, fio verify, snapshot, sharing broken by
 # overwrites, deletes return every block, clean metadata for thin_check).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 use_kernel_targets
 must load_dm_thin
 
 # Small devices carved from the scratch disks keep TCG time down.
-must carve tmeta "${DISKS[0]}" 0 16M
-must carve tdata "${DISKS[1]}" 0 256M
-must thinctl pool-create pool /dev/mapper/tmeta /dev/mapper/tdata 128 0
+carve_pool
 assert_eq "new pool: total data blocks" 4096 "$(thinctl pool-status pool total-data)"
 assert_eq "new pool: no data used" 0 "$(thinctl pool-status pool used-data)"
 assert_eq "new pool: mode" rw "$(thinctl pool-status pool mode)"

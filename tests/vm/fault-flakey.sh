@@ -15,7 +15,7 @@
 # everything written and flushed before the fault reads back intact.
 #
 # usage (in the VM): fault-flakey.sh [kernel|ctpool]
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
 need_disks 1

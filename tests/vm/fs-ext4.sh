@@ -1,13 +1,11 @@
 #!/bin/bash
 # ext4 on a ctpool thin: mkfs, fill, snapshot, change both, fsck both clean;
 # fstrim hands the freed blocks back to the pool.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 must load_ctpool
 
-must carve tmeta "${DISKS[0]}" 0 16M
-must carve tdata "${DISKS[1]}" 0 256M
-must thinctl pool-create pool /dev/mapper/tmeta /dev/mapper/tdata 128 0
+carve_pool
 must thinctl thin-create pool 1 origin 192M
 check "mkfs.ext4" mkfs.ext4 -q -E nodiscard,lazy_itable_init=0 /dev/mapper/origin
 mkdir -p /mnt/o /mnt/s

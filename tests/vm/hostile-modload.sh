@@ -20,7 +20,7 @@
 #   make check runs 40 cycles on ctpool, make stress 100 (tests/stress/README).
 # SLAB_WATCH=kmalloc-96,... prints those caches' objects in use per
 # allocating function at each count.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
 CYCLES=${2:-40}

@@ -7,7 +7,7 @@
 # metadata passes thin_check.
 #
 # usage (in the VM): hostile-tables.sh [kernel|ctpool] [COUNT] [SEED] [BUDGET]
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
 COUNT=${2:-600} SEED=${3:-$((RANDOM))} BUDGET=${4:-60}

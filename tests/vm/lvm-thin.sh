@@ -6,7 +6,7 @@
 # giving space back, online changes (discards, errorwhenfull), lvextend of
 # data and metadata, deactivate + activate with LVM's thin_check, removal.
 # lvm-thin-dmthin.sh runs the same on the kernel's dm-thin.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 IMPL=${1:-ctpool}   # "kernel": the kernel's dm-thin (lvm-thin-dmthin.sh)
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # dm-ctpool.ko registers its targets, unloads cleanly, and with compat_names=1
 # takes the kernel dm-thin names — refusing, with a reason, while dm-thin is loaded.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 must load_ctpool
 check "module is loaded" module_loaded dm_ctpool

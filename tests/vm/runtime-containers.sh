@@ -14,9 +14,7 @@
 . "$(dirname "$0")/cli-lib.bash"
 load_targets
 
-read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
-ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe  # scratch disks: earlier tests may have left a pool
-make_busybox_tar "$T_WORK/bb.tar.gz"
+runtime_setup
 
 # --- an import killed half-way leaves nothing behind
 expect_status 99 "import killed after unpacking" -- env CTPOOL_CRASH_AT=import-after-unpack "$CTPOOL" image import broken "$T_WORK/bb.tar.gz" --size 16M
@@ -126,12 +124,7 @@ ok "io.max set on the thin's major:minor ($(echo "$out" | head -1))"
 expect_ge "3MiB of direct writes at 1MiB/s take >= 2s" "$(echo "$out" | tail -1)" 2
 
 # --- exec, attach, detach, stop
-ctpool container run c1 -- sleep 300 &
-runner=$!
-for i in $(seq 50); do
-	[ "$(ctpool container list --json | jsel c1 | jget running)" = true ] && break
-	sleep 0.2
-done
+run_detached c1 -- sleep 300
 expect_eq "exec joins the running container" "$(ctpool container exec c1 -- sh -c 'hostname; cat /proc/1/cmdline | tr "\0" " " | cut -d" " -f1-4; cat /proc/self/cgroup')" "$(printf 'c1\n%s\n0::/' "$CTPOOL container run c1")"
 expect_status 1 "run refuses a running container" -- ctpool container run c1 -- true
 expect_eq "exec joins with the same confinement" "$(echo $(ctpool container exec c1 -- sh -c "$STATUS_KEYS"))" "$CONFINED"
@@ -179,12 +172,7 @@ ctpool deactivate raw
 
 # --- the runner (ctpool container run) killed -9: the container keeps running,
 # stop still tears everything down
-ctpool container run c2 --privileged -- sleep 300 &
-runner=$!
-for i in $(seq 50); do
-	[ "$(ctpool container list --json | jsel c2 | jget running)" = true ] && break
-	sleep 0.2
-done
+run_detached c2 --privileged -- sleep 300
 expect_eq "exec into a --privileged container: unconfined too" "$(echo $(ctpool container exec c2 -- sh -c "$STATUS_KEYS" | grep -E 'CapEff|Seccomp'))" "CapEff: $host_capeff Seccomp: 0"
 kill -9 $runner; wait $runner 2>/dev/null || true
 expect_eq "container survives its runner" "$(ctpool container list --json | jsel c2 | jget running)" true

@@ -11,17 +11,8 @@
 . "$(dirname "$0")/cli-lib.bash"
 load_targets
 
-read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
-ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe
-make_busybox_tar "$T_WORK/bb.tar.gz"
-
-# the host directory every layer aims at, with a file to overwrite or link to
-HOST=$T_WORK/host
-mkdir -p "$HOST/sub"
-echo "host secret" > "$HOST/sentinel"
-host_fp() { { find "$HOST" -printf '%p %y %m %n %s %T@\n' | sort; cat "$HOST/sentinel"; } | md5sum; }
-HOST_FP=$(host_fp)
-host_untouched() { expect_eq "host directory untouched after $1" "$(host_fp)" "$HOST_FP"; }
+runtime_setup
+host_dir_setup   # the host directory every layer aims at
 
 # the layers, built with python's tarfile: GNU tar cannot write a lone entry
 # below a symlink, nor a hard link to an arbitrary name
@@ -55,21 +46,11 @@ layer("hard.tar", ("h", "stolen", "evil/sentinel"))
 layer("dev.tar", ("c", "dev/disk", None), ("f", "etc/dev-layer", "dev-layer"))
 EOF
 
-# in_image NAME SHELL-CMD: run SHELL-CMD with $M the image's filesystem, mounted read-only
-in_image() {
-	local dev
-	dev=$(ctpool activate "$1")
-	mkdir -p "$T_WORK/img"
-	mount -o ro,noload "$dev" "$T_WORK/img"
-	M=$T_WORK/img bash -c "$2" || true
-	umount "$T_WORK/img"
-	ctpool deactivate "$1"
-}
 no_image() { expect_eq "$2: no partial image left" "$(ctpool image list --json | jsel "$1" | wc -l)" 0; }
 
 ctpool image import bb "$T_WORK/bb.tar.gz" --size 16M
 ctpool image import links "$T_WORK/links.tar" --parent bb
-expect_eq "parent layer keeps its symlinks as they are" "$(echo $(in_image links 'readlink $M/evil $M/root $M/up'))" "$HOST / ../../../../../../../../.."
+expect_eq "parent layer keeps its symlinks as they are" "$(echo $(in_volume links 'readlink $M/evil $M/root $M/up'))" "$HOST / ../../../../../../../../.."
 
 # a file below evil -> HOST: the name is resolved inside the image, where HOST does not exist
 expect_status 1 "child layer writing through evil -> $HOST fails" -- ctpool image import a1 "$T_WORK/file.tar" --parent links
@@ -79,15 +60,15 @@ no_image a1 "failed import"
 # a directory entry over the symlink replaces it, inside the image
 ctpool image import a2 "$T_WORK/dir.tar" --parent links
 host_untouched "a directory over a parent's symlink"
-expect_eq "the directory replaced the symlink inside the image" "$(echo $(in_image a2 'stat -c %F $M/evil; cat $M/evil/new'))" "directory pwned-dir"
+expect_eq "the directory replaced the symlink inside the image" "$(echo $(in_volume a2 'stat -c %F $M/evil; cat $M/evil/new'))" "directory pwned-dir"
 
 # through root -> / and up -> ../../..: clamped at the image's root
 ctpool image import a3 "$T_WORK/abs.tar" --parent links
 host_untouched "a path through root -> /"
-expect_eq "the write through root -> / stayed in the image" "$(in_image a3 "cat \$M$HOST/new")" via-root
+expect_eq "the write through root -> / stayed in the image" "$(in_volume a3 "cat \$M$HOST/new")" via-root
 ctpool image import a4 "$T_WORK/up.tar" --parent links
 host_untouched "a path through up -> ../../.."
-expect_eq "the write through up -> ../.. stayed in the image" "$(in_image a4 "cat \$M$HOST/sub/new")" via-up
+expect_eq "the write through up -> ../.. stayed in the image" "$(in_volume a4 "cat \$M$HOST/sub/new")" via-up
 
 # a hard link to the host's file through evil
 expect_status 1 "hard link to evil/sentinel fails" -- ctpool image import a5 "$T_WORK/hard.tar" --parent links
@@ -98,12 +79,12 @@ no_image a5 "failed hard link import"
 # device nodes are skipped with a warning, the rest of the layer is unpacked
 out=$(ctpool image import d1 "$T_WORK/dev.tar" --parent bb 2>&1)
 expect_eq "device node skipped with a warning" "$(echo "$out" | grep -c "skipping device node 'dev/disk'")" 1
-expect_eq "no device node in the image, the layer's file is" "$(echo $(in_image d1 'ls $M/dev | wc -l; cat $M/etc/dev-layer'))" "0 dev-layer"
+expect_eq "no device node in the image, the layer's file is" "$(echo $(in_volume d1 'ls $M/dev | wc -l; cat $M/etc/dev-layer'))" "0 dev-layer"
 
 # "host:file" names are local files (GNU tar would try rsh to host "alpine")
 cp "$T_WORK/bb.tar.gz" "$T_WORK/alpine:3.19.tar"
 (cd "$T_WORK" && ctpool image import alpine alpine:3.19.tar --size 16M)
-expect_eq "alpine:3.19.tar imported as a local file" "$(in_image alpine 'cat $M/etc/image-release')" image-v1
+expect_eq "alpine:3.19.tar imported as a local file" "$(in_volume alpine 'cat $M/etc/image-release')" image-v1
 
 for i in d1 a4 a3 a2 links alpine bb; do ctpool image rm $i; done
 expect_eq "pool empty again" "$(pool_field data_used)" 0

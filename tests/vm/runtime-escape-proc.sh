@@ -15,9 +15,7 @@
 load_targets
 HELPERS=$ROOT/tests/vm/escape
 
-read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
-ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe
-make_busybox_tar "$T_WORK/bb.tar.gz"
+runtime_setup
 cc -O2 -Wall -Werror -static -o "$T_WORK/bbroot/bin/tty-inject" "$HELPERS/tty-inject.c"
 tar --numeric-owner -C "$T_WORK/bbroot" -czf "$T_WORK/bb.tar.gz" .
 ctpool image import bb "$T_WORK/bb.tar.gz" --size 32M
@@ -53,12 +51,7 @@ expect_eq "run: the host's ctpool binary is unchanged (hash, mode, owner)" "$(bi
 expect_eq "run: what the container executed was a memfd copy" "$(payload_log | sed -n 's|^/proc/self/exe readlink=\(/memfd:ctpool\).*|\1|p')" /memfd:ctpool
 ctpool container run ev -- busybox rm /exe-payload.log
 
-ctpool container run ev -- busybox sleep 600 &
-runner=$!
-for i in $(seq 100); do
-	[ "$(ctpool container list --json | jsel ev | jget running)" = true ] && break
-	sleep 0.2
-done
+run_detached ev -- busybox sleep 600
 st=0; ctpool container exec ev -- /bin/sh || st=$?
 log "$(ctpool container exec ev -- busybox cat /exe-payload.log)"
 expect_eq "exec: the payload ran" "$st $(ctpool container exec ev -- busybox grep -c '^payload ran' /exe-payload.log)" "42 1"
@@ -83,12 +76,7 @@ fds=$(ctpool container run c1 -- sh -c "$OWN_FDS" | fd_list)
 log "run: $fds"
 expect_eq "run: no descriptor beyond 0-2 (the caller holds 7</etc)" "$(echo "$fds" | fd_numbers)" "0 1 2 "
 expect_status 1 "run: /proc/self/fd/7/hostname is not the host's" -- ctpool container run c1 -- sh -c 'cat /proc/self/fd/7/hostname 2>/dev/null'
-ctpool container run c1 -- sleep 600 &
-runner=$!
-for i in $(seq 100); do
-	[ "$(ctpool container list --json | jsel c1 | jget running)" = true ] && break
-	sleep 0.2
-done
+run_detached c1 -- sleep 600
 fds=$(ctpool container exec c1 -- sh -c "$OWN_FDS" | fd_list)
 log "exec: $fds"
 expect_eq "exec: no descriptor beyond 0-2 (the caller holds 7</etc)" "$(echo "$fds" | fd_numbers)" "0 1 2 "
@@ -115,12 +103,7 @@ out=$(tty_attack run c1 -t --)
 log "$out"
 expect_eq "run -t: TIOCSTI does not reach the caller's terminal" "$(echo "$out" | grep '^caller read:')" "caller read: []"
 expect_eq "run -t: the container's own pty took the input" "$(echo "$out" | grep -c '^tiocsti fd [0-2]: ok$')" 3
-ctpool container run c1 -- sleep 600 &
-runner=$!
-for i in $(seq 100); do
-	[ "$(ctpool container list --json | jsel c1 | jget running)" = true ] && break
-	sleep 0.2
-done
+run_detached c1 -- sleep 600
 out=$(tty_attack exec c1 --)
 log "$out"
 expect_eq "exec: TIOCSTI does not reach the caller's terminal" "$(echo "$out" | grep '^caller read:')" "caller read: []"

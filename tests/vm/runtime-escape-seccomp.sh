@@ -17,9 +17,7 @@ load_targets
 PROBE=$ROOT/build/tests/vm/seccomp-probe
 [ -x "$PROBE" ] || fail "$PROBE not built (make userspace)"
 
-read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
-ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe
-make_busybox_tar "$T_WORK/bb.tar.gz"
+runtime_setup
 cp "$PROBE" "$T_WORK/bbroot/bin/seccomp-probe"
 tar --numeric-owner -C "$T_WORK/bbroot" -czf "$T_WORK/bb.tar.gz" .
 ctpool image import bb "$T_WORK/bb.tar.gz" --size 16M
@@ -64,12 +62,7 @@ out=$(ctpool container run c1 -- /bin/seccomp-probe)
 log "run: $(echo $out)"
 expect_probe "run" "$out"
 
-ctpool container run c1 -- sleep 300 &
-runner=$!
-for i in $(seq 50); do
-	[ "$(ctpool container list --json | jsel c1 | jget running)" = true ] && break
-	sleep 0.2
-done
+run_detached c1 -- sleep 300
 out=$(ctpool container exec c1 -- /bin/seccomp-probe)
 expect_probe "exec" "$out"
 ctpool container stop c1 --timeout 5

@@ -18,20 +18,11 @@
 . "$(dirname "$0")/cli-lib.bash"
 load_targets
 
-read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
-ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe
-make_busybox_tar "$T_WORK/bb.tar.gz"
+runtime_setup
 record() { cat "$CTPOOL_STATE_DIR/volumes/$1"; }
 # key KEY RECORD: every value of KEY in the record file, one per line
 key() { sed -n "s/^$1=//p" "$CTPOOL_STATE_DIR/volumes/$2"; }
 expect_match() { echo "$2" | grep -Eq -- "$3" || fail "$1: got '$2', want /$3/"; ok "$1 ($(echo $2 | head -c 200))"; }
-wait_running() {
-	for i in $(seq 100); do
-		[ "$(ctpool container list --json | jsel "$1" | jget running)" = true ] && return 0
-		sleep 0.2
-	done
-	fail "container $1 did not start"
-}
 
 # --- finding 5: a newline in a tarball path stays inside the "source" value
 evil="$T_WORK/bb.tar.gz
@@ -66,9 +57,7 @@ expect_match "cgroup v1 host: its /sys/fs/cgroup is still the tmpfs, no cgroup2 
 expect_eq "the outer /sys/fs/cgroup unchanged" "$(stat -f -c %T /sys/fs/cgroup)" "$outer"
 expect_eq "c1 left stopped, its volume inactive" "$(ctpool container list --json | jsel c1 | jget running) $(dmsetup ls | grep -c tp-c1 || true)" "false 0"
 
-ctpool container run c1 -- sleep 600 &
-runner=$!
-wait_running c1
+run_detached c1 -- sleep 600
 STATUS_KEYS='grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status | tr -s "\t" " "'
 CONFINED="NoNewPrivs: 1 Seccomp: 2"
 expect_eq "exec is confined" "$(echo $(ctpool container exec c1 -- sh -c "$STATUS_KEYS"))" "$CONFINED"
@@ -192,9 +181,7 @@ expect_eq "the probe works where setuid is honoured" "$("$T_WORK/v/probe" drop)"
 umount "$T_WORK/v"
 ctpool deactivate vol
 ctpool container create c2 --image bb
-ctpool container run c2 --privileged -- sleep 600 &
-runner=$!
-wait_running c2
+run_detached c2 --privileged -- sleep 600
 ctpool container attach c2 vol /mnt/v
 expect_match "mounted nosuid,nodev in the container" "$(ctpool container exec c2 -- grep ' /mnt/v ' /proc/self/mountinfo)" "[ ,]nosuid,nodev[ ,]"
 expect_eq "setuid bit on the volume grants nothing" "$(ctpool container exec c2 -- /mnt/v/probe drop)" "euid 65534"

@@ -12,29 +12,11 @@
 . "$(dirname "$0")/cli-lib.bash"
 load_targets
 
-read -r MDEV DDEV _ <<< "${VM_DISKS:-/dev/vda /dev/vdb}"
-ctpool pool create tp --metadata "$MDEV" --data "$DDEV" --block-size 64k --wipe
-make_busybox_tar "$T_WORK/bb.tar.gz"
-
-HOST=$T_WORK/host
-mkdir -p "$HOST/sub"
-echo "host secret" > "$HOST/sentinel"
-echo "host sub" > "$HOST/sub/file"
-host_fp() { { find "$HOST" -printf '%p %y %m %n %s %T@\n' | sort; cat "$HOST/sentinel" "$HOST/sub/file"; } | md5sum; }
-HOST_FP=$(host_fp)
-host_untouched() { expect_eq "host directory untouched after $1" "$(host_fp)" "$HOST_FP"; }
+runtime_setup
+host_dir_setup
 
 $PY "$(dirname "$0")/oci-image.py" "$T_WORK/bbroot" "$T_WORK" "$HOST"
 
-in_vol() {
-	local dev
-	dev=$(ctpool activate "$1")
-	mkdir -p "$T_WORK/img"
-	mount -o ro,noload "$dev" "$T_WORK/img"
-	M=$T_WORK/img bash -c "$2" || true
-	umount "$T_WORK/img"
-	ctpool deactivate "$1"
-}
 layers() { ctpool list --json | jsplit | grep '"kind":"layer"' | sed 's/.*"name":"\([^"]*\)".*/\1/' | sort || true; }
 nlayers() { layers | grep -c . || true; }
 state() { ctpool list --json | sed 's/"mapped[a-z_]*":[0-9a-z]*//g' | md5sum; }
@@ -50,10 +32,10 @@ expect_eq "the base layer is a thin of its own" "$(vol_field "$BASE" origin)" nu
 expect_eq "image list shows the image, not its layers" "$(ctpool image list --json | jcount)" 1
 expect_eq "ctpool list marks layers as such" "$(vol_field "$BASE" kind)" layer
 expect_eq "whiteout removed etc/image-release, opaque dir kept only this layer's file" \
-	"$(echo $(in_vol bb-oci 'ls $M/etc/image-release 2>&1 | grep -c "No such"; ls $M/opt/data; cat $M/app/hello.txt'))" \
+	"$(echo $(in_volume bb-oci 'ls $M/etc/image-release 2>&1 | grep -c "No such"; ls $M/opt/data; cat $M/app/hello.txt'))" \
 	"1 c hello from layer 2"
-expect_eq "the base layer is unchanged below it" "$(echo $(in_vol "$BASE" 'cat $M/etc/image-release; ls $M/opt/data'))" "image-v1 a b"
-expect_eq "whiteout markers are not unpacked" "$(in_vol bb-oci 'find $M -name ".wh.*" | wc -l')" 0
+expect_eq "the base layer is unchanged below it" "$(echo $(in_volume "$BASE" 'cat $M/etc/image-release; ls $M/opt/data'))" "image-v1 a b"
+expect_eq "whiteout markers are not unpacked" "$(in_volume bb-oci 'find $M -name ".wh.*" | wc -l')" 0
 
 # ---- docker-save: the base layer is shared
 ctpool image import bb-docker "$T_WORK/docker.tar"
@@ -95,7 +77,7 @@ ctpool image rm flat
 ctpool image import h1 "$T_WORK/hostile-links.tar" --size 16M
 host_untouched "whiteouts, an opaque dir and absolute names through symlinks out of the root"
 expect_eq "the absolute name landed in the image, the dir replaced the symlink" \
-	"$(echo $(in_vol h1 "cat \$M$HOST/abs \$M/evil/new; ls \$M/dev | wc -l"))" "absolute inside 0"
+	"$(echo $(in_volume h1 "cat \$M$HOST/abs \$M/evil/new; ls \$M/dev | wc -l"))" "absolute inside 0"
 NL=$(nlayers)
 for h in dotdot dot hard up; do
 	expect_status 1 "hostile layer ($h) refused" -- ctpool image import "h-$h" "$T_WORK/hostile-$h.tar" --size 16M

@@ -19,7 +19,7 @@
 #     thin_check, and the deleted thins stay gone after re-activation.
 #
 # usage (in the VM): target-delete-busy.sh [kernel|ctpool]
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
 need_disks 2

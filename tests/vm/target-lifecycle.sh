@@ -2,7 +2,7 @@
 # The dm-thin lifecycle of tests/vm/dmthin-reference.sh, against ctpool/ctthin:
 # pool, thin, fio verify, snapshot, sharing broken by overwrites, discards,
 # deletes return every block, exact table/status lines, clean thin_check.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 use_ctpool_targets
 must load_ctpool

@@ -25,7 +25,7 @@
 # target, so tens of thousands of blocks cost no disk space.
 #
 # usage (in the VM): target-metadata-full.sh [kernel|ctpool] [POOL_FEATURE...]
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
 FEATURES=("${@:2}")

@@ -3,7 +3,7 @@
 # blocks still writable), and failure of the metadata device (commit fails,
 # the pool fails, I/O errors, status "Fail"); the last committed metadata
 # stays clean.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 must load_ctpool
 

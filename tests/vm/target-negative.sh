@@ -3,7 +3,7 @@
 # strings: malformed pool/thin tables, metadata that cannot be used, a full
 # pool in error_if_no_space and in queue mode (with a short no_space_timeout),
 # recovery by growing the data device.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 must load_ctpool
 

@@ -3,7 +3,7 @@
 # end), writes copy the origin block first (zeroing what lies past the
 # origin's end), the origin itself is never written; snapshots of such a thin
 # keep working.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 must load_ctpool
 

@@ -3,13 +3,11 @@
 # taken (origin suspended with I/O in flight) and deleted in a loop, and a
 # second thin is discarded and rewritten; then the metadata must be clean
 # and every block accounted for.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 need_disks 2
 must load_ctpool
 
-must carve tmeta "${DISKS[0]}" 0 16M
-must carve tdata "${DISKS[1]}" 0 256M
-must thinctl pool-create pool /dev/mapper/tmeta /dev/mapper/tdata 128 0
+carve_pool
 must thinctl thin-create pool 1 thin1 64M
 must thinctl thin-create pool 2 thin2 16M
 

@@ -8,7 +8,7 @@
 # both targets: 4k writes into new blocks with zeroing on succeed, leave no
 # such error in the kernel log, and the rest of each new block reads back as
 # zeroes.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 must load_ctpool
 must load_dm_thin
 must modprobe loop

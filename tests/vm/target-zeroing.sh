@@ -16,7 +16,7 @@
 #     nothing; the block reads as zeroes afterwards.
 #
 # usage (in the VM): target-zeroing.sh [kernel|ctpool]
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$ROOT/tests/stress/rel-lib.bash"
 REL_TARGETS=${1:-$REL_TARGETS}
 need_disks 2
