@@ -95,6 +95,24 @@ static_skip() {
 	esac
 }
 
+# show_failure LOG: what failed, from the runner's log of a script: the 40
+# lines before lvm2's stack trace ("## - SCRIPT:LINE", after the failing
+# command), the trace, and the pool tables and status the script left
+# ("## DMTABLE/DMSTATUS"); without a trace, the log's last 40 lines.
+show_failure() {
+	local log=$1 at
+	at=$(grep -n -m1 -E '^\[[ 0-9:]+\] ## - ' "$log" 2>/dev/null | cut -d: -f1 || true)
+	if [ -n "$at" ]; then
+		echo "#   --- runner log $log, before the stack trace:"
+		sed -n "$((at > 40 ? at - 40 : 1)),$((at + 4))p" "$log" | sed 's/^/#   | /'
+		echo "#   --- tables and status left:"
+		grep -E '## DM(TABLE|STATUS): ' "$log" | head -n 20 | sed 's/^/#   | /' || true
+	else
+		echo "#   --- runner log $log, last 40 lines:"
+		tail -n 40 "$log" 2>/dev/null | sed 's/^/#   | /' || true
+	fi
+}
+
 RES=$(mktemp -d /tmp/lvm2-results.XXXXXX)
 start=$SECONDS
 for t in $list; do
@@ -126,8 +144,7 @@ for t in $list; do
 		;;
 	*)
 		fail "$t (${secs}s): ${status:-no result}"
-		echo "#   --- runner log, last 40 lines ($log):"
-		tail -n 40 "$log" 2>/dev/null | sed 's/^/#   | /' || true
+		show_failure "$log"
 		echo "#   --- kernel log during the script:"
 		dmesg | tail -n +$((dmesg_lines + 1)) | grep -v 'lvm2-tests: ===' | tail -n 30 | sed 's/^/#   | /' || true
 		;;
