@@ -52,6 +52,16 @@ trap _lvm2_finish EXIT
 note "lvm2 $(cat "$SUITE/../.version"), its test suite in $SUITE; lvm: $(lvm version | sed -n 's/^ *LVM version: *//p')"
 check "/dev/fd exists (the scripts' <(...) need it)" test -e /dev/fd/0
 
+# The guest kernel's own module autoloading (a table naming "zero", losetup
+# wanting /dev/loop-control) runs the initramfs's modprobe, which has only
+# the boot modules: load what the scripts use that way from here (with the
+# host's modules). Never dm_thin_pool: the target under test is chosen below.
+must _load_crc   # before dm-cache's dm-persistent-data (see lib.sh)
+for m in loop dm-zero dm-delay dm-snapshot dm-mirror dm-raid dm-cache dm-cache-smq \
+	dm-writecache dm-integrity; do
+	modprobe "$m" 2>/dev/null || note "modprobe $m failed"
+done
+
 case $IMPL in
 kernel)
 	must load_dm_thin
