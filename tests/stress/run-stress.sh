@@ -5,7 +5,7 @@
 #
 #   STRESS_TARGETS   kernel|ctpool (default ctpool)
 #   STRESS_ONLY      pieces to run, e.g. "fio powercut" (default all):
-#                    crash corrupt hostile modload fio powercut fuzz pkg
+#                    crash corrupt hostile modload fio powercut fuzz pkg lvm2
 #   STRESS_LEVEL     quick|full (default full): how long each piece runs;
 #                    quick is all pieces in ~25 min on this 2-core host
 #   per piece (override the level):
@@ -17,12 +17,14 @@
 #     STRESS_FIO_MB / STRESS_FIO_PASSES        fio stress: MiB per thin, passes
 #     STRESS_CUTS                              power cuts
 #     STRESS_FUZZ_SECONDS                      per fuzz target
+#     STRESS_LVM2_TESTS / STRESS_LVM2_SECONDS  lvm2's thin scripts: names or
+#                                              regexes, time budget (0: none)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 2
 T=${STRESS_TARGETS:-ctpool}
 LEVEL=${STRESS_LEVEL:-full}
-PIECES="crash corrupt hostile modload fio powercut fuzz pkg"
+PIECES="crash corrupt hostile modload fio powercut fuzz pkg lvm2"
 ONLY=$(echo "${STRESS_ONLY:-$PIECES}" | tr ',' ' ')
 case $T in kernel|ctpool) ;; *) echo "STRESS_TARGETS must be kernel or ctpool" >&2; exit 2 ;; esac
 case $LEVEL in quick|full) ;; *) echo "STRESS_LEVEL must be quick or full" >&2; exit 2 ;; esac
@@ -45,6 +47,13 @@ CYCLES=$(knob STRESS_MODLOAD_CYCLES 40 100)
 FIO_MB=$(knob STRESS_FIO_MB 32 96) FIO_PASSES=$(knob STRESS_FIO_PASSES 2 3)
 CUTS=$(knob STRESS_CUTS 3 30)
 FUZZ_S=$(knob STRESS_FUZZ_SECONDS 20 300)
+# lvm2's thin scripts: quick runs a core set (pools, thins, snapshots,
+# resize, errors, repair, dmeventd autoextend), full all of shell/*thin*.sh.
+LVM2_CORE="thin-defaults thin-volume-list lvcreate-thin lvcreate-thin-snap lvchange-thin
+	lvextend-thin-full lvresize-thin-metadata thin-flags thin-errors thin-overprovisioning
+	discards-thin lvconvert-repair-thin lvextend-thin-data-dmeventd"
+LVM2_TESTS=$(knob STRESS_LVM2_TESTS "$LVM2_CORE" "thin")
+LVM2_S=$(knob STRESS_LVM2_SECONDS 0 0)
 
 passed=0 failed=0 summary=()
 tmp=$(mktemp -d)
@@ -100,6 +109,30 @@ wanted fuzz && step fuzz "libFuzzer targets, ${FUZZ_S}s each" make -s fuzz FUZZ_
 # guest, DKMS build, modprobe, a cycle with the installed tool, purge.
 wanted pkg && vm pkg "Debian packages: install, DKMS build, modprobe, purge" 3600 \
 	--disk 64M --disk 512M -- tests/stress/vm-pkg-install.sh
+
+# lvm2's own test/shell/*thin*.sh (its Debian source, harness built on the
+# host into build/lvm2-tests) in the guest with the system's lvm2, on the
+# chosen target (ctpool: compat_names=1 serves thin-pool/thin).
+lvm2_piece() {
+	local n secs st
+	bash tests/stress/lvm2-tests-build.sh || return 1
+	# The guest's time limit: the budget, else ~5 min a selected script
+	# (most take 20-90 s under TCG). -f: split the list, no globbing.
+	set -f
+	n=$(ls build/lvm2-tests/inst/share/lvm2-testsuite/shell | grep thin |
+		grep -cE "$(echo $LVM2_TESTS | tr ' ' '|')")
+	secs=$((LVM2_S > 0 ? LVM2_S : n * 300))
+	# shellcheck disable=SC2086
+	qemu/run-vm.sh --mem 3072 --disk 64M --timeout $((secs + 900)) --test-timeout $((secs + 600)) \
+		tests/stress/vm-lvm2-thin.sh "$T" "$LVM2_S" $LVM2_TESTS
+	st=$?
+	set +f
+	return $st
+}
+if [ "$LEVEL" = quick ]; then lvm2_what="$(echo $LVM2_CORE | wc -w) core scripts"; else lvm2_what="all *thin*.sh"; fi
+[ -n "${STRESS_LVM2_TESTS:-}" ] && lvm2_what="'$LVM2_TESTS'"
+[ "$LVM2_S" -gt 0 ] && lvm2_what="$lvm2_what, budget ${LVM2_S}s"
+wanted lvm2 && step lvm2 "lvm2's test/shell thin scripts ($lvm2_what)" lvm2_piece
 
 echo "# make stress summary ($T, level $LEVEL):"
 printf '%s\n' "${summary[@]}"
