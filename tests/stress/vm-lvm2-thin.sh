@@ -22,7 +22,7 @@
 # failure the runner log's tail and the kernel lines of that script; the
 # last lines are "# N skipped" and "N passed, N failed" (skips not counted
 # as passed). The setup checks count too.
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../vm/lib.bash"
 IMPL=${1:-ctpool}
 BUDGET=${2:-0}
 shift 2 2>/dev/null || shift $#
@@ -33,7 +33,7 @@ FLAVOUR=ndev-vanilla
 # Silence (no output) after which the runner kills a script: TCG is slow.
 SILENCE=${LVM2_SILENCE_S:-600}
 
-# Skips are reported apart: lib.sh's skip would count them as passed.
+# Skips are reported apart: lib.bash's skip would count them as passed.
 _skipped=0
 skip() { _tap_n=$((_tap_n + 1)) _skipped=$((_skipped + 1)); echo "ok $_tap_n - $1 # SKIP ${2:-}"; }
 _lvm2_finish() {
@@ -56,7 +56,7 @@ check "/dev/fd exists (the scripts' <(...) need it)" test -e /dev/fd/0
 # wanting /dev/loop-control) runs the initramfs's modprobe, which has only
 # the boot modules: load what the scripts use that way from here (with the
 # host's modules). Never dm_thin_pool: the target under test is chosen below.
-must _load_crc   # before dm-cache's dm-persistent-data (see lib.sh)
+must _load_crc   # before dm-cache's dm-persistent-data (see lib.bash)
 for m in loop dm-zero dm-delay dm-snapshot dm-mirror dm-raid dm-cache dm-cache-smq \
 	dm-writecache dm-integrity; do
 	modprobe "$m" 2>/dev/null || note "modprobe $m failed"
