@@ -487,8 +487,13 @@ static void emit_info(struct pool_c *pc, unsigned int status_flags,
 		return;
 	}
 
+	/*
+	 * A commit even when nothing changed, as dm-thin's status does: it
+	 * rewrites the superblock, so a status of an idle pool finds a failing
+	 * metadata device (LVM's health check relies on it).
+	 */
 	if (!(status_flags & DM_STATUS_NOFLUSH_FLAG) && !dm_suspended(pc->ti))
-		ctpool_commit_if_changed(pool);
+		ctpool_commit(pool);
 
 	r = thin_metadata_get_transaction_id(tmd, &trans_id);
 	if (!r)

@@ -8,6 +8,7 @@
 #     abort the transaction, set needs_check, go read-only: status "ro" and
 #     "needs_check", new blocks and syncs fail with an I/O error, data flushed
 #     before the fault reads back, and the flag is on disk after teardown.
+#     On an idle pool a status finds the fault (it commits, as dm-thin's).
 #   drop_writes: the device lies; the pool is torn down while the fault is on
 #     (as a crash would), and the metadata on disk is the last good commit.
 # Then the fault is removed: thin_check is clean (or thin_repair makes it so),
@@ -168,6 +169,21 @@ for dev in meta data; do
 	if rel_dmesg_bad; then fail "$what: kernel log shows a crash"; fi
 	case $st in *needs_check*) recover "$what" needs_check ;; *) recover "$what" ;; esac
 done
+
+# --- an idle pool: its status finds the fault ----------------------------------
+# The status commits even with nothing to commit, as dm-thin's does (the
+# superblock is rewritten), so it is the status that finds the failing
+# metadata device: LVM's health check (lvm2's thin-flags.sh) counts on it.
+what="idle pool, meta error_writes, status"
+start
+ev=$(events)
+set_dev ff-meta error_writes
+dmsetup status ff-pool > /dev/null 2>&1 || true
+st=$(dmsetup status ff-pool 2>&1 || true)
+note "$what: pool status: $st"
+meta_read_only "$what" "$st" "$ev"
+if rel_dmesg_bad; then fail "$what: kernel log shows a crash"; fi
+recover "$what" needs_check
 
 # --- drop_writes: a lying device, then a crash --------------------------------
 for dev in meta data; do
