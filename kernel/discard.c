@@ -274,12 +274,6 @@ void ctpool_process_discard(struct thin_c *tc, struct bio *bio)
 	begin = max(begin, io->discard_done);
 	batch_end = begin + max(READ_ONCE(discard_batch_blocks), 1u);
 	while (begin < end) {
-		if (begin >= batch_end) {
-			/* Other bios first; this one goes on where it stopped. */
-			passdown_flush(pool, bio, commits);
-			ctpool_defer_bio(pool, bio);
-			return;
-		}
 		thin_block_t chunk_end = min(end, ct_cell_region_end(begin));
 
 		/* Disk reads first, where they stall no lookup. */
@@ -306,6 +300,12 @@ void ctpool_process_discard(struct thin_c *tc, struct bio *bio)
 		}
 		begin = chunk_end;
 		io->discard_done = begin;
+		if (begin < end && begin >= batch_end) {
+			/* Other bios first; this one goes on where it stopped. */
+			passdown_flush(pool, bio, commits);
+			ctpool_defer_bio(pool, bio);
+			return;
+		}
 	}
 	passdown_flush(pool, bio, commits);
 	bio_endio(bio);

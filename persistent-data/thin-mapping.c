@@ -371,9 +371,11 @@ int thin_find_mapped_range(struct thin_device *td, thin_block_t begin,
 }
 
 /*
- * Lookups every WARM_STEP blocks: a leaf holds far more mappings than that,
- * and a thin provisioned in random order changes data space-map bitmap no
- * more often than every few blocks, as often as it changes leaf.
+ * One lookup every WARM_STEP mapped blocks: a leaf holds far more mappings
+ * than that, so every leaf of the range is read; neighbouring mappings tend
+ * to lie in the same bitmap (the pool hands out data blocks in order), so
+ * most bitmaps are read too. What is missed is read under the exclusive
+ * lock, as it was without the warm-up.
  */
 #define WARM_STEP 16
 
