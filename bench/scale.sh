@@ -11,10 +11,11 @@
 # and no disk of hundreds of GiB is needed: the harness zeroes its disks with
 # write-zeroes between tests, which on plain disks allocates them whole). One guest (bench/vm-scale.sh) then, per size and
 # repetition, copies the image onto the metadata disk, activates the pool and
-# times `delete 1`. At the probe size it also times a blkdiscard of the whole
-# of thin 1, `create_snap` of thin 1 and the first write into it after (each
-# on a fresh copy), and the first 4k read of thin 2 after activation (cold
-# metadata cache) against the same read again; during the delete and the
+# times `delete 1` with nothing else running. At the probe size it also times
+# the delete again with probes running, a blkdiscard of the whole of thin 1,
+# `create_snap` of thin 1 and the first write into it after (each on a fresh
+# copy), and the first 4k read of thin 2 after activation (cold metadata
+# cache) against the same read again; during the probed delete and the
 # discard, 4k qd1 probes on other thins run (random reads of mapped blocks of
 # thin 2, random writes into new blocks of thin 3), and the same probes run
 # idle just before.
@@ -26,6 +27,9 @@
 #   SCALE_TARGETS="kernel ours"
 #   SCALE_OUT=bench/results/scale   output prefix (.md, .log)
 #   SCALE_KO=PATH           the ctpool module to measure (default ./dm-ctpool.ko)
+#   SCALE_PROFILE=1         profile the delete and discard (perf, cpu-clock):
+#                           the top symbols go to OUT.md, the times are not
+#                           comparable with an unprofiled run
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,7 +44,7 @@ FREE=16384	# unmapped data blocks: room for the new-block write probe
 
 case " $SIZES " in *" $PSIZE "*) ;; *) echo "scale: SCALE_PROBE must be one of SCALE_SIZES" >&2; exit 2 ;; esac
 command="bash bench/scale.sh"
-for v in SCALE_SIZES SCALE_PROBE SCALE_REPS SCALE_TARGETS SCALE_KO; do
+for v in SCALE_SIZES SCALE_PROBE SCALE_REPS SCALE_TARGETS SCALE_KO SCALE_PROFILE; do
 	[ -z "${!v:-}" ] || command="$v='${!v}' $command"
 done
 commit=$(git rev-parse --short HEAD 2>/dev/null)
@@ -76,16 +80,19 @@ start=$(date +%s)
 log=$OUT.log
 qemu/run-vm.sh --plain-disks --disk ${META_MB}M --disk ${data_mb}M --timeout 3600 \
 	--test-timeout 3500 bench/vm-scale.sh "imgdir=$RUN" "sizes=$SIZES" "probe=$PSIZE" \
-	"reps=$REPS" "free=$FREE" "targets=$TARGETS" "ko=$RUN/dm-ctpool.ko" 2>&1 | tee "$log"
+	"reps=$REPS" "free=$FREE" "targets=$TARGETS" "ko=$RUN/dm-ctpool.ko" \
+	"profile=${SCALE_PROFILE:-0}" 2>&1 | tee "$log"
 grep -q '^@@SCALE end' "$log" || { echo "scale: the guest did not finish; see $log" >&2; exit 1; }
 
 python3 - "$log" "$OUT.md" "$command" "$commit" "$(( $(date +%s) - start ))" "$PSIZE" <<'PY'
 import statistics, sys
 log, out, command, commit, secs, psize = sys.argv[1:7]
-vals, meta = {}, []
+vals, meta, prof = {}, [], {}
 for line in open(log, errors="replace"):
     f = line.split()
-    if len(f) >= 2 and f[0] == "@@SCALE":
+    if len(f) >= 6 and f[0] == "@@PROFILE":
+        prof.setdefault(tuple(f[1:5]), []).append(" ".join(f[5:]))
+    elif len(f) >= 2 and f[0] == "@@SCALE":
         if f[1] == "meta":
             meta.append(" ".join(f[2:]))
         elif f[1] == "result" and len(f) == 7:
@@ -116,7 +123,8 @@ w("Each on a fresh copy of the metadata. The cold read is the first 4k read of a
   "read again (fio's completion latency of that one read). The other times include starting "
   "dmsetup, blkdiscard or dd in the guest.\n\n")
 w("| operation | kernel | ours |\n|---|---|---|\n")
-for key, label in (("delete_ms", "`delete` message (ms)"),
+for key, label in (("delete_ms", "`delete` message, nothing else running (ms)"),
+                   ("delete_probed_ms", "`delete` message while the probes run (ms)"),
                    ("discard_ms", "blkdiscard of the whole thin (ms)"),
                    ("snap_ms", "`create_snap` message (ms)"),
                    ("cow_write_ms", "first 4k write after the snapshot, O_SYNC (ms)"),
@@ -138,6 +146,10 @@ for key, label in (("read_p50_us", "read p50 (us)"), ("read_p99_us", "read p99 (
                    ("write_max_ms", "new-block write max (ms)")):
     w("| %s | %s |\n" % (label, " | ".join(cell(key + sfx, psize, tgt) for tgt in ("kernel", "ours")
                                           for sfx in ("_idle", "_delete", "_discard"))))
+for (size, tgt, rep, op), rows in sorted(prof.items()):
+    w("\n## Profile: %s of %s mappings, %s, rep %s\n\n" % (op, size, tgt, rep))
+    w("Self time by symbol over the whole guest (perf record -a -e cpu-clock), "
+      "rows over 0.7%%:\n\n```\n%s\n```\n" % "\n".join(rows))
 errs = [k for k, v in vals.items() if "error" in v]
 if errs:
     w("\nErrors: %s\n" % ", ".join(" ".join(k) for k in sorted(errs)))

@@ -2,7 +2,8 @@
 # Scale benchmark, run INSIDE the guest by bench/scale.sh: operations on a
 # thin with many mappings, on pools whose metadata was prepared on the host,
 # for the kernel's dm-thin and ctpool alternately (K O, O K, ...). Every size:
-# delete of thin 1. The probe size also: blkdiscard of the whole of thin 1,
+# delete of thin 1, alone. The probe size also: the delete again with I/O
+# probes on other thins, blkdiscard of the whole of thin 1 (probed too),
 # create_snap of it and the first write after, and the first read after
 # activation with a cold metadata cache.
 #
@@ -16,8 +17,11 @@
 # mapped ones are a dm zero device in front of it, so a pool of millions of
 # mappings needs no disk of that size.
 #
+#   profile=1        profile every timed operation with `perf record -a`
+#                    (cpu-clock: TCG has no PMU) and print where the guest's
+#                    CPU went; times taken so are not comparable
 # Output: "@@SCALE result SIZE TARGET REP KEY VALUE" lines (bench/scale.sh
-# tabulates them); everything else is log.
+# tabulates them), "@@PROFILE ..." lines; everything else is log.
 set -u -o pipefail
 
 HERE=$(dirname "$(realpath "$0")")
@@ -25,7 +29,7 @@ ROOT=$(dirname "$HERE")
 KO=$ROOT/dm-ctpool.ko
 export DM_DISABLE_UDEV=1 LC_ALL=C
 
-IMGDIR="" SIZES="" PSIZE="" REPS=2 TARGETS="kernel ours" FREE=16384
+IMGDIR="" SIZES="" PSIZE="" REPS=2 TARGETS="kernel ours" FREE=16384 PROFILE=0
 for a; do
 	case $a in
 	imgdir=*) IMGDIR=${a#*=} ;;
@@ -35,6 +39,7 @@ for a; do
 	ko=*) KO=${a#*=} ;;
 	targets=*) TARGETS=${a#*=} ;;
 	free=*) FREE=${a#*=} ;;
+	profile=*) PROFILE=${a#*=} ;;
 	*) echo "vm-scale: unknown argument $a" >&2; exit 2 ;;
 	esac
 done
@@ -51,6 +56,49 @@ elapsed_ms() {
 	printf '%d.%d\n' $((d / 1000)) $(( (d % 1000) / 100 ))
 }
 res() { out "result $SZ $TGT $REP $1 $2"; log "$TGT $SZ rep $REP: $1 = $2"; }
+
+# perf_start, perf_stop OP: a system-wide cpu-clock profile (TCG has no
+# PMU) around one operation when profile=1; its top symbols (self time,
+# kernel and modules included) go out as "@@PROFILE SIZE TARGET REP OP"
+# lines. perf takes seconds to set up under TCG: it is started and waited
+# for before the operation's clock starts.
+perf_start() {
+	local i
+	[ "$PROFILE" = 1 ] || return 0
+	rm -f "$WORK/perf.data"
+	perf record -q -a -g -e cpu-clock -F 499 -o "$WORK/perf.data" > "$WORK/perf.err" 2>&1 &
+	PERF_PID=$!
+	# Its header is written once it is set up.
+	for ((i = 0; i < 600; i++)); do
+		[ -s "$WORK/perf.data" ] && break
+		sleep 0.1
+	done
+	sleep 1
+}
+perf_stop() {
+	[ "$PROFILE" = 1 ] || return 0
+	kill -INT "$PERF_PID"
+	wait "$PERF_PID"
+	perf report -i "$WORK/perf.data" --stdio --no-children --sort sym --percent-limit 0.7 \
+		-g none 2> /dev/null | grep -v '^#' | grep -v '^$' | head -n 40 |
+		sed "s/^/@@PROFILE $SZ $TGT $REP $1 /"
+	rm -f "$WORK/perf.data"
+}
+
+# timed KEY CMD...: CMD's wall time in ms as result KEY ("error" if it
+# fails), profiled under profile=1.
+timed() {
+	local key=$1 t0 v rc
+	shift
+	perf_start
+	t0=$(now_us)
+	"$@"
+	rc=$?
+	if [ $rc = 0 ]; then v=$(elapsed_ms "$t0"); else v=error; fi
+	perf_stop "${key%_ms}"
+	res "$key" "$v"
+	return $rc
+}
 
 # The probes: qd1 4k random reads of mapped blocks of thin 2 (the first
 # 256 MiB of it, read once beforehand so that its metadata is cached: the
@@ -175,23 +223,21 @@ probes_end() {
 	probes_report "_$1"
 }
 
-# op_delete: the delete message for thin 1; its id is free again after.
+# op_delete [KEY]: the delete message for thin 1; its id is free again after.
 op_delete() {
-	local t0 v
-	t0=$(now_us)
-	if dmsetup message s-pool 0 "delete 1"; then v=$(elapsed_ms "$t0"); else v=error; fi
-	res delete_ms "$v"
+	timed "${1:-delete_ms}" dmsetup message s-pool 0 "delete 1"
 	dmsetup message s-pool 0 "create_thin 1" || res recreate error
 }
+# op_pdelete: the same while the probes run on other thins (so the time
+# includes what the pool serves them meanwhile, when it lets them in).
+op_pdelete() { op_delete delete_probed_ms; }
 
 # op_discard: blkdiscard of the whole of thin 1 (every block mapped); after
 # it the thin maps nothing.
 op_discard() {
-	local t0 v mapped
+	local mapped
 	dmsetup create s-t1 --table "0 $((SZ * 128)) $TT /dev/mapper/s-pool 1" || return 1
-	t0=$(now_us)
-	if blkdiscard /dev/mapper/s-t1; then v=$(elapsed_ms "$t0"); else v=error; fi
-	res discard_ms "$v"
+	timed discard_ms blkdiscard /dev/mapper/s-t1
 	mapped=$(dmsetup status s-t1 | awk '{ print $4 }')
 	[ "$mapped" = 0 ] || res discard_left_sectors "$mapped"
 }
@@ -199,15 +245,10 @@ op_discard() {
 # op_snap: create_snap of thin 1, then the first write into it, which
 # breaks the sharing of the path to one leaf of the million-mapping tree.
 op_snap() {
-	local t0 v
-	t0=$(now_us)
-	if dmsetup message s-pool 0 "create_snap 4 1"; then v=$(elapsed_ms "$t0"); else v=error; fi
-	res snap_ms "$v"
+	timed snap_ms dmsetup message s-pool 0 "create_snap 4 1"
 	dmsetup create s-t1 --table "0 $((SZ * 128)) $TT /dev/mapper/s-pool 1" || return 1
-	t0=$(now_us)
-	if dd if=/dev/zero of=/dev/mapper/s-t1 bs=4k count=1 seek=$((SZ / 3 * 16)) \
-		oflag=direct,sync conv=notrunc status=none; then v=$(elapsed_ms "$t0"); else v=error; fi
-	res cow_write_ms "$v"
+	timed cow_write_ms dd if=/dev/zero of=/dev/mapper/s-t1 bs=4k count=1 seek=$((SZ / 3 * 16)) \
+		oflag=direct,sync conv=notrunc status=none
 }
 
 teardown() {
@@ -226,11 +267,11 @@ run_one() {
 	activate || return 1
 	if [ "$SZ" = "$PSIZE" ]; then
 		cold_read
-		case $op in delete|discard) probed=1 ;; esac
+		case $op in pdelete|discard) probed=1 ;; esac
 	fi
 	if [ $probed = 1 ]; then probes_begin || return 1; fi
 	"op_$op" || return 1
-	[ $probed = 0 ] || probes_end "$op"
+	[ $probed = 0 ] || probes_end "${op#p}"
 	teardown
 }
 
@@ -242,6 +283,11 @@ out "meta kernel $(uname -r)"
 out "meta disks ${VM_DISK_OPTS:-unknown}"
 out "meta guest $(nproc) vCPU, TCG"
 out "meta ko md5 $(md5sum < "$KO" | cut -c1-12)"
+if [ "$PROFILE" = 1 ]; then
+	out "meta profiled with perf record -a -g -e cpu-clock: times not comparable"
+	echo 0 > /proc/sys/kernel/kptr_restrict
+	echo -1 > /proc/sys/kernel/perf_event_paranoid
+fi
 
 read -r -a tlist <<< "$TARGETS"
 nt=${#tlist[@]}
@@ -251,10 +297,12 @@ for SZ in $SIZES; do
 			# K O, O K, ...: each target runs first as often as last.
 			if [ $((REP % 2)) -eq 1 ]; then TGT=${tlist[$k]}; else TGT=${tlist[$((nt - 1 - k))]}; fi
 			ops=delete
-			[ "$SZ" != "$PSIZE" ] || ops="delete discard snap"
+			[ "$SZ" != "$PSIZE" ] || ops="delete pdelete discard snap"
 			for op in $ops; do
 				log "size $SZ rep $REP: $TGT $op"
-				run_one "$op" || { res "${op}_ms" error; teardown; }
+				key=${op}_ms
+				[ "$op" != pdelete ] || key=delete_probed_ms
+				run_one "$op" || { res "$key" error; teardown; }
 			done
 		done
 	done
