@@ -21,7 +21,9 @@ else
 	export POOL_TARGET=ctpool THIN_TARGET=ctthin
 	deps=$(modinfo -F depends "$ROOT/dm-ctpool.ko" | tr , ' ')
 	[ -z "$deps" ] || modprobe -a $deps
-	insmod "$ROOT/dm-ctpool.ko"
+	# The smallest batches, so that a cut can land between the steps of a
+	# delete or of a discard that went back to the worker's queue.
+	insmod "$ROOT/dm-ctpool.ko" discard_batch_blocks=1 delete_batch_nodes=1
 fi
 result() { echo "$1" > "$CTL/iter-$IT.result"; sync; }
 # verdict MSG: the check failed; report and power off (sysrq o returns at

@@ -12,11 +12,13 @@ REL=$ROOT/tests/stress
 CRASHSIM=$REL/crashsim.py
 PY=/usr/bin/python3
 
-# rel_load: load the chosen implementation, export POOL_TARGET/THIN_TARGET.
+# rel_load [PARAM=VALUE...]: load the chosen implementation, export
+# POOL_TARGET/THIN_TARGET. The parameters go to dm-ctpool.ko (the kernel's
+# dm-thin has no counterparts).
 rel_load() {
 	case $REL_TARGETS in
 	kernel) use_kernel_targets; must load_dm_thin ;;
-	ctpool) use_ctpool_targets; must load_ctpool ;;
+	ctpool) use_ctpool_targets; must load_ctpool "$@" ;;
 	*) bail "REL_TARGETS must be kernel or ctpool, not '$REL_TARGETS'" ;;
 	esac
 	note "targets: $POOL_TARGET / $THIN_TARGET ($REL_TARGETS)"

@@ -15,7 +15,15 @@ REL_TARGETS=${1:-$REL_TARGETS}
 OPS=${2:-24} RANDOM_POINTS=${3:-6} SEED=${4:-$((RANDOM))}
 export CRASHSIM_VERBOSE=${5:-}
 need_disks 2
-rel_load
+# The smallest batches: a discard of more than one block goes back to the
+# worker's queue after each block, and a delete releases one tree node per
+# hold of the metadata lock, so the log (and the crash points) run through
+# those paths, not only through whole-bio discards and one-step deletes.
+rel_load discard_batch_blocks=1 delete_batch_nodes=1
+if [ "$REL_TARGETS" = ctpool ]; then
+	assert_eq "smallest discard and delete batches" "1 1" \
+		"$(cat /sys/module/dm_ctpool/parameters/{discard_batch_blocks,delete_batch_nodes} | xargs)"
+fi
 note "seed $SEED, $OPS operations"
 
 META=4M DATA=64M
