@@ -120,32 +120,35 @@ static int tsm_commit(struct pd_space_map *sm)
 	return 0;
 }
 
-static int tsm_inc(struct pd_space_map *sm, pd_block_t b, pd_block_t e)
+/* inc or dec every block of [b, e); each must be in use already. */
+static int tsm_adjust(struct pd_space_map *sm, pd_block_t b, pd_block_t e,
+		      bool inc)
 {
 	struct test_sm *t = to_tsm(sm);
 
 	for (; b < e; b++) {
 		if (b >= t->nr_blocks)
-			return tsm_bad(t, "inc out of range", b);
+			return tsm_bad(t, inc ? "inc out of range" :
+					  "dec out of range", b);
 		if (!t->counts[b])
-			return tsm_bad(t, "inc of a free block", b);
-		t->counts[b]++;
+			return tsm_bad(t, inc ? "inc of a free block" :
+					  "dec of a free block", b);
+		if (inc)
+			t->counts[b]++;
+		else
+			t->counts[b]--;
 	}
 	return 0;
 }
 
+static int tsm_inc(struct pd_space_map *sm, pd_block_t b, pd_block_t e)
+{
+	return tsm_adjust(sm, b, e, true);
+}
+
 static int tsm_dec(struct pd_space_map *sm, pd_block_t b, pd_block_t e)
 {
-	struct test_sm *t = to_tsm(sm);
-
-	for (; b < e; b++) {
-		if (b >= t->nr_blocks)
-			return tsm_bad(t, "dec out of range", b);
-		if (!t->counts[b])
-			return tsm_bad(t, "dec of a free block", b);
-		t->counts[b]--;
-	}
-	return 0;
+	return tsm_adjust(sm, b, e, false);
 }
 
 static int tsm_new_block(struct pd_space_map *sm, pd_block_t *result)
