@@ -85,7 +85,7 @@ static void write_sb(void)
 {
 	memset(blk, 0, sizeof(blk));
 	memcpy(blk, &sb, sizeof(sb));
-	write_block(0, blk, &sm_test_sb_validator);
+	write_block(0, blk, &sm_test_sb_validator.v);
 }
 
 static int open_damaged(struct sm_pool *pool)

@@ -244,37 +244,12 @@ void sm_restore_expect_free(struct sm_restore_expect *expect)
 
 /* ---- pools ---- */
 
-static void sb_prepare(const struct pd_block_validator *v, void *data,
-		       pd_block_t location)
-{
-	struct thin_disk_superblock *sb = data;
-
-	sb->blocknr = cpu_to_le64(location);
-	sb->csum = cpu_to_le32(pd_block_checksum(&sb->flags,
-						 PD_BLOCK_SIZE - sizeof(__le32),
-						 SUPERBLOCK_CSUM_XOR));
-}
-
-static int sb_check(const struct pd_block_validator *v, const void *data,
-		    pd_block_t location)
-{
-	const struct thin_disk_superblock *sb = data;
-	u32 csum = pd_block_checksum(&sb->flags, PD_BLOCK_SIZE - sizeof(__le32),
-				     SUPERBLOCK_CSUM_XOR);
-
-	if (le64_to_cpu(sb->blocknr) != location)
-		return -ENOTBLK;
-	if (csum != le32_to_cpu(sb->csum) ||
-	    le64_to_cpu(sb->magic) != THIN_SUPERBLOCK_MAGIC)
-		return -EILSEQ;
-	return 0;
-}
-
-const struct pd_block_validator sm_test_sb_validator = {
-	.name = "sm_test_superblock",
-	.prepare_for_write = sb_prepare,
-	.check = sb_check,
-};
+/* The thin superblock's location, checksum and magic. */
+const struct test_validator sm_test_sb_validator =
+	TEST_VALIDATOR("sm_test_superblock", SUPERBLOCK_CSUM_XOR,
+		       .magic_offset = offsetof(struct thin_disk_superblock,
+						magic),
+		       .magic = THIN_SUPERBLOCK_MAGIC);
 
 static __le64 empty_tree(struct sm_pool *pool, unsigned int levels,
 			 u32 vsize)
@@ -345,7 +320,7 @@ int sm_pool_commit(struct sm_pool *pool)
 		r = pd_sm_copy_root(pool->msm, pool->sb.metadata_space_map_root,
 				    THIN_SPACE_MAP_ROOT_SIZE);
 	if (!r)
-		r = pd_bm_write_lock_zero(pool->bm, 0, &sm_test_sb_validator,
+		r = pd_bm_write_lock_zero(pool->bm, 0, &sm_test_sb_validator.v,
 					  &blk);
 	if (r)
 		return r;
@@ -378,7 +353,7 @@ int sm_pool_open_ex(struct sm_pool *pool, const char *path,
 	r = pd_bm_file_open(path, false, cache_blocks, &pool->bm);
 	if (r)
 		return r;
-	r = pd_bm_read_lock(pool->bm, 0, &sm_test_sb_validator, &blk);
+	r = pd_bm_read_lock(pool->bm, 0, &sm_test_sb_validator.v, &blk);
 	if (r)
 		goto fail;
 	memcpy(&pool->sb, pd_block_data(blk), sizeof(pool->sb));
