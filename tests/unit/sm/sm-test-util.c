@@ -168,35 +168,38 @@ static void xml_device(struct xml_out *x, u32 dev, u64 mapped)
 		dev, (unsigned long long)mapped);
 }
 
+/* The image's devices: its mapped blocks and its ranges. */
+static const struct xml_dev {
+	u32 dev;
+	u64 mapped;
+	struct { u64 vbegin, dbegin, len; } ranges[4];	/* len 0 ends */
+} xml_devs[] = {
+	/* Blocks 0..399 end up with count 3, 400..599 with 2, then 1. */
+	{ 1, 1200, { { 0, 0, 1200 } } },
+	{ 2, 600, { { 0, 0, 600 } } },
+	{ 3, 400, { { 0, 0, 400 } } },
+	/* Counts 5 and 4 at the start, 2..1 past the first bitmap. */
+	{ 4, 117, { { 0, 0, 5 }, { 10, 16319, 3 }, { 20, 40000, 9 },
+		    { 100, 49900, 100 } } },
+	{ 5, 13, { { 0, 0, 2 }, { 50, 16320, 1 }, { 60, 49990, 10 } } },
+};
+
 static void xml_write(struct xml_out *x)
 {
+	const struct xml_dev *d;
+	unsigned int i;
 	u32 dev;
 
 	fprintf(x->f, "<superblock uuid=\"\" time=\"1\" transaction=\"1\" flags=\"0\" version=\"2\" data_block_size=\"128\" nr_data_blocks=\"%u\">\n",
 		RESTORE_DATA_BLOCKS);
 
-	/* Blocks 0..399 end up with count 3, 400..599 with 2, then 1. */
-	xml_device(x, 1, 1200);
-	xml_range(x, 0, 0, 1200);
-	fprintf(x->f, "  </device>\n");
-	xml_device(x, 2, 600);
-	xml_range(x, 0, 0, 600);
-	fprintf(x->f, "  </device>\n");
-	xml_device(x, 3, 400);
-	xml_range(x, 0, 0, 400);
-	fprintf(x->f, "  </device>\n");
-	/* Counts 5 and 4 at the start, 2..1 past the first bitmap. */
-	xml_device(x, 4, 117);
-	xml_range(x, 0, 0, 5);
-	xml_range(x, 10, 16319, 3);
-	xml_range(x, 20, 40000, 9);
-	xml_range(x, 100, 49900, 100);
-	fprintf(x->f, "  </device>\n");
-	xml_device(x, 5, 13);
-	xml_range(x, 0, 0, 2);
-	xml_range(x, 50, 16320, 1);
-	xml_range(x, 60, 49990, 10);
-	fprintf(x->f, "  </device>\n");
+	for (d = xml_devs; d < xml_devs + ARRAY_SIZE(xml_devs); d++) {
+		xml_device(x, d->dev, d->mapped);
+		for (i = 0; i < ARRAY_SIZE(d->ranges) && d->ranges[i].len; i++)
+			xml_range(x, d->ranges[i].vbegin, d->ranges[i].dbegin,
+				  d->ranges[i].len);
+		fprintf(x->f, "  </device>\n");
+	}
 
 	/* Many small devices sharing one block: a count of 130. */
 	for (dev = 10; dev < 140; dev++) {
