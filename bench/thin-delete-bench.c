@@ -19,6 +19,7 @@
  *
  * usage: thin-delete-bench [-r REPS] [MAPPINGS...]   (default 32768 1000000)
  */
+#include <error.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,16 +49,11 @@ struct bench {
 	u64 rand_state;
 };
 
-static void die(const char *what, int r)
-{
-	fprintf(stderr, "thin-delete-bench: %s: %d\n", what, r);
-	exit(1);
-}
-
+/* r is 0 or -errno: on an error, exit saying what failed (error(3)). */
 static void check(const char *what, int r)
 {
 	if (r)
-		die(what, r);
+		error(1, -r, "%s", what);
 }
 
 static u64 next_rand(struct bench *b)
@@ -94,7 +90,7 @@ static void open_metadata(struct bench *b)
 
 	fd = open(b->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || ftruncate(fd, metadata_bytes(b->mappings)) || close(fd))
-		die("creating the metadata file", -errno);
+		error(1, errno, "creating the metadata file");
 	check("bm open", pd_bm_file_open(b->path, false, cache, &b->bm));
 	check("metadata open", thin_metadata_open(b->bm, BLOCK_SECTORS, false,
 						  &b->tmd));
@@ -120,7 +116,7 @@ static void fill(struct bench *b)
 
 	order = malloc(b->mappings * sizeof(*order));
 	if (!order)
-		die("malloc", -ENOMEM);
+		error(1, ENOMEM, "malloc");
 	for (i = 0; i < b->mappings; i++)
 		order[i] = i;
 	for (i = b->mappings - 1; i > 0; i--) {

@@ -55,6 +55,17 @@ runs_ok() {
 	return 1
 }
 
+# files_agree WHAT EXPECTED GOT [EVIDENCE...]: the files EXPECTED and GOT are
+# the same; else the case fails as WHAT, keeping the evidence files, and
+# files_agree returns 1.
+files_agree() {
+	local what=$1 expected=$2 got=$3
+	shift 3
+	cmp -s "$expected" "$got" && return 0
+	fail "$what" "$@"
+	return 1
+}
+
 # spawn NAME FUNCTION ARGS...: run a case in the pool.
 spawn() {
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do

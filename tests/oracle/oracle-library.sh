@@ -24,17 +24,13 @@ one() {
 	runs_ok "ctpool meta check" "$img" -- "$CTPOOL" meta check -q "$img" || return
 	thin_dump "$img" > "$T/t.xml"
 	"$CTPOOL" meta dump "$img" > "$T/o.xml"
-	if ! cmp -s "$T/t.xml" "$T/o.xml"; then
-		fail "dump differs from thin_dump" "$img"
+	files_agree "dump differs from thin_dump" "$T/t.xml" "$T/o.xml" "$img" ||
 		return
-	fi
 	if [ "$snap" = snap ]; then
 		thin_dump -m "$img" > "$T/t.xml"
 		"$CTPOOL" meta dump --metadata-snap "$img" > "$T/o.xml"
-		if ! cmp -s "$T/t.xml" "$T/o.xml"; then
-			fail "--metadata-snap dump differs" "$img"
-			return
-		fi
+		files_agree "--metadata-snap dump differs" "$T/t.xml" "$T/o.xml" \
+			"$img" || return
 	fi
 	rm -f "$img"
 	pass

@@ -18,10 +18,8 @@ theirs() {
 	blank "$img" "$mb"
 	runs_ok "thin_restore failed" "$xml" -- thin_restore -q -i "$xml" -o "$img" || return
 	"$CTPOOL" meta dump "$img" > "$T/o.xml"
-	if ! cmp -s "$xml" "$T/o.xml"; then
-		fail "ctpool meta dump differs from the input" "$xml" "$img"
-		return
-	fi
+	files_agree "ctpool meta dump differs from the input" "$xml" "$T/o.xml" \
+		"$xml" "$img" || return
 	runs_ok "ctpool meta check" "$xml" "$img" -- "$CTPOOL" meta check -q "$img" || return
 	rm -f "$img"
 	pass
@@ -34,10 +32,8 @@ ours() {
 	runs_ok "ctpool meta restore" "$xml" -- "$CTPOOL" meta restore -i "$xml" -o "$img" || return
 	runs_ok "thin_check" "$xml" "$img" -- thin_check -q "$img" || return
 	thin_dump "$img" > "$T/t.xml"
-	if ! cmp -s "$xml" "$T/t.xml"; then
-		fail "thin_dump differs from the input" "$xml" "$img"
-		return
-	fi
+	files_agree "thin_dump differs from the input" "$xml" "$T/t.xml" \
+		"$xml" "$img" || return
 	runs_ok "ctpool meta check" "$xml" "$img" -- "$CTPOOL" meta check -q "$img" || return
 	rm -f "$img"
 	pass

@@ -27,7 +27,6 @@
 
 Pool and thin target names come from POOL_TARGET / THIN_TARGET.
 """
-import argparse
 import fcntl
 import json
 import mmap
@@ -40,6 +39,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dmioctl as dm  # noqa: E402
+import stressargs as sa  # noqa: E402
 
 VERBOSE = os.environ.get("CRASHSIM_VERBOSE")
 _t0 = time.time()
@@ -613,24 +613,13 @@ def run_check(a, ck, entries, secsize):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    sp = p.add_subparsers(dest="cmd", required=True)
-    w = sp.add_parser("workload")
-    w.add_argument("--pool", required=True)
-    w.add_argument("--lw", required=True)
-    w.add_argument("--journal", required=True)
-    w.add_argument("--seed", type=int, default=1)
-    w.add_argument("--ops", type=int, default=60)
-    w.add_argument("--thin-mb", type=int, default=4)
-    c = sp.add_parser("check")
-    for k in ("--log", "--replay", "--meta-copy", "--journal"):
-        c.add_argument(k, required=True)
+    p, sp = sa.commands()
+    sa.add_options(sp.add_parser("workload"), "--pool --lw --journal",
+                   seed=1, ops=60, thin_mb=4)
+    c = sa.add_options(sp.add_parser("check"), "--log --replay --meta-copy --journal",
+                       random=10, seed=1, final=None, tamper=False)
     c.add_argument("--meta-sectors", type=int, required=True)
     c.add_argument("--data-sectors", type=int, required=True)
-    c.add_argument("--random", type=int, default=10)
-    c.add_argument("--seed", type=int, default=1)
-    c.add_argument("--final")
-    c.add_argument("--tamper", action="store_true")
     a = p.parse_args()
     if a.cmd == "workload":
         Workload(a).run()

@@ -18,7 +18,6 @@
       half way and at the end: growth of half an object per cycle or more
       in both halves, beyond control cycles of load/unload alone, is a leak.
 """
-import argparse
 import collections
 import errno
 import mmap
@@ -33,6 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import dmioctl as dm  # noqa: E402
+import stressargs as sa  # noqa: E402
 
 POOL_TARGET = os.environ.get("POOL_TARGET", "ctpool")
 THIN_TARGET = os.environ.get("THIN_TARGET", "ctthin")
@@ -563,25 +563,12 @@ def modload(a):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    sp = p.add_subparsers(dest="cmd", required=True)
-    t = sp.add_parser("tables")
-    t.add_argument("--live-pool", required=True)
-    t.add_argument("--live-meta", required=True)
-    t.add_argument("--scratch-meta", required=True)
+    p, sp = sa.commands()
+    t = sa.add_options(sp.add_parser("tables"), "--live-pool --live-meta --scratch-meta --data",
+                       count=400, seed=1, budget=0.0)
     t.add_argument("--image", required=True, help="valid metadata to keep on scratch-meta")
-    t.add_argument("--data", required=True)
-    t.add_argument("--count", type=int, default=400)
-    t.add_argument("--seed", type=int, default=1)
-    t.add_argument("--budget", type=float, default=0)
-    m = sp.add_parser("modload")
-    m.add_argument("--load", required=True)
-    m.add_argument("--unload", required=True)
-    m.add_argument("--meta", required=True)
-    m.add_argument("--data", required=True)
-    m.add_argument("--cycles", type=int, default=100)
-    m.add_argument("--warmup", type=int, default=20)
-    m.add_argument("--control", type=int, default=50)
+    m = sa.add_options(sp.add_parser("modload"), "--load --unload --meta --data",
+                       cycles=100, warmup=20, control=50)
     m.add_argument("--watch", type=lambda v: [w for w in v.split(",") if w], default=[],
                    help="caches whose objects to attribute to allocating "
                    "functions (boot with slub_debug=U,CACHE,...)")

@@ -18,7 +18,6 @@ lose once write() has returned):
   powercut.py run --state DIR --pool P --seed N
       Write-heavy workload on the pool's thins until the power is cut.
 """
-import argparse
 import json
 import os
 import random
@@ -28,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import crashsim as cs  # noqa: E402
 import dmioctl as dm  # noqa: E402
+import stressargs as sa  # noqa: E402
 
 THIN_TARGET = os.environ.get("THIN_TARGET", "ctthin")
 CHUNKS = 2048            # 8 MiB thins
@@ -230,15 +230,9 @@ class Runner:
 
 
 def main():
-    p = argparse.ArgumentParser()
-    sp = p.add_subparsers(dest="cmd", required=True)
-    v = sp.add_parser("verify")
-    v.add_argument("--state", required=True)
-    v.add_argument("--pool", required=True)
-    r = sp.add_parser("run")
-    r.add_argument("--state", required=True)
-    r.add_argument("--pool", required=True)
-    r.add_argument("--seed", type=int, default=1)
+    p, sp = sa.commands()
+    sa.add_options(sp.add_parser("verify"), "--state --pool")
+    sa.add_options(sp.add_parser("run"), "--state --pool", seed=1)
     a = p.parse_args()
     if a.cmd == "verify":
         return cmd_verify(a)

@@ -8,14 +8,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=${KVER:-$(ls -1 /lib/modules | sort -V | tail -n 1)}
-passed=0 failed=0
-result() {
-	if [ "$1" -eq 0 ]; then
-		passed=$((passed + 1)); echo "ok - $2"
-	else
-		failed=$((failed + 1)); echo "not ok - $2"
-	fi
-}
+. "$top/tests/unit/result-lib.sh"
 
 out=$(sh "$top/scripts/checkpatch.sh" 2>&1 | grep -E '(WARNING|ERROR|CHECK):' || true)
 [ -z "$out" ] && st=0 || { st=1; echo "$out"; }
@@ -38,5 +31,4 @@ else
 fi
 result $st "dm-ctpool.ko builds with no warnings"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

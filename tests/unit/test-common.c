@@ -72,3 +72,34 @@ void test_make_file(const char *path, u64 nr_blocks)
 	assert_int_equal(ftruncate(fd, (off_t)(nr_blocks * PD_BLOCK_SIZE)), 0);
 	close(fd);
 }
+
+void test_block_prepare(const struct pd_block_validator *v, void *data,
+			pd_block_t location)
+{
+	const struct test_validator *tv =
+		container_of(v, struct test_validator, v);
+	struct test_block_head *h = data;
+
+	h->blocknr = cpu_to_le64(location);
+	h->csum = cpu_to_le32(pd_block_checksum(&h->tag, PD_BLOCK_SIZE - 4,
+						tv->xor));
+}
+
+int test_block_check(const struct pd_block_validator *v, const void *data,
+		     pd_block_t location)
+{
+	const struct test_validator *tv =
+		container_of(v, struct test_validator, v);
+	const struct test_block_head *h = data;
+	__le64 magic;
+
+	if (le64_to_cpu(h->blocknr) != location)
+		return -ENOTBLK;
+	if (le32_to_cpu(h->csum) !=
+	    pd_block_checksum(&h->tag, PD_BLOCK_SIZE - 4, tv->xor))
+		return -EILSEQ;
+	if (!tv->magic)
+		return 0;
+	memcpy(&magic, (const char *)data + tv->magic_offset, sizeof(magic));
+	return le64_to_cpu(magic) == tv->magic ? 0 : -EILSEQ;
+}

@@ -5,18 +5,12 @@
 # read back, status lines, thin_check, and thin_dump's device summaries must
 # agree.
 . "$(dirname "$0")/lib.bash"
-need_disks 2
 must load_dm_thin
 must load_ctpool
 
 # k = kernel dm-thin, c = ctpool; small devices carved from two disks.
-must carve kmeta "${DISKS[0]}" 0 16M
-must carve cmeta "${DISKS[0]}" 16M 16M
-must carve kdata "${DISKS[1]}" 0 256M
-must carve cdata "${DISKS[1]}" 256M 256M
-
-must dd if=/dev/urandom of=/tmp/rand8 bs=1M count=8 status=none
-must dd if=/dev/urandom of=/tmp/rand4k bs=4k count=1 status=none
+carve_pool_pair k c 256M
+rand_files
 
 # run SIDE CMD...: with the target names of that side.
 run() {

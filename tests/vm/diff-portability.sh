@@ -3,16 +3,12 @@
 # dm-thin and the other way round (data reads back, thin_check clean), and
 # metadata made by thin_restore is used by ctpool.
 . "$(dirname "$0")/lib.bash"
-need_disks 2
 must load_dm_thin
 must load_ctpool
 
-must carve meta "${DISKS[0]}" 0 16M
-must carve rmeta "${DISKS[0]}" 16M 16M
-must carve data "${DISKS[1]}" 0 64M
-must carve rdata "${DISKS[1]}" 64M 64M
-must dd if=/dev/urandom of=/tmp/rand8 bs=1M count=8 status=none
-must dd if=/dev/urandom of=/tmp/rand4k bs=4k count=1 status=none
+# meta + data, and rmeta + rdata for metadata made by thin_restore.
+carve_pool_pair "" r 64M
+rand_files
 
 activate_all() {
 	must thinctl pool-activate pool /dev/mapper/meta /dev/mapper/data 128 0

@@ -56,7 +56,7 @@ flags_on_disk() {
 }
 # The kernel log names a pool by major:minor (dm_device_name), as dm-thin does.
 pool_dev() { dmsetup info -c --noheadings -o major,minor --separator : ff-pool | tr -d ' '; }
-events() { dmsetup info ff-pool | awk '/Event number/ { print $3 }'; }
+events() { dm_events ff-pool; }
 # (no process substitution: the guest's devtmpfs has no /dev/fd)
 same() {
 	dd if=/dev/mapper/ff-thin of=readback bs=64K count=32 skip="$2" iflag=direct status=none &&
@@ -121,8 +121,7 @@ meta_read_only() {
 		"^0 [0-9]+ $POOL_TARGET [0-9]+ [0-9]+/[0-9]+ [0-9]+/[0-9]+ [-0-9]+ ro [a-z_]+ [a-z_]+ needs_check " "$st"
 	assert_match "$what: kernel log names the pool going read-only" \
 		"$(pool_dev): switching pool to read-only mode" "$(dmesg)"
-	if [ "$(events)" -gt "$3" ]; then pass "$what: dm event sent"
-	else fail "$what: no dm event (event number still $3)"; fi
+	check_event ff-pool "$3" "$what"
 	if out=$(dd if=pat-b of=/dev/mapper/ff-thin bs=64K count=1 seek=200 oflag=direct status=none 2>&1); then
 		fail "$what: a write to a new block succeeded on a read-only pool"
 	else

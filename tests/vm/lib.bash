@@ -131,6 +131,36 @@ carve_pool() {
 	must thinctl pool-create pool /dev/mapper/tmeta /dev/mapper/tdata 128 0
 }
 
+# carve_pool_pair A B DATA_SIZE: the devices of two pools side by side, for
+# the tests that compare them: ${A}meta and ${B}meta (16M each) at the start
+# of DISKS[0], ${A}data and ${B}data (DATA_SIZE each) at the start of
+# DISKS[1].
+carve_pool_pair() {
+	need_disks 2
+	must carve "${1}meta" "${DISKS[0]}" 0 16M
+	must carve "${2}meta" "${DISKS[0]}" 16M 16M
+	must carve "${1}data" "${DISKS[1]}" 0 "$3"
+	must carve "${2}data" "${DISKS[1]}" "$3" "$3"
+}
+
+# rand_files: /tmp/rand8 (8 MiB) and /tmp/rand4k (4 KiB) of random bytes,
+# data to write and read back.
+rand_files() {
+	must dd if=/dev/urandom of=/tmp/rand8 bs=1M count=8 status=none
+	must dd if=/dev/urandom of=/tmp/rand4k bs=4k count=1 status=none
+}
+
+# dm_events DEV: DEV's dm event number.
+dm_events() { dmsetup info "$1" | awk '/Event number/ { print $3 }'; }
+
+# check_event DEV BEFORE [WHAT]: DEV sent a dm event since its event number
+# was BEFORE ("WHAT: dm event sent", or without WHAT "dm event sent").
+check_event() {
+	local pre=${3:+$3: }
+	if [ "$(dm_events "$1")" -gt "$2" ]; then pass "${pre}dm event sent"
+	else fail "${pre}no dm event (event number still $2)"; fi
+}
+
 # zero_dev DEV [MiB]: zero the start of a device (default 1 MiB).
 zero_dev() { dd if=/dev/zero of="$1" bs=1M count="${2:-1}" oflag=direct status=none; }
 

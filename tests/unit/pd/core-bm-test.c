@@ -8,57 +8,24 @@
 
 #include "core-test.h"
 
-/* A validator like the metadata ones: own location + checksum. */
-#define TEST_XOR 0x1234567u
-
+/* Blocks under a validator like the metadata ones: own location + checksum. */
 struct test_block {
-	__le32 csum;
-	__le32 tag;
-	__le64 blocknr;
+	struct test_block_head head;
 	__le64 payload;
 } __packed;
 
-static void tb_prepare(const struct pd_block_validator *v, void *data,
-		       pd_block_t location)
-{
-	struct test_block *tb = data;
+static const struct test_validator tb_validator =
+	TEST_VALIDATOR("test_block", 0x1234567u);
 
-	tb->blocknr = cpu_to_le64(location);
-	tb->csum = cpu_to_le32(pd_block_checksum(&tb->tag, PD_BLOCK_SIZE - 4,
-						 TEST_XOR));
-}
-
-static int tb_check(const struct pd_block_validator *v, const void *data,
-		    pd_block_t location)
-{
-	const struct test_block *tb = data;
-
-	if (le64_to_cpu(tb->blocknr) != location)
-		return -ENOTBLK;
-	if (le32_to_cpu(tb->csum) !=
-	    pd_block_checksum(&tb->tag, PD_BLOCK_SIZE - 4, TEST_XOR))
-		return -EILSEQ;
-	return 0;
-}
-
-static const struct pd_block_validator tb_validator = {
-	.name = "test_block",
-	.prepare_for_write = tb_prepare,
-	.check = tb_check,
-};
-
-static const struct pd_block_validator other_validator = {
-	.name = "other",
-	.prepare_for_write = tb_prepare,
-	.check = tb_check,
-};
+static const struct test_validator other_validator =
+	TEST_VALIDATOR("other", 0x1234567u);
 
 static void write_payload(struct pd_block_manager *bm, pd_block_t b, u64 v)
 {
 	struct pd_block *blk;
 	struct test_block *tb;
 
-	assert_int_equal(pd_bm_write_lock_zero(bm, b, &tb_validator, &blk), 0);
+	assert_int_equal(pd_bm_write_lock_zero(bm, b, &tb_validator.v, &blk), 0);
 	tb = pd_block_data(blk);
 	tb->payload = cpu_to_le64(v);
 	pd_bm_unlock(blk);
@@ -69,7 +36,7 @@ static u64 read_payload(struct pd_block_manager *bm, pd_block_t b)
 	struct pd_block *blk;
 	u64 v;
 
-	assert_int_equal(pd_bm_read_lock(bm, b, &tb_validator, &blk), 0);
+	assert_int_equal(pd_bm_read_lock(bm, b, &tb_validator.v, &blk), 0);
 	assert_int_equal(pd_block_location(blk), b);
 	v = le64_to_cpu(((struct test_block *)pd_block_data(blk))->payload);
 	pd_bm_unlock(blk);
@@ -119,20 +86,20 @@ static void test_round_trip_and_validation(void **state)
 		assert_int_equal(read_payload(bm, b), b * 1000);
 
 	/* Cached with one validator, locked with another. */
-	assert_int_equal(pd_bm_read_lock(bm, 99, &other_validator, &blk),
+	assert_int_equal(pd_bm_read_lock(bm, 99, &other_validator.v, &blk),
 			 -EINVAL);
 	/* A never-written block fails its check, and is not kept. */
-	assert_int_equal(pd_bm_read_lock(bm, 0, &tb_validator, &blk), -EILSEQ);
-	assert_int_equal(pd_bm_read_try_lock(bm, 0, &tb_validator, &blk),
+	assert_int_equal(pd_bm_read_lock(bm, 0, &tb_validator.v, &blk), -EILSEQ);
+	assert_int_equal(pd_bm_read_try_lock(bm, 0, &tb_validator.v, &blk),
 			 -EWOULDBLOCK);
 	/* Beyond the end. */
-	assert_int_equal(pd_bm_read_lock(bm, 100, &tb_validator, &blk), -EIO);
+	assert_int_equal(pd_bm_read_lock(bm, 100, &tb_validator.v, &blk), -EIO);
 	pd_bm_destroy(bm);
 
 	/* A block copied elsewhere: wrong location. */
 	raw_copy_block(path, 5, 6);
 	bm = open_bm(path, 8);
-	assert_int_equal(pd_bm_read_lock(bm, 6, &tb_validator, &blk), -ENOTBLK);
+	assert_int_equal(pd_bm_read_lock(bm, 6, &tb_validator.v, &blk), -ENOTBLK);
 	/* A flipped byte: bad checksum. */
 	pd_bm_destroy(bm);
 	{
@@ -143,7 +110,7 @@ static void test_round_trip_and_validation(void **state)
 		close(fd);
 	}
 	bm = open_bm(path, 8);
-	assert_int_equal(pd_bm_read_lock(bm, 7, &tb_validator, &blk), -EILSEQ);
+	assert_int_equal(pd_bm_read_lock(bm, 7, &tb_validator.v, &blk), -EILSEQ);
 	assert_int_equal(read_payload(bm, 8), 8000);
 	pd_bm_destroy(bm);
 	free(path);
@@ -185,7 +152,7 @@ static void test_cache_bound(void **state)
 
 	/* Locks beyond the cache size: it grows, then shrinks back. */
 	for (b = 0; b < 40; b++)
-		assert_int_equal(pd_bm_read_lock(bm, 500 + b, &tb_validator,
+		assert_int_equal(pd_bm_read_lock(bm, 500 + b, &tb_validator.v,
 						 &held[b]), 0);
 	assert_int_equal(pd_bm_file_locked_blocks(bm), 40);
 	assert_true(pd_bm_file_cached_blocks(bm) >= 40);
@@ -196,10 +163,10 @@ static void test_cache_bound(void **state)
 	assert_true(pd_bm_file_cached_blocks(bm) <= 16);
 
 	/* try_lock only finds cached blocks. */
-	assert_int_equal(pd_bm_read_try_lock(bm, 900, &tb_validator,
+	assert_int_equal(pd_bm_read_try_lock(bm, 900, &tb_validator.v,
 					     &held[0]), 0);
 	pd_bm_unlock(held[0]);
-	assert_int_equal(pd_bm_read_try_lock(bm, 10, &tb_validator, &held[0]),
+	assert_int_equal(pd_bm_read_try_lock(bm, 10, &tb_validator.v, &held[0]),
 			 -EWOULDBLOCK);
 
 	/* Invalidate forgets clean blocks, keeps dirty ones. */
@@ -224,31 +191,31 @@ static void test_locks_and_read_only(void **state)
 	write_payload(bm, 1, 11);
 
 	/* Many readers; no writer beside them, no reader beside a writer. */
-	assert_int_equal(pd_bm_read_lock(bm, 1, &tb_validator, &a), 0);
-	assert_int_equal(pd_bm_read_lock(bm, 1, &tb_validator, &b), 0);
-	assert_int_equal(pd_bm_write_lock(bm, 1, &tb_validator, &b), -EBUSY);
+	assert_int_equal(pd_bm_read_lock(bm, 1, &tb_validator.v, &a), 0);
+	assert_int_equal(pd_bm_read_lock(bm, 1, &tb_validator.v, &b), 0);
+	assert_int_equal(pd_bm_write_lock(bm, 1, &tb_validator.v, &b), -EBUSY);
 	pd_bm_unlock(a);
 	pd_bm_unlock(b);
-	assert_int_equal(pd_bm_write_lock(bm, 1, &tb_validator, &a), 0);
-	assert_int_equal(pd_bm_read_lock(bm, 1, &tb_validator, &b), -EBUSY);
-	assert_int_equal(pd_bm_write_lock_zero(bm, 1, &tb_validator, &b),
+	assert_int_equal(pd_bm_write_lock(bm, 1, &tb_validator.v, &a), 0);
+	assert_int_equal(pd_bm_read_lock(bm, 1, &tb_validator.v, &b), -EBUSY);
+	assert_int_equal(pd_bm_write_lock_zero(bm, 1, &tb_validator.v, &b),
 			 -EBUSY);
 	pd_bm_unlock(a);
 
 	/* A reused block takes its new validator. */
-	assert_int_equal(pd_bm_write_lock_zero(bm, 1, &other_validator, &a),
+	assert_int_equal(pd_bm_write_lock_zero(bm, 1, &other_validator.v, &a),
 			 0);
 	pd_bm_unlock(a);
-	assert_int_equal(pd_bm_read_lock(bm, 1, &other_validator, &a), 0);
+	assert_int_equal(pd_bm_read_lock(bm, 1, &other_validator.v, &a), 0);
 	pd_bm_unlock(a);
 
 	pd_bm_set_read_only(bm);
 	assert_true(pd_bm_is_read_only(bm));
-	assert_int_equal(pd_bm_write_lock(bm, 1, &other_validator, &a), -EPERM);
-	assert_int_equal(pd_bm_write_lock_zero(bm, 2, &tb_validator, &a),
+	assert_int_equal(pd_bm_write_lock(bm, 1, &other_validator.v, &a), -EPERM);
+	assert_int_equal(pd_bm_write_lock_zero(bm, 2, &tb_validator.v, &a),
 			 -EPERM);
 	assert_int_equal(pd_bm_flush(bm), -EPERM);
-	assert_int_equal(pd_bm_read_lock(bm, 1, &other_validator, &a), 0);
+	assert_int_equal(pd_bm_read_lock(bm, 1, &other_validator.v, &a), 0);
 	pd_bm_unlock(a);
 	pd_bm_set_read_write(bm);
 	assert_int_equal(pd_bm_flush(bm), 0);
@@ -257,7 +224,7 @@ static void test_locks_and_read_only(void **state)
 	/* Opened read-only. */
 	assert_int_equal(pd_bm_file_open(path, true, 4, &bm), 0);
 	assert_true(pd_bm_is_read_only(bm));
-	assert_int_equal(pd_bm_write_lock_zero(bm, 2, &tb_validator, &a),
+	assert_int_equal(pd_bm_write_lock_zero(bm, 2, &tb_validator.v, &a),
 			 -EPERM);
 	pd_bm_destroy(bm);
 	free(path);
@@ -333,7 +300,7 @@ static void test_eviction_write_error(void **state)
 	write_payload(bm, 0, 1);
 	write_payload(bm, 1, 2);
 	pd_bm_file_set_write_limit(bm, 0, PD_BM_WRITES_FAIL);
-	assert_int_equal(pd_bm_write_lock_zero(bm, 2, &tb_validator, &blk),
+	assert_int_equal(pd_bm_write_lock_zero(bm, 2, &tb_validator.v, &blk),
 			 -EIO);
 	pd_bm_file_set_write_limit(bm, U64_MAX, PD_BM_WRITES_FAIL);
 	write_payload(bm, 2, 3);

@@ -133,19 +133,23 @@ static void m_remove_range(struct mtree *t, const u64 *keys, u64 end)
 	assert_int_equal(removed, expect);
 }
 
-static void m_random_op(struct mtree *t)
+/* n random inserts, removes and range removes. */
+static void m_random_ops(struct mtree *t, unsigned int n)
 {
 	u64 keys[MAX_LEVELS];
-	unsigned int pick = core_rand_below(100);
+	unsigned int pick;
 
-	random_keys(t, keys);
-	if (pick < 65)
-		m_insert(t, keys);
-	else if (pick < 92)
-		m_remove(t, keys);
-	else
-		m_remove_range(t, keys, keys[t->levels - 1] + 1 +
-			       core_rand_below(60));
+	while (n--) {
+		pick = core_rand_below(100);
+		random_keys(t, keys);
+		if (pick < 65)
+			m_insert(t, keys);
+		else if (pick < 92)
+			m_remove(t, keys);
+		else
+			m_remove_range(t, keys, keys[t->levels - 1] + 1 +
+				       core_rand_below(60));
+	}
 }
 
 /* ---- checks ---- */
@@ -248,6 +252,21 @@ static void delete_device(struct mtree *t, u64 dev)
  * Delete t, the last tree left: only the superblock stays allocated and no
  * data id is referenced any more. Then free t, the counter and env.
  */
+/*
+ * What del_last_and_exit ends: env, a fresh file name of nr_blocks (cache
+ * of them cached), dc for nr_data data ids, t of levels over dims, values
+ * of vs bytes.
+ */
+static void mtree_start(struct mtree *t, struct core_env *env,
+			struct data_counter *dc, const char *name,
+			pd_block_t nr_blocks, unsigned int cache, u64 nr_data,
+			unsigned int levels, const u64 *dims, u32 vs)
+{
+	core_env_init(env, name, nr_blocks, cache);
+	data_counter_init(dc, nr_data);
+	mtree_init(t, env, dc, levels, dims, vs);
+}
+
 static void del_last_and_exit(struct mtree *t, struct core_env *env,
 			      struct data_counter *dc)
 {
@@ -270,17 +289,15 @@ static void test_two_levels_snapshots(void **state)
 	struct core_env env;
 	struct mtree t, held_model;
 	pd_block_t held = 0;
-	unsigned int round, i;
+	unsigned int round;
 	u64 roots[2];
 
 	core_srand(11);
-	core_env_init(&env, "multi.img", 60000, 2048);
-	data_counter_init(&dc, 1000000);
-	mtree_init(&t, &env, &dc, 2, dims, 8);
+	mtree_start(&t, &env, &dc, "multi.img", 60000, 2048, 1000000, 2, dims,
+		    8);
 
 	for (round = 0; round < 12; round++) {
-		for (i = 0; i < 10000; i++)
-			m_random_op(&t);
+		m_random_ops(&t, 10000);
 		switch (round % 4) {
 		case 0:
 			snapshot(&t, core_rand_below(dims[0]) % 4,
@@ -339,16 +356,14 @@ static void test_three_levels(void **state)
 	struct data_counter dc;
 	struct core_env env;
 	struct mtree t;
-	unsigned int round, i;
+	unsigned int round;
 
 	core_srand(12);
-	core_env_init(&env, "multi3.img", 40000, 1024);
-	data_counter_init(&dc, 200000);
-	mtree_init(&t, &env, &dc, 3, dims, 16);
+	mtree_start(&t, &env, &dc, "multi3.img", 40000, 1024, 200000, 3, dims,
+		    16);
 
 	for (round = 0; round < 6; round++) {
-		for (i = 0; i < 10000; i++)
-			m_random_op(&t);
+		m_random_ops(&t, 10000);
 		check_all(&t, 0);
 		core_env_commit(&env, &t.root, 1);
 	}
@@ -443,9 +458,8 @@ static void test_corrupt_nodes(void **state)
 	u32 bad, nr;
 	u64 k;
 
-	core_env_init(&env, "corrupt.img", 4000, 256);
-	data_counter_init(&dc, 100000);
-	mtree_init(&t, &env, &dc, 1, dims, 8);
+	mtree_start(&t, &env, &dc, "corrupt.img", 4000, 256, 100000, 1, dims,
+		    8);
 	for (k = 0; k < 3000; k++)
 		m_insert(&t, &k);
 	core_env_commit(&env, &t.root, 1);

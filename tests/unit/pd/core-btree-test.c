@@ -393,6 +393,25 @@ static void test_random_metadata_sm(void **state)
 }
 
 /*
+ * The start of the tests of two trees: seeded, a fresh env of 40000 blocks
+ * (cache blocks cached) under name, and a, of 16-byte values over keys
+ * below 40000, filled by 20000 inserts.
+ */
+static void start_two_trees(struct core_env *env, struct data_counter *dc,
+			    struct tree *a, u64 seed, const char *name,
+			    unsigned int cache)
+{
+	unsigned int i;
+
+	core_srand(seed);
+	core_env_init(env, name, 40000, cache);
+	data_counter_init(dc, 200000);
+	tree_init(a, env, 16, dc, 40000);
+	for (i = 0; i < 20000; i++)
+		random_op(a, &(struct mix){ 1, 0, 0, 0, 1 });
+}
+
+/*
  * Two trees sharing everything: a clone of a root (one more reference to
  * the root block). Changing either copies just the path it touches;
  * removing one leaves the other whole; removing both frees everything.
@@ -407,12 +426,7 @@ static void test_shared_trees(void **state)
 	struct tree *both[2] = { &a, &b };
 	unsigned int round, i;
 
-	core_srand(4);
-	core_env_init(&env, "shared.img", 40000, 1024);
-	data_counter_init(&dc, 200000);
-	tree_init(&a, &env, 16, &dc, 40000);
-	for (i = 0; i < 20000; i++)
-		random_op(&a, &(struct mix){ 1, 0, 0, 0, 1 });
+	start_two_trees(&env, &dc, &a, 4, "shared.img", 1024);
 	commit_tree(&env, both, 1);
 
 	for (round = 0; round < 4; round++) {
@@ -458,12 +472,7 @@ static void test_stepwise_del(void **state)
 	unsigned int steps = 0, i;
 	int r;
 
-	core_srand(6);
-	core_env_init(&env, "stepdel.img", 40000, 256);
-	data_counter_init(&dc, 200000);
-	tree_init(&a, &env, 16, &dc, 40000);
-	for (i = 0; i < 20000; i++)
-		random_op(&a, &(struct mix){ 1, 0, 0, 0, 1 });
+	start_two_trees(&env, &dc, &a, 6, "stepdel.img", 256);
 	b = a;
 	model_copy(&b.m, &a.m);
 	assert_int_equal(pd_tm_inc(env.tm, a.root), 0);

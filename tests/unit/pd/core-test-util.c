@@ -120,32 +120,35 @@ static int tsm_commit(struct pd_space_map *sm)
 	return 0;
 }
 
-static int tsm_inc(struct pd_space_map *sm, pd_block_t b, pd_block_t e)
+/* inc or dec every block of [b, e); each must be in use already. */
+static int tsm_adjust(struct pd_space_map *sm, pd_block_t b, pd_block_t e,
+		      bool inc)
 {
 	struct test_sm *t = to_tsm(sm);
 
 	for (; b < e; b++) {
 		if (b >= t->nr_blocks)
-			return tsm_bad(t, "inc out of range", b);
+			return tsm_bad(t, inc ? "inc out of range" :
+					  "dec out of range", b);
 		if (!t->counts[b])
-			return tsm_bad(t, "inc of a free block", b);
-		t->counts[b]++;
+			return tsm_bad(t, inc ? "inc of a free block" :
+					  "dec of a free block", b);
+		if (inc)
+			t->counts[b]++;
+		else
+			t->counts[b]--;
 	}
 	return 0;
 }
 
+static int tsm_inc(struct pd_space_map *sm, pd_block_t b, pd_block_t e)
+{
+	return tsm_adjust(sm, b, e, true);
+}
+
 static int tsm_dec(struct pd_space_map *sm, pd_block_t b, pd_block_t e)
 {
-	struct test_sm *t = to_tsm(sm);
-
-	for (; b < e; b++) {
-		if (b >= t->nr_blocks)
-			return tsm_bad(t, "dec out of range", b);
-		if (!t->counts[b])
-			return tsm_bad(t, "dec of a free block", b);
-		t->counts[b]--;
-	}
-	return 0;
+	return tsm_adjust(sm, b, e, false);
 }
 
 static int tsm_new_block(struct pd_space_map *sm, pd_block_t *result)
@@ -243,42 +246,14 @@ unsigned int test_sm_errors(struct pd_space_map *sm)
 #define CORE_SB_MAX_ROOTS 32
 
 struct core_sb {
-	__le32 csum;
-	__le32 magic;
-	__le64 blocknr;
+	struct test_block_head head;
 	__le64 nr_roots;
 	__le64 roots[CORE_SB_MAX_ROOTS];
 	__u8 sm_root[PD_SM_ROOT_SIZE];
 } __packed;
 
-static void core_sb_prepare(const struct pd_block_validator *v, void *data,
-			    pd_block_t location)
-{
-	struct core_sb *sb = data;
-
-	sb->blocknr = cpu_to_le64(location);
-	sb->csum = cpu_to_le32(pd_block_checksum(&sb->magic, PD_BLOCK_SIZE - 4,
-						 CORE_SB_XOR));
-}
-
-static int core_sb_check(const struct pd_block_validator *v, const void *data,
-			 pd_block_t location)
-{
-	const struct core_sb *sb = data;
-
-	if (le64_to_cpu(sb->blocknr) != location)
-		return -ENOTBLK;
-	if (le32_to_cpu(sb->csum) !=
-	    pd_block_checksum(&sb->magic, PD_BLOCK_SIZE - 4, CORE_SB_XOR))
-		return -EILSEQ;
-	return 0;
-}
-
-const struct pd_block_validator core_sb_validator = {
-	.name = "core_test_sb",
-	.prepare_for_write = core_sb_prepare,
-	.check = core_sb_check,
-};
+static const struct test_validator core_sb_validator =
+	TEST_VALIDATOR("core_test_sb", CORE_SB_XOR);
 
 /* ---- environment ---- */
 
@@ -318,7 +293,7 @@ static int read_sb(struct core_env *env, struct core_sb *copy)
 	struct pd_block *b;
 	int r;
 
-	r = pd_bm_read_lock(env->bm, 0, &core_sb_validator, &b);
+	r = pd_bm_read_lock(env->bm, 0, &core_sb_validator.v, &b);
 	if (r)
 		return r;
 	memcpy(copy, pd_block_data(b), sizeof(*copy));
@@ -362,11 +337,11 @@ int core_env_try_commit(struct core_env *env, const u64 *roots,
 	r = pd_tm_pre_commit(env->tm);
 	if (r)
 		return r;
-	r = pd_bm_write_lock_zero(env->bm, 0, &core_sb_validator, &b);
+	r = pd_bm_write_lock_zero(env->bm, 0, &core_sb_validator.v, &b);
 	if (r)
 		return r;
 	sb = pd_block_data(b);
-	sb->magic = cpu_to_le32(0xc0de);
+	sb->head.tag = cpu_to_le32(0xc0de);	/* its magic (not checked) */
 	sb->nr_roots = cpu_to_le64(n);
 	for (i = 0; i < n; i++)
 		sb->roots[i] = cpu_to_le64(roots[i]);

@@ -86,7 +86,4 @@ void core_env_exit(struct core_env *env);
 u32 core_env_count(struct core_env *env, pd_block_t b);
 pd_block_t core_env_nr_allocated(struct core_env *env);
 
-/* The validator of the test superblock at block 0. */
-extern const struct pd_block_validator core_sb_validator;
-
 #endif

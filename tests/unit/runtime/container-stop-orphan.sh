@@ -7,14 +7,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 ctpool=$top/build/ctpool
-passed=0 failed=0
-result() {
-	if [ "$1" -eq 0 ]; then
-		passed=$((passed + 1)); echo "ok - $2"
-	else
-		failed=$((failed + 1)); echo "not ok - $2"
-	fi
-}
+. "$top/tests/unit/result-lib.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -33,5 +26,4 @@ grep -qx 'init_pid=0' "$tmp/state/volumes/c1"
 result $? "the record's init_pid is cleared"
 [ "$failed" -eq 0 ] || { cat "$tmp/out"; cat "$tmp/state/volumes/c1"; }
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

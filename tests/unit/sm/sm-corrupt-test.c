@@ -85,7 +85,7 @@ static void write_sb(void)
 {
 	memset(blk, 0, sizeof(blk));
 	memcpy(blk, &sb, sizeof(sb));
-	write_block(0, blk, &sm_test_sb_validator);
+	write_block(0, blk, &sm_test_sb_validator.v);
 }
 
 static int open_damaged(struct sm_pool *pool)
@@ -194,11 +194,15 @@ static void test_data_root(void **state)
 	expect_root_refused(true, ROOT_FIELD(ref_count_root), META_BLOCKS + 5);
 }
 
-/* The data index tree is a single leaf here: patch entry i. */
-static struct disk_index_entry *data_index_leaf(u64 *leaf)
+/*
+ * A fresh copy of the pristine image, its data index leaf read into blk
+ * (the tree is a single leaf here): patch entry i, then write it back.
+ */
+static struct disk_index_entry *pristine_data_index(u64 *leaf)
 {
 	struct btree_node_header *h = (void *)blk;
 
+	copy_pristine();
 	*leaf = le64_to_cpu(root_of(true)->bitmap_root);
 	read_block(*leaf, blk);
 	assert_int_equal(le32_to_cpu(h->flags), BTREE_NODE_LEAF);
@@ -206,18 +210,24 @@ static struct disk_index_entry *data_index_leaf(u64 *leaf)
 	return (void *)(blk + sizeof(*h) + 8 * le32_to_cpu(h->max_entries));
 }
 
-/* Every operation that reaches a damaged part fails; none hangs. */
-static void assert_all_fail(struct sm_pool *pool, pd_block_t b, int err)
+/*
+ * The damaged image opens, but every operation that reaches block b of the
+ * data space map fails (-EILSEQ); none hangs.
+ */
+static void opens_but_fails(pd_block_t b)
 {
+	struct sm_pool pool;
 	pd_block_t got;
 	u32 count;
 
-	assert_int_equal(pd_sm_get_count(pool->dsm, b, &count), err);
-	assert_int_equal(pd_sm_inc_block(pool->dsm, b), err);
-	assert_int_equal(pd_sm_dec_block(pool->dsm, b), err);
-	assert_int_equal(pd_sm_set_count(pool->dsm, b, 1), err);
-	if (!pd_sm_new_block(pool->dsm, &got))
+	assert_int_equal(open_damaged(&pool), 0);
+	assert_int_equal(pd_sm_get_count(pool.dsm, b, &count), -EILSEQ);
+	assert_int_equal(pd_sm_inc_block(pool.dsm, b), -EILSEQ);
+	assert_int_equal(pd_sm_dec_block(pool.dsm, b), -EILSEQ);
+	assert_int_equal(pd_sm_set_count(pool.dsm, b, 1), -EILSEQ);
+	if (!pd_sm_new_block(pool.dsm, &got))
 		assert_int_not_equal(got, b);
+	sm_pool_close(&pool);
 }
 
 static void test_data_index_entries(void **state)
@@ -227,34 +237,24 @@ static void test_data_index_entries(void **state)
 	pd_block_t got;
 	u64 leaf;
 
-	copy_pristine();
-	ie = data_index_leaf(&leaf);
+	ie = pristine_data_index(&leaf);
 	ie[1].blocknr = cpu_to_le64(META_BLOCKS + 100);
 	write_block(leaf, blk, &pd_btree_node_validator);
-	assert_int_equal(open_damaged(&pool), 0);
-	assert_all_fail(&pool, EPB + 3, -EILSEQ);
-	sm_pool_close(&pool);
+	opens_but_fails(EPB + 3);
 
-	copy_pristine();
-	ie = data_index_leaf(&leaf);
+	ie = pristine_data_index(&leaf);
 	ie[2].nr_free = cpu_to_le32(EPB + 5);
 	write_block(leaf, blk, &pd_btree_node_validator);
-	assert_int_equal(open_damaged(&pool), 0);
-	assert_all_fail(&pool, 2 * EPB + 3, -EILSEQ);
-	sm_pool_close(&pool);
+	opens_but_fails(2 * EPB + 3);
 
 	/* Bitmap 1 missing from the index. */
-	copy_pristine();
-	ie = data_index_leaf(&leaf);
+	ie = pristine_data_index(&leaf);
 	((struct btree_node_header *)blk)->nr_entries = cpu_to_le32(1);
 	write_block(leaf, blk, &pd_btree_node_validator);
-	assert_int_equal(open_damaged(&pool), 0);
-	assert_all_fail(&pool, EPB + 3, -EILSEQ);
-	sm_pool_close(&pool);
+	opens_but_fails(EPB + 3);
 
 	/* "Nothing free" hints are trusted: no allocation, nothing else. */
-	copy_pristine();
-	ie = data_index_leaf(&leaf);
+	ie = pristine_data_index(&leaf);
 	ie[0].nr_free = ie[1].nr_free = ie[2].nr_free = 0;
 	write_block(leaf, blk, &pd_btree_node_validator);
 	assert_int_equal(open_damaged(&pool), 0);
@@ -266,8 +266,7 @@ static void test_data_index_entries(void **state)
 	 * The kernel writes nr_free = 16320 for a partial last bitmap: the
 	 * search stays below nr_blocks and the hint is exact once rewritten.
 	 */
-	copy_pristine();
-	ie = data_index_leaf(&leaf);
+	ie = pristine_data_index(&leaf);
 	ie[2].nr_free = cpu_to_le32(EPB);
 	write_block(leaf, blk, &pd_btree_node_validator);
 	assert_int_equal(open_damaged(&pool), 0);
@@ -281,8 +280,7 @@ static void test_data_index_entries(void **state)
 	free(sm_pool_verify_image(damaged, NULL, 0, NULL));
 
 	/* Too-high hints are survived: the search is bounded anyway. */
-	copy_pristine();
-	ie = data_index_leaf(&leaf);
+	ie = pristine_data_index(&leaf);
 	ie[0].none_free_before = cpu_to_le32(EPB);
 	write_block(leaf, blk, &pd_btree_node_validator);
 	assert_int_equal(open_damaged(&pool), 0);
@@ -295,19 +293,15 @@ static void test_data_counts(void **state)
 {
 	struct disk_index_entry *ie;
 	struct btree_node_header *h = (void *)blk;
-	struct sm_pool pool;
 	u64 leaf, bitmap, ref;
 
 	/* A "3" with no tree entry. */
-	copy_pristine();
-	ie = data_index_leaf(&leaf);
+	ie = pristine_data_index(&leaf);
 	bitmap = le64_to_cpu(ie[0].blocknr);
 	read_block(bitmap, blk);
 	pd_sm_bitmap_set(blk, 5, 3);
 	write_block(bitmap, blk, &pd_sm_bitmap_validator);
-	assert_int_equal(open_damaged(&pool), 0);
-	assert_all_fail(&pool, 5, -EILSEQ);
-	sm_pool_close(&pool);
+	opens_but_fails(5);
 
 	/* A tree entry below 3. */
 	copy_pristine();
@@ -317,20 +311,15 @@ static void test_data_counts(void **state)
 	put_unaligned_le32(2, blk + sizeof(*h) +
 			   8 * le32_to_cpu(h->max_entries));
 	write_block(ref, blk, &pd_btree_node_validator);
-	assert_int_equal(open_damaged(&pool), 0);
-	assert_all_fail(&pool, SHARED_BLOCK, -EILSEQ);
-	sm_pool_close(&pool);
+	opens_but_fails(SHARED_BLOCK);
 
 	/* A bitmap with a bad checksum. */
-	copy_pristine();
-	ie = data_index_leaf(&leaf);
+	ie = pristine_data_index(&leaf);
 	bitmap = le64_to_cpu(ie[0].blocknr);
 	read_block(bitmap, blk);
 	blk[300] ^= 1;
 	write_block(bitmap, blk, NULL);
-	assert_int_equal(open_damaged(&pool), 0);
-	assert_all_fail(&pool, 3, -EILSEQ);
-	sm_pool_close(&pool);
+	opens_but_fails(3);
 }
 
 /* The pristine image itself is fine, and dec of a free block refused. */

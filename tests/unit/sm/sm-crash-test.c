@@ -39,16 +39,16 @@ struct crash_run {
 };
 
 /* Each op returns 0 or the library's error; the model follows only what
- * succeeded. */
-static int op_data_new(struct crash_run *cr)
+ * succeeded. A new block of sm (data or metadata), counted in counts. */
+static int op_new(struct pd_space_map *sm, u32 *counts)
 {
 	pd_block_t b;
-	int r = pd_sm_new_block(cr->pool.dsm, &b);
+	int r = pd_sm_new_block(sm, &b);
 
 	if (r == -ENOSPC)
 		return 0;
 	if (!r)
-		cr->cur.data[b]++;
+		counts[b]++;
 	return r;
 }
 
@@ -74,18 +74,6 @@ static int op_data_range(struct crash_run *cr, bool inc)
 	return r;
 }
 
-static int op_meta_new(struct crash_run *cr)
-{
-	pd_block_t b;
-	int r = pd_sm_new_block(cr->pool.msm, &b);
-
-	if (r == -ENOSPC)
-		return 0;
-	if (!r)
-		cr->cur.meta[b]++;
-	return r;
-}
-
 static int op_meta_change(struct crash_run *cr, bool inc)
 {
 	u64 b = rnd() % META_BLOCKS, i;
@@ -108,13 +96,13 @@ static int step(struct crash_run *cr)
 	u32 op = rnd() % 100;
 
 	if (op < 30)
-		return op_data_new(cr);
+		return op_new(cr->pool.dsm, cr->cur.data);
 	if (op < 45)
 		return op_data_range(cr, true);
 	if (op < 65)
 		return op_data_range(cr, false);
 	if (op < 80)
-		return op_meta_new(cr);
+		return op_new(cr->pool.msm, cr->cur.meta);
 	if (op < 90)
 		return op_meta_change(cr, true);
 	return op_meta_change(cr, false);

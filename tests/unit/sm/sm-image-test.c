@@ -17,6 +17,16 @@ static void read_root(const struct sm_image *img, bool data,
 	       sb->metadata_space_map_root, sizeof(*root));
 }
 
+/* Commit pool and close it; load its image and the metadata sm's root. */
+static void commit_and_load(struct sm_pool *pool, const char *path,
+			    struct sm_image *img, struct disk_sm_root *root)
+{
+	assert_int_equal(sm_pool_commit(pool), 0);
+	sm_pool_close(pool);
+	sm_image_load(img, path);
+	read_root(img, false, root);
+}
+
 /* thin_check (thin-provisioning-tools) and the shared parser agree. */
 static void assert_tools_accept(const char *path)
 {
@@ -50,11 +60,7 @@ static void test_fresh_layout(void **state)
 	assert_int_equal(n, 2048);
 	assert_int_equal(pd_sm_get_nr_free(pool.msm, &n), 0);
 	assert_int_equal(n, 2048 - 8);
-	assert_int_equal(sm_pool_commit(&pool), 0);
-	sm_pool_close(&pool);
-
-	sm_image_load(&img, path);
-	read_root(&img, false, &root);
+	commit_and_load(&pool, path, &img, &root);
 	assert_int_equal(le64_to_cpu(root.nr_blocks), 2048);
 	assert_int_equal(le64_to_cpu(root.nr_allocated), 8);
 	assert_int_equal(le64_to_cpu(root.bitmap_root), 1);
@@ -80,11 +86,7 @@ static void test_fresh_layout_multi_bitmap(void **state)
 	u64 i;
 
 	sm_pool_create(&pool, path, 3 * EPB + 100, 1000);
-	assert_int_equal(sm_pool_commit(&pool), 0);
-	sm_pool_close(&pool);
-
-	sm_image_load(&img, path);
-	read_root(&img, false, &root);
+	commit_and_load(&pool, path, &img, &root);
 	assert_int_equal(le64_to_cpu(root.bitmap_root), 1);
 	assert_int_equal(le64_to_cpu(root.ref_count_root), 2);
 	mi = sm_image_block(&img, 1);
@@ -244,11 +246,7 @@ static void test_metadata_max(void **state)
 	assert_int_equal(pd_sm_get_nr_free(pool.msm, &n), 0);
 	/* sb, index, ref-count root, 255 bitmaps, data sm 3, 2 trees. */
 	assert_int_equal(n, max - (3 + 255 + 3 + 2) - 1);
-	assert_int_equal(sm_pool_commit(&pool), 0);
-	sm_pool_close(&pool);
-
-	sm_image_load(&img, path);
-	read_root(&img, false, &root);
+	commit_and_load(&pool, path, &img, &root);
 	assert_int_equal(le64_to_cpu(root.nr_blocks), max);
 	mi = sm_image_block(&img, le64_to_cpu(root.bitmap_root));
 	for (b = 0; b < MAX_METADATA_BITMAPS; b++)

@@ -168,35 +168,38 @@ static void xml_device(struct xml_out *x, u32 dev, u64 mapped)
 		dev, (unsigned long long)mapped);
 }
 
+/* The image's devices: its mapped blocks and its ranges. */
+static const struct xml_dev {
+	u32 dev;
+	u64 mapped;
+	struct { u64 vbegin, dbegin, len; } ranges[4];	/* len 0 ends */
+} xml_devs[] = {
+	/* Blocks 0..399 end up with count 3, 400..599 with 2, then 1. */
+	{ 1, 1200, { { 0, 0, 1200 } } },
+	{ 2, 600, { { 0, 0, 600 } } },
+	{ 3, 400, { { 0, 0, 400 } } },
+	/* Counts 5 and 4 at the start, 2..1 past the first bitmap. */
+	{ 4, 117, { { 0, 0, 5 }, { 10, 16319, 3 }, { 20, 40000, 9 },
+		    { 100, 49900, 100 } } },
+	{ 5, 13, { { 0, 0, 2 }, { 50, 16320, 1 }, { 60, 49990, 10 } } },
+};
+
 static void xml_write(struct xml_out *x)
 {
+	const struct xml_dev *d;
+	unsigned int i;
 	u32 dev;
 
 	fprintf(x->f, "<superblock uuid=\"\" time=\"1\" transaction=\"1\" flags=\"0\" version=\"2\" data_block_size=\"128\" nr_data_blocks=\"%u\">\n",
 		RESTORE_DATA_BLOCKS);
 
-	/* Blocks 0..399 end up with count 3, 400..599 with 2, then 1. */
-	xml_device(x, 1, 1200);
-	xml_range(x, 0, 0, 1200);
-	fprintf(x->f, "  </device>\n");
-	xml_device(x, 2, 600);
-	xml_range(x, 0, 0, 600);
-	fprintf(x->f, "  </device>\n");
-	xml_device(x, 3, 400);
-	xml_range(x, 0, 0, 400);
-	fprintf(x->f, "  </device>\n");
-	/* Counts 5 and 4 at the start, 2..1 past the first bitmap. */
-	xml_device(x, 4, 117);
-	xml_range(x, 0, 0, 5);
-	xml_range(x, 10, 16319, 3);
-	xml_range(x, 20, 40000, 9);
-	xml_range(x, 100, 49900, 100);
-	fprintf(x->f, "  </device>\n");
-	xml_device(x, 5, 13);
-	xml_range(x, 0, 0, 2);
-	xml_range(x, 50, 16320, 1);
-	xml_range(x, 60, 49990, 10);
-	fprintf(x->f, "  </device>\n");
+	for (d = xml_devs; d < xml_devs + ARRAY_SIZE(xml_devs); d++) {
+		xml_device(x, d->dev, d->mapped);
+		for (i = 0; i < ARRAY_SIZE(d->ranges) && d->ranges[i].len; i++)
+			xml_range(x, d->ranges[i].vbegin, d->ranges[i].dbegin,
+				  d->ranges[i].len);
+		fprintf(x->f, "  </device>\n");
+	}
 
 	/* Many small devices sharing one block: a count of 130. */
 	for (dev = 10; dev < 140; dev++) {
@@ -244,37 +247,12 @@ void sm_restore_expect_free(struct sm_restore_expect *expect)
 
 /* ---- pools ---- */
 
-static void sb_prepare(const struct pd_block_validator *v, void *data,
-		       pd_block_t location)
-{
-	struct thin_disk_superblock *sb = data;
-
-	sb->blocknr = cpu_to_le64(location);
-	sb->csum = cpu_to_le32(pd_block_checksum(&sb->flags,
-						 PD_BLOCK_SIZE - sizeof(__le32),
-						 SUPERBLOCK_CSUM_XOR));
-}
-
-static int sb_check(const struct pd_block_validator *v, const void *data,
-		    pd_block_t location)
-{
-	const struct thin_disk_superblock *sb = data;
-	u32 csum = pd_block_checksum(&sb->flags, PD_BLOCK_SIZE - sizeof(__le32),
-				     SUPERBLOCK_CSUM_XOR);
-
-	if (le64_to_cpu(sb->blocknr) != location)
-		return -ENOTBLK;
-	if (csum != le32_to_cpu(sb->csum) ||
-	    le64_to_cpu(sb->magic) != THIN_SUPERBLOCK_MAGIC)
-		return -EILSEQ;
-	return 0;
-}
-
-const struct pd_block_validator sm_test_sb_validator = {
-	.name = "sm_test_superblock",
-	.prepare_for_write = sb_prepare,
-	.check = sb_check,
-};
+/* The thin superblock's location, checksum and magic. */
+const struct test_validator sm_test_sb_validator =
+	TEST_VALIDATOR("sm_test_superblock", SUPERBLOCK_CSUM_XOR,
+		       .magic_offset = offsetof(struct thin_disk_superblock,
+						magic),
+		       .magic = THIN_SUPERBLOCK_MAGIC);
 
 static __le64 empty_tree(struct sm_pool *pool, unsigned int levels,
 			 u32 vsize)
@@ -345,7 +323,7 @@ int sm_pool_commit(struct sm_pool *pool)
 		r = pd_sm_copy_root(pool->msm, pool->sb.metadata_space_map_root,
 				    THIN_SPACE_MAP_ROOT_SIZE);
 	if (!r)
-		r = pd_bm_write_lock_zero(pool->bm, 0, &sm_test_sb_validator,
+		r = pd_bm_write_lock_zero(pool->bm, 0, &sm_test_sb_validator.v,
 					  &blk);
 	if (r)
 		return r;
@@ -378,7 +356,7 @@ int sm_pool_open_ex(struct sm_pool *pool, const char *path,
 	r = pd_bm_file_open(path, false, cache_blocks, &pool->bm);
 	if (r)
 		return r;
-	r = pd_bm_read_lock(pool->bm, 0, &sm_test_sb_validator, &blk);
+	r = pd_bm_read_lock(pool->bm, 0, &sm_test_sb_validator.v, &blk);
 	if (r)
 		goto fail;
 	memcpy(&pool->sb, pd_block_data(blk), sizeof(pool->sb));

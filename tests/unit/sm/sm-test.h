@@ -104,7 +104,7 @@ struct sm_pool {
 	struct thin_disk_superblock sb;	/* in core; roots filled at commit */
 };
 
-extern const struct pd_block_validator sm_test_sb_validator;
+extern const struct test_validator sm_test_sb_validator;
 
 /* Format nr_meta_blocks of path; data space map of nr_data_blocks. */
 void sm_pool_create(struct sm_pool *pool, const char *path,

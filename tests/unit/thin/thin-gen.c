@@ -9,6 +9,8 @@
  * usage: thin-gen IMAGE SEED small|large
  * Prints "snap" if a metadata snapshot is held.
  */
+#include <error.h>
+
 #include "thin-test.h"
 
 struct gen {
@@ -20,16 +22,11 @@ struct gen {
 	unsigned int nr_blocks;
 };
 
-static void die(const char *what, int r)
-{
-	fprintf(stderr, "thin-gen: %s: %d\n", what, r);
-	exit(1);
-}
-
+/* r is 0 or -errno: on an error, exit saying what failed (error(3)). */
 static void check(const char *what, int r)
 {
 	if (r)
-		die(what, r);
+		error(1, -r, "%s", what);
 }
 
 static void fill(struct gen *g, u64 dev, u64 n, u64 spread)

@@ -23,6 +23,19 @@ static void fresh(const char *name)
 	assert_int_equal(thin_env_open(&env, path, BLOCK_SIZE, 256), 0);
 }
 
+/* fresh(name) with nr_data data blocks and thin id created and open. */
+static struct thin_device *fresh_thin(const char *name, u64 nr_data,
+				      thin_dev_t id)
+{
+	struct thin_device *td;
+
+	fresh(name);
+	assert_int_equal(thin_resize_data_dev(env.tmd, nr_data), 0);
+	assert_int_equal(thin_create_thin(env.tmd, id), 0);
+	assert_int_equal(thin_open_device(env.tmd, id, &td), 0);
+	return td;
+}
+
 static void reopen(void)
 {
 	const char *path = env.path;
@@ -187,10 +200,7 @@ static void test_mappings(void **state)
 	bool shared;
 	int i;
 
-	fresh("mappings");
-	assert_int_equal(thin_resize_data_dev(env.tmd, 10000), 0);
-	assert_int_equal(thin_create_thin(env.tmd, 3), 0);
-	assert_int_equal(thin_open_device(env.tmd, 3, &td), 0);
+	td = fresh_thin("mappings", 10000, 3);
 	assert_int_equal(thin_find_block(td, 5, true, &res), -ENODATA);
 	assert_int_equal(thin_get_highest_mapped(td, &vb), -ENODATA);
 
@@ -260,10 +270,7 @@ static void test_snapshot_sharing(void **state)
 	bool shared;
 	int i;
 
-	fresh("snap");
-	assert_int_equal(thin_resize_data_dev(env.tmd, 5000), 0);
-	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
-	assert_int_equal(thin_open_device(env.tmd, 1, &origin), 0);
+	origin = fresh_thin("snap", 5000, 1);
 	map_blocks(origin, 0, 300, data);
 	assert_int_equal(thin_find_block(origin, 0, true, &res), 0);
 	assert_false(res.shared);
@@ -332,10 +339,7 @@ static void test_warm_range(void **state)
 	u64 reads;
 	thin_block_t b;
 
-	fresh("warm");
-	assert_int_equal(thin_resize_data_dev(env.tmd, nr_data), 0);
-	assert_int_equal(thin_create_thin(env.tmd, 1), 0);
-	assert_int_equal(thin_open_device(env.tmd, 1, &td), 0);
+	td = fresh_thin("warm", nr_data, 1);
 	/* Data blocks spread over every space-map bitmap, as random writes leave them. */
 	for (b = 0; b < 4096; b++) {
 		data_block_t d = b * 37 % nr_data;

@@ -229,40 +229,33 @@ static void op_abort(struct run *r)
 	model_verify(&r->m, r->env.tmd);
 }
 
-static const char *const op_names[] = {
-	"create", "snap", "delete", "insert", "remove", "txid", "msnap",
-	"commit", "reopen", "abort",
+/* The ops: random_op runs the first whose bound its draw (0..99) is below. */
+static const struct {
+	unsigned int below;
+	const char *name;
+	void (*op)(struct run *r);
+} ops[] = {
+	{ 8, "create", op_create },
+	{ 14, "snap", op_snap },
+	{ 18, "delete", op_delete },
+	{ 60, "insert", op_insert },
+	{ 78, "remove", op_remove },
+	{ 81, "txid", op_txid },
+	{ 84, "msnap", op_metadata_snap },
+	{ 93, "commit", op_commit },
+	{ 97, "reopen", op_reopen },
+	{ 100, "abort", op_abort },
 };
 
 static void random_op(struct run *r)
 {
-	unsigned int x = (unsigned int)thin_rand_below(100);
+	unsigned int x = (unsigned int)thin_rand_below(100), i = 0;
 
+	while (x >= ops[i].below)
+		i++;
 	if (getenv("THIN_MODEL_TRACE"))
-		fprintf(stderr, "op %s\n", op_names[x < 8 ? 0 : x < 14 ? 1 :
-			x < 18 ? 2 : x < 60 ? 3 : x < 78 ? 4 : x < 81 ? 5 :
-			x < 84 ? 6 : x < 93 ? 7 : x < 97 ? 8 : 9]);
-
-	if (x < 8)
-		op_create(r);
-	else if (x < 14)
-		op_snap(r);
-	else if (x < 18)
-		op_delete(r);
-	else if (x < 60)
-		op_insert(r);
-	else if (x < 78)
-		op_remove(r);
-	else if (x < 81)
-		op_txid(r);
-	else if (x < 84)
-		op_metadata_snap(r);
-	else if (x < 93)
-		op_commit(r);
-	else if (x < 97)
-		op_reopen(r);
-	else
-		op_abort(r);
+		fprintf(stderr, "op %s\n", ops[i].name);
+	ops[i].op(r);
 }
 
 static void start(struct run *r, const char *name, unsigned int cache)
@@ -400,14 +393,24 @@ static void crash_run(unsigned long seed, unsigned long ops)
 	finish(&r);
 }
 
-static void test_crash(void **state)
+/*
+ * run for twice THIN_MODEL_SEEDS seeds from first, each with half of
+ * THIN_MODEL_OPS operations: the runs that end in a crash or a failure.
+ */
+static void each_seed(unsigned long first,
+		      void (*run)(unsigned long seed, unsigned long ops))
 {
 	unsigned long seeds = env_number("THIN_MODEL_SEEDS", 12) * 2;
 	unsigned long ops = env_number("THIN_MODEL_OPS", 400) / 2;
 	unsigned long seed;
 
-	for (seed = 1000; seed < 1000 + seeds; seed++)
-		crash_run(seed, ops);
+	for (seed = first; seed < first + seeds; seed++)
+		run(seed, ops);
+}
+
+static void test_crash(void **state)
+{
+	each_seed(1000, crash_run);
 }
 
 /* op_insert that gives up on the first error (writes are failing). */
@@ -489,12 +492,7 @@ static void failure_run(unsigned long seed, unsigned long ops)
 
 static void test_commit_failure(void **state)
 {
-	unsigned long seeds = env_number("THIN_MODEL_SEEDS", 12) * 2;
-	unsigned long ops = env_number("THIN_MODEL_OPS", 400) / 2;
-	unsigned long seed;
-
-	for (seed = 2000; seed < 2000 + seeds; seed++)
-		failure_run(seed, ops);
+	each_seed(2000, failure_run);
 }
 
 int main(void)
