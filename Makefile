@@ -41,8 +41,8 @@ include dist/dist.mk
 # Host (no VM) tests: each area adds a fragment tests/unit/<layer>/<area>.mk
 # that appends executables build/tests/unit/<layer>/<name>-test to HOST_TESTS
 # (layout and naming: tests/run-all.sh). Each test binary ends its output with
-# a line "N passed, N failed". tests/unit/asan-lib.mk comes first: the others
-# name its libraries as prerequisites.
+# a line "N passed, N failed". tests/unit/*.mk (asan-lib.mk, suite-rules.mk)
+# come first: the layers' fragments name their libraries and call their rules.
 HOST_TESTS :=
 -include $(wildcard tests/unit/*.mk tests/unit/*/*.mk tests/oracle/*.mk \
 	tests/tree/*.mk)
