@@ -75,32 +75,15 @@ int parse_size(const char *s, uint64_t *out)
 	uint64_t v;
 	if (parse_leading_u64(s, &v, &end))
 		return -1;
+	/* bytes, 512-byte sectors, then KiB to TiB */
+	static const char units[] = "bskmgt";
+	static const uint64_t muls[] = { 1, 512, 1ull << 10, 1ull << 20, 1ull << 30, 1ull << 40 };
 	uint64_t mul = 1;
-	switch (tolower((unsigned char)*end)) {
-	case 0:
-		break;
-	case 'b':
-		mul = 1;
-		break;
-	case 's':
-		mul = 512;
-		break;
-	case 'k':
-		mul = 1ull << 10;
-		break;
-	case 'm':
-		mul = 1ull << 20;
-		break;
-	case 'g':
-		mul = 1ull << 30;
-		break;
-	case 't':
-		mul = 1ull << 40;
-		break;
-	default:
-		return -1;
-	}
 	if (*end) {
+		const char *u = strchr(units, tolower((unsigned char)*end));
+		if (!u)
+			return -1;
+		mul = muls[u - units];
 		end++;
 		/* accept K, KB, KiB, k */
 		if (!strcasecmp(end, "ib") || !strcasecmp(end, "b"))
@@ -300,6 +283,43 @@ char *read_file(const char *path, size_t *lenp)
 	return buf;
 }
 
+/*
+ * Start argv with its stdout on out (-1: ours), and with quiet its output
+ * and errors on /dev/null: the child's pid, -1 if it cannot fork.
+ */
+static pid_t spawn(const char *const argv[], int out, int quiet)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	if (quiet) {
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC); /* dup2 clears it on 1 and 2 */
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+	}
+	if (out >= 0)
+		dup2(out, 1);
+	execvp(argv[0], (char *const *)argv);
+	fprintf(stderr, "ctpool: error: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* The exit status of child pid, 128+N if signal N killed it; -1 if it cannot be had. */
+static int wait_status(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
 int run_cmd(const char *const argv[], int quiet)
 {
 	if (G.verbose) {
@@ -308,30 +328,8 @@ int run_cmd(const char *const argv[], int quiet)
 			fprintf(stderr, " %s", argv[i]);
 		fputc('\n', stderr);
 	}
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (quiet) {
-			int fd = open("/dev/null", O_WRONLY | O_CLOEXEC); /* dup2 clears it on 1 and 2 */
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-			}
-		}
-		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "ctpool: error: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return 128 + WTERMSIG(st);
+	pid_t pid = spawn(argv, -1, quiet);
+	return pid < 0 ? -1 : wait_status(pid);
 }
 
 int have_prog(const char *name)
@@ -384,17 +382,9 @@ int run_capture(const char *const argv[], char **out)
 	*out = NULL;
 	if (pipe2(pfd, O_CLOEXEC))
 		return -1;
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
+	pid_t pid = spawn(argv, pfd[1], 0);
 	if (pid < 0)
 		return -1;
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "ctpool: error: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
 	close(pfd[1]);
 	size_t cap = 4096, len = 0;
 	char *buf = xrealloc(NULL, cap + 1);
@@ -410,14 +400,11 @@ int run_capture(const char *const argv[], char **out)
 	}
 	buf[len] = 0;
 	close(pfd[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			free(buf);
-			return -1;
-		}
+	int st = wait_status(pid);
+	if (st < 0) {
+		free(buf);
+		return -1;
+	}
 	*out = buf;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return 128 + WTERMSIG(st);
+	return st;
 }
