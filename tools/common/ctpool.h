@@ -168,6 +168,7 @@ int vol_remove_record(const char *name);
 int vol_exists(const char *name);
 char **vol_list_names(int *n); /* sorted, malloc'd */
 int vol_check_all(void);        /* -1 if a record is corrupt (reported) */
+int vol_count_users(const char *name, const char *const *keys, char *who, size_t len);
 void free_names(char **names, int n);
 
 #endif

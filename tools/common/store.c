@@ -225,6 +225,38 @@ int vol_check_all(void)
 	return bad ? -1 : 0;
 }
 
+/*
+ * How many records name `name` under one of keys (NULL-terminated), the
+ * first of them into who (if who); -1 if a record cannot be read (each
+ * reported): it may be one more.
+ */
+int vol_count_users(const char *name, const char *const *keys, char *who, size_t len)
+{
+	int n, count = 0;
+	char **names = vol_list_names(&n);
+	if (who)
+		who[0] = 0;
+	for (int i = 0; i < n; i++) {
+		struct kv v;
+		int lr = vol_load_listed(&v, names[i]);
+		if (lr < 0)
+			count = -1;
+		if (lr)
+			continue;
+		for (int k = 0; keys[k] && count >= 0; k++) {
+			const char *val = kv_get(&v, keys[k]);
+			if (val && !strcmp(val, name)) {
+				if (count++ == 0 && who)
+					snprintf(who, len, "%s", names[i]);
+				break;
+			}
+		}
+		kv_free(&v);
+	}
+	free_names(names, n);
+	return count;
+}
+
 static int cmpstr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

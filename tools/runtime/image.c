@@ -202,30 +202,6 @@ fail:
 	return EXIT_ERR;
 }
 
-/* How many records use image name (-1: a record cannot be read, it may be one) */
-static int users_of(const char *name, char *who, size_t len)
-{
-	int n, count = 0;
-	char **names = vol_list_names(&n);
-	who[0] = 0;
-	for (int i = 0; i < n; i++) {
-		struct kv v;
-		int lr = vol_load_listed(&v, names[i]);
-		if (lr < 0)
-			count = -1;
-		if (lr)
-			continue;
-		const char *img = kv_get(&v, "image"), *par = kv_get(&v, "parent");
-		if (count >= 0 && ((img && !strcmp(img, name)) || (par && !strcmp(par, name)))) {
-			if (count++ == 0)
-				snprintf(who, len, "%s", names[i]);
-		}
-		kv_free(&v);
-	}
-	free_names(names, n);
-	return count;
-}
-
 static int image_rm(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-')
@@ -239,7 +215,8 @@ static int image_rm(int argc, char **argv)
 	if (load_kind(name, "image", &v) || vol_open_pool(name, &v, &p))
 		return EXIT_ERR;
 	char who[NAME_MAX_LEN + 1];
-	int n = users_of(name, who, sizeof(who));
+	static const char *const keys[] = { "image", "parent", NULL };
+	int n = vol_count_users(name, keys, who, sizeof(who));
 	if (n < 0) {
 		err("image %s: a record cannot be read and may use it: not removed", name);
 		return EXIT_ERR;
