@@ -15,6 +15,8 @@
 #include "common/cli.h"
 #include "meta-check.h"
 
+#define USAGE "usage: ctpool meta check [-q] [--clear-needs-check] DEV|FILE"
+
 static const char *const role_names[] = {
 	[ROLE_NONE] = "unused",
 	[ROLE_SUPERBLOCK] = "superblock",
@@ -380,68 +382,37 @@ static void check(struct checker *c)
 	compare_data_counts(c);
 }
 
-static int bad_usage(void)
-{
-	fprintf(stderr, "usage: ctpool meta check [-q] [--clear-needs-check] DEV|FILE\n");
-	return 2;
-}
-
-struct check_opts {
-	const char *path;
-	bool quiet;
-	bool clear_needs_check;
-};
-
-enum { OPT_CLEAR_NEEDS_CHECK = 256 };
-
 static const struct option check_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "clear-needs-check", no_argument, NULL, OPT_CLEAR_NEEDS_CHECK },
+	{ "clear-needs-check", no_argument, NULL, META_OPT_CLEAR_NEEDS_CHECK },
 	/* thin_check's name for it */
-	{ "clear-needs-check-flag", no_argument, NULL, OPT_CLEAR_NEEDS_CHECK },
+	{ "clear-needs-check-flag", no_argument, NULL, META_OPT_CLEAR_NEEDS_CHECK },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_opts(int argc, char **argv, struct check_opts *o)
-{
-	struct cli cl;
-	int opt;
-
-	cli_init(&cl, argc, argv, "-q", check_options, 0);
-	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'q')
-			o->quiet = true;
-		else if (opt == OPT_CLEAR_NEEDS_CHECK)
-			o->clear_needs_check = true;
-		else if (opt != CLI_ARG || cli_take(&cl, &o->path, 1))
-			return -1;
-	}
-	return o->path ? 0 : -1;
-}
-
 /* Only metadata found consistent loses the flag. */
-static int clear_flag(const struct check_opts *o)
+static int clear_flag(const struct meta_args *o)
 {
 	bool cleared;
 
-	if (meta_clear_needs_check(o->path, &cleared))
+	if (meta_clear_needs_check(o->input, &cleared))
 		return 1;
 	if (cleared && !o->quiet)
-		printf("%s: needs_check flag cleared\n", o->path);
+		printf("%s: needs_check flag cleared\n", o->input);
 	return 0;
 }
 
 int meta_check_main(int argc, char **argv)
 {
-	struct check_opts o = { 0 };
+	struct meta_args o;
 	struct checker c;
 
-	if (parse_opts(argc, argv, &o))
-		return bad_usage();
+	if (meta_parse_args(argc, argv, "-q", check_options, USAGE, &o))
+		return 2;
 
 	memset(&c, 0, sizeof(c));
-	if (meta_image_open(o.path, false, &c.img)) {
-		perror(o.path);
+	if (meta_image_open(o.input, false, &c.img)) {
+		perror(o.input);
 		return 1;
 	}
 	check(&c);
@@ -452,12 +423,12 @@ int meta_check_main(int argc, char **argv)
 		printf("... and %lu more problems\n",
 		       c.errors - CHECK_MAX_REPORTS);
 	if (c.errors) {
-		printf("%s: %lu problem(s) found\n", o.path, c.errors);
+		printf("%s: %lu problem(s) found\n", o.input, c.errors);
 		if (o.clear_needs_check)
-			printf("%s: needs_check flag left set\n", o.path);
+			printf("%s: needs_check flag left set\n", o.input);
 		return 1;
 	}
 	if (!o.quiet)
-		printf("%s: metadata is consistent\n", o.path);
+		printf("%s: metadata is consistent\n", o.input);
 	return o.clear_needs_check ? clear_flag(&o) : 0;
 }
