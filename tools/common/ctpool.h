@@ -59,6 +59,19 @@ void crash_point(const char *name);
 void signal_point(const char *name);
 int is_help(const char *a);
 
+/* A subcommand of pool, image or container: its name, another it answers to. */
+struct subcmd {
+	const char *name, *alias;
+	int (*fn)(int argc, char **argv);
+};
+/*
+ * Run the subcommand of table t (ended by a NULL name) that argv[1] names,
+ * with argv[0] = its name; help prints cmd's usage to stdout, no subcommand
+ * or an unknown one ("unknown CMD command") to stderr.
+ */
+int run_subcmd(const char *cmd, const struct subcmd *t, int (*usage)(FILE *f), int argc,
+	       char **argv);
+
 /*
  * ---- json-out.c: --json output with json-c; each returns 0 or -1 ----
  * Build with json_object_new_object/array, fill with these, jprint once.

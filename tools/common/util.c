@@ -43,6 +43,23 @@ int is_help(const char *a)
 	return !strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help");
 }
 
+int run_subcmd(const char *cmd, const struct subcmd *t, int (*usage)(FILE *f), int argc,
+	       char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	/* the subcommand gets argv[0] = its name */
+	argc--;
+	argv++;
+	if (is_help(argv[0]))
+		return usage(stdout);
+	for (; t->name; t++)
+		if (!strcmp(argv[0], t->name) || (t->alias && !strcmp(argv[0], t->alias)))
+			return t->fn(argc, argv);
+	err("unknown %s command '%s'", cmd, argv[0]);
+	return usage(stderr);
+}
+
 /*
  * The decimal number s starts with (a digit first: no sign, no blanks);
  * *end is what follows it. -1 if there is none or it does not fit.

@@ -272,38 +272,19 @@ static int ctr_rm(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int ctr_list(int argc, char **argv)
+{
+	return list_kind_cmd("container", ctr_usage, argc, argv);
+}
+
 int cmd_container(int argc, char **argv)
 {
-	if (argc < 2)
-		return ctr_usage(stderr);
-	/* the subcommand gets argv[0] = its name */
-	argc--;
-	argv++;
-	const char *s = argv[0];
-	if (is_help(s))
-		return ctr_usage(stdout);
-	if (!strcmp(s, "create"))
-		return ctr_create(argc, argv);
-	if (!strcmp(s, "run"))
-		return ctr_run(argc, argv);
-	if (!strcmp(s, "exec"))
-		return ctr_exec(argc, argv);
-	if (!strcmp(s, "stop"))
-		return ctr_stop(argc, argv);
-	if (!strcmp(s, "rm") || !strcmp(s, "remove"))
-		return ctr_rm(argc, argv);
-	if (!strcmp(s, "attach"))
-		return ctr_attach(argc, argv);
-	if (!strcmp(s, "detach"))
-		return ctr_detach(argc, argv);
-	if (!strcmp(s, "list") || !strcmp(s, "ls")) {
-		if (argc > 1 && is_help(argv[1]))
-			return ctr_usage(stdout);
-		g_lock = lock_state();
-		if (g_lock < 0)
-			return EXIT_ERR;
-		return list_kind("container", argc > 1 && !strcmp(argv[1], "--json"));
-	}
-	err("unknown container command '%s'", s);
-	return ctr_usage(stderr);
+	static const struct subcmd subs[] = {
+		{ "create", NULL, ctr_create }, { "run", NULL, ctr_run },
+		{ "exec", NULL, ctr_exec },	{ "stop", NULL, ctr_stop },
+		{ "rm", "remove", ctr_rm },	{ "attach", NULL, ctr_attach },
+		{ "detach", NULL, ctr_detach }, { "list", "ls", ctr_list },
+		{ NULL, NULL, NULL },
+	};
+	return run_subcmd("container", subs, ctr_usage, argc, argv);
 }

@@ -236,27 +236,18 @@ static int image_rm(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int image_list(int argc, char **argv)
+{
+	return list_kind_cmd("image", image_usage, argc, argv);
+}
+
 int cmd_image(int argc, char **argv)
 {
-	if (argc < 2)
-		return image_usage(stderr);
-	/* the subcommand gets argv[0] = its name */
-	argc--;
-	argv++;
-	if (is_help(argv[0]))
-		return image_usage(stdout);
-	if (!strcmp(argv[0], "import"))
-		return image_import(argc, argv);
-	if (!strcmp(argv[0], "rm") || !strcmp(argv[0], "remove"))
-		return image_rm(argc, argv);
-	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls")) {
-		if (argc > 1 && is_help(argv[1]))
-			return image_usage(stdout);
-		g_lock = lock_state();
-		if (g_lock < 0)
-			return EXIT_ERR;
-		return list_kind("image", argc > 1 && !strcmp(argv[1], "--json"));
-	}
-	err("unknown image command '%s'", argv[0]);
-	return image_usage(stderr);
+	static const struct subcmd subs[] = {
+		{ "import", NULL, image_import },
+		{ "rm", "remove", image_rm },
+		{ "list", "ls", image_list },
+		{ NULL, NULL, NULL },
+	};
+	return run_subcmd("image", subs, image_usage, argc, argv);
 }

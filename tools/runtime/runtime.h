@@ -66,6 +66,8 @@ int wait_unused(const char *name, int ms);
 int load_kind(const char *name, const char *kind, struct kv *v);
 int load_running(const char *name, struct kv *c);
 int list_kind(const char *kind, int json);
+/* image|container list [--json], under the state lock; help: usage(stdout) */
+int list_kind_cmd(const char *kind, int (*usage)(FILE *f), int argc, char **argv);
 
 /* ---- image.c */
 /*

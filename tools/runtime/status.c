@@ -187,3 +187,13 @@ int list_kind(const char *kind, int json)
 	free_names(names, n);
 	return rc;
 }
+
+int list_kind_cmd(const char *kind, int (*usage)(FILE *f), int argc, char **argv)
+{
+	if (argc > 1 && is_help(argv[1]))
+		return usage(stdout);
+	g_lock = lock_state();
+	if (g_lock < 0)
+		return EXIT_ERR;
+	return list_kind(kind, argc > 1 && !strcmp(argv[1], "--json"));
+}

@@ -798,28 +798,20 @@ static int pool_simple_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int pool_activate_cmd(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--all"))
+		return pool_activate_all();
+	return pool_simple_cmd(argc, argv);
+}
+
 int cmd_pool(int argc, char **argv)
 {
-	if (argc < 2)
-		return pool_usage(stderr);
-	/* the subcommand gets argv[0] = its name */
-	argc--;
-	argv++;
-	const char *sub = argv[0];
-	if (is_help(sub))
-		return pool_usage(stdout);
-	if (!strcmp(sub, "create"))
-		return pool_create(argc, argv);
-	if (!strcmp(sub, "status"))
-		return pool_status_cmd(argc, argv);
-	if (!strcmp(sub, "list"))
-		return pool_list_cmd(argc, argv);
-	if (!strcmp(sub, "resize"))
-		return pool_resize_cmd(argc, argv);
-	if (!strcmp(sub, "activate") && argc == 2 && !strcmp(argv[1], "--all"))
-		return pool_activate_all();
-	if (!strcmp(sub, "activate") || !strcmp(sub, "deactivate") || !strcmp(sub, "remove"))
-		return pool_simple_cmd(argc, argv);
-	err("unknown pool command '%s'", sub);
-	return pool_usage(stderr);
+	static const struct subcmd subs[] = {
+		{ "create", NULL, pool_create },	{ "status", NULL, pool_status_cmd },
+		{ "list", NULL, pool_list_cmd },	{ "resize", NULL, pool_resize_cmd },
+		{ "activate", NULL, pool_activate_cmd }, { "deactivate", NULL, pool_simple_cmd },
+		{ "remove", NULL, pool_simple_cmd },	{ NULL, NULL, NULL },
+	};
+	return run_subcmd("pool", subs, pool_usage, argc, argv);
 }
