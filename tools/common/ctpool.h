@@ -71,6 +71,13 @@ struct subcmd {
  */
 int run_subcmd(const char *cmd, const struct subcmd *t, int (*usage)(FILE *f), int argc,
 	       char **argv);
+/*
+ * What a command does with what cli_next gave it and it does not take
+ * (common/cli.h, CLI_STRICT): help ('h') prints its usage to stdout, all else
+ * its usage to stderr, after "WHO: bad argument 'X'" if who is given.
+ */
+struct cli;
+int cli_reject(const struct cli *c, int opt, const char *who, int (*usage)(FILE *f));
 
 /*
  * ---- json-out.c: --json output with json-c; each returns 0 or -1 ----

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: small utilities (messages, sizes, files, exec). */
 #include "ctpool.h"
+#include "cli.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -57,6 +58,15 @@ int run_subcmd(const char *cmd, const struct subcmd *t, int (*usage)(FILE *f), i
 		if (!strcmp(argv[0], t->name) || (t->alias && !strcmp(argv[0], t->alias)))
 			return t->fn(argc, argv);
 	err("unknown %s command '%s'", cmd, argv[0]);
+	return usage(stderr);
+}
+
+int cli_reject(const struct cli *c, int opt, const char *who, int (*usage)(FILE *f))
+{
+	if (opt == 'h')
+		return usage(stdout);
+	if (who)
+		err("%s: bad argument '%s'", who, c->arg);
 	return usage(stderr);
 }
 

@@ -52,14 +52,10 @@ static int ctr_create(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return ctr_usage(stdout);
 		if (opt == OPT_IMAGE)
 			image = optarg;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("container create: bad argument '%s'", cl.arg);
-			return ctr_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, "container create", ctr_usage);
 	}
 	if (!name || !image)
 		return ctr_usage(stderr);
@@ -184,13 +180,12 @@ static int ctr_stop(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-ht:", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return ctr_usage(stdout);
 		if (opt == 't') {
 			if (parse_u64(optarg, &timeout))
 				return ctr_usage(stderr);
-		} else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
-			return ctr_usage(stderr);
+		} else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
+			return cli_reject(&cl, opt, NULL, ctr_usage);
+		}
 	}
 	if (!name)
 		return ctr_usage(stderr);
@@ -227,12 +222,10 @@ static int ctr_rm(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-hf", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return ctr_usage(stdout);
 		if (opt == 'f')
 			force = 1;
 		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
-			return ctr_usage(stderr);
+			return cli_reject(&cl, opt, NULL, ctr_usage);
 	}
 	if (!name)
 		return ctr_usage(stderr);

@@ -93,8 +93,6 @@ static int image_import(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return image_usage(stdout);
 		if (opt == OPT_SIZE) {
 			if (parse_size(optarg, &size)) {
 				err("bad size '%s'", optarg);
@@ -104,10 +102,8 @@ static int image_import(int argc, char **argv)
 			parent = optarg;
 		else if (opt == OPT_POOL)
 			pool = optarg;
-		else if (opt != CLI_ARG || cli_take(&cl, args, 2)) {
-			err("image import: bad argument '%s'", cl.arg);
-			return image_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, args, 2))
+			return cli_reject(&cl, opt, "image import", image_usage);
 	}
 	const char *name = args[0], *tarball = args[1];
 	if (!tarball)

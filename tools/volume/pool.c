@@ -257,8 +257,6 @@ static int pool_create(int argc, char **argv)
 	while ((opt = cli_next(&cl)) != -1) {
 		bad = 0;
 		switch (opt) {
-		case 'h':
-			return pool_usage(stdout);
 		case OPT_METADATA:
 			meta = optarg;
 			break;
@@ -298,10 +296,8 @@ static int pool_create(int argc, char **argv)
 		default:
 			bad = 1;
 		}
-		if (bad) {
-			err("pool create: bad argument '%s'", cl.arg);
-			return pool_usage(stderr);
-		}
+		if (bad)
+			return cli_reject(&cl, opt, "pool create", pool_usage);
 	}
 	if (!name || !meta || !data) {
 		err("pool create needs NAME, --metadata and --data");
@@ -498,14 +494,10 @@ static int pool_status_cmd(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", status_options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return pool_usage(stdout);
 		if (opt == OPT_JSON)
 			json = 1;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("pool status: bad argument '%s'", cl.arg);
-			return pool_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, "pool status", pool_usage);
 	}
 	int lock = lock_state();
 	if (lock < 0)
@@ -606,16 +598,13 @@ static int pool_resize_cmd(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", resize_options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return pool_usage(stdout);
 		if (opt == OPT_SIZE) {
 			if (parse_size(optarg, &size)) {
 				err("bad size '%s'", optarg);
 				return EXIT_USAGE;
 			}
 		} else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("pool resize: bad argument '%s'", cl.arg);
-			return pool_usage(stderr);
+			return cli_reject(&cl, opt, "pool resize", pool_usage);
 		}
 	}
 	if (!size) {
@@ -722,19 +711,17 @@ static const struct option simple_options[] = {
 static int pool_simple_cmd(int argc, char **argv)
 {
 	const char *what = argv[0], *name = NULL;
+	char who[32];
 	int force = 0;
 	struct cli cl;
 	int opt;
+	snprintf(who, sizeof(who), "pool %s", what);
 	cli_init(&cl, argc, argv, "-h", simple_options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return pool_usage(stdout);
 		if (opt == OPT_FORCE)
 			force = 1;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("pool %s: bad argument '%s'", what, cl.arg);
-			return pool_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, who, pool_usage);
 	}
 	int lock = lock_state();
 	if (lock < 0)

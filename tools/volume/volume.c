@@ -588,8 +588,6 @@ int cmd_create(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", create_options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return vol_usage(stdout);
 		if (opt == OPT_SIZE) {
 			if (parse_size(optarg, &size)) {
 				err("bad size '%s' (e.g. 512M, 10G)", optarg);
@@ -597,10 +595,8 @@ int cmd_create(int argc, char **argv)
 			}
 		} else if (opt == OPT_POOL)
 			pool = optarg;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("create: bad argument '%s'", cl.arg);
-			return vol_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, "create", vol_usage);
 	}
 	if (!name || !size) {
 		err("create needs NAME and --size");
@@ -632,14 +628,11 @@ int cmd_snapshot(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", snapshot_options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return vol_usage(stdout);
 		if (opt == OPT_SIZE) {
 			if (parse_size(optarg, &size))
 				return EXIT_USAGE;
 		} else if (opt != CLI_ARG || cli_take(&cl, a, 2)) {
-			err("snapshot: bad argument '%s'", cl.arg);
-			return vol_usage(stderr);
+			return cli_reject(&cl, opt, "snapshot", vol_usage);
 		}
 	}
 	if (!a[1]) {
@@ -702,16 +695,12 @@ int cmd_delete(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return vol_usage(stdout);
 		if (opt == OPT_NO_DISCARD)
 			discard = 0;
 		else if (opt == OPT_DISCARD)
 			discard = 1;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("delete: bad argument '%s'", cl.arg);
-			return vol_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, "delete", vol_usage);
 	}
 	if (!name)
 		return vol_usage(stderr);
@@ -907,18 +896,14 @@ int cmd_list(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return list_usage(stdout);
 		if (opt == OPT_JSON)
 			json = 1;
 		else if (opt == OPT_USAGE)
 			usage = 1;
 		else if (opt == OPT_POOL)
 			pool = optarg;
-		else {
-			err("list: bad argument '%s'", cl.arg);
-			return list_usage(stderr);
-		}
+		else
+			return cli_reject(&cl, opt, "list", list_usage);
 	}
 	if (lock_state() < 0)
 		return EXIT_ERR;
