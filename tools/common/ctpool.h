@@ -183,6 +183,7 @@ int pool_read_usage(struct pool *p, struct meta_usage *u);
 int vol_path(const char *name, char *buf, size_t len);
 int vol_load(struct kv *kv, const char *name);
 int vol_load_listed(struct kv *kv, const char *name); /* 0 ok, 1 gone, -1 corrupt */
+int vol_load_where(struct kv *kv, const char *name, const char *key, const char *want, int *rc);
 int vol_save(const struct kv *kv, const char *name);
 int vol_remove_record(const char *name);
 int vol_exists(const char *name);

@@ -175,6 +175,25 @@ int vol_load_listed(struct kv *kv, const char *name)
 	return errno == ENOENT ? 1 : -1;
 }
 
+/*
+ * For a listing: load listed record name, if its key is set (to want, if
+ * want is given); else 1, skip it. A record that cannot be read (reported)
+ * is skipped too, and makes *rc EXIT_ERR: the others are still listed.
+ */
+int vol_load_where(struct kv *kv, const char *name, const char *key, const char *want, int *rc)
+{
+	int lr = vol_load_listed(kv, name);
+	if (lr < 0)
+		*rc = EXIT_ERR;
+	if (lr)
+		return 1;
+	const char *val = kv_get(kv, key);
+	if (val && (!want || !strcmp(val, want)))
+		return 0;
+	kv_free(kv);
+	return 1;
+}
+
 int vol_save(const struct kv *kv, const char *name)
 {
 	char p[PATH_MAX];

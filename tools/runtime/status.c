@@ -136,17 +136,8 @@ int list_kind(const char *kind, int json)
 	int rc = EXIT_OK;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		int lr = vol_load_listed(&v, names[i]);
-		if (lr) {
-			if (lr < 0)
-				rc = EXIT_ERR; /* reported; the others are still listed */
+		if (vol_load_where(&v, names[i], "kind", kind, &rc))
 			continue;
-		}
-		const char *k = kv_get(&v, "kind");
-		if (!k || strcmp(k, kind)) {
-			kv_free(&v);
-			continue;
-		}
 		char sz[32];
 		const char *pool = kv_get(&v, "pool") ? kv_get(&v, "pool") : "";
 		if (!strcmp(kind, "image")) {

@@ -919,17 +919,9 @@ int cmd_list(int argc, char **argv)
 	int rc = EXIT_OK;
 	for (int i = 0; i < n && !bad; i++) {
 		struct kv v;
-		int lr = vol_load_listed(&v, names[i]);
-		if (lr) {
-			if (lr < 0)
-				rc = EXIT_ERR; /* reported; the others are still listed */
+		if (vol_load_where(&v, names[i], "pool", pool, &rc))
 			continue;
-		}
 		const char *vp = kv_get(&v, "pool");
-		if (!vp || (pool && strcmp(pool, vp))) {
-			kv_free(&v);
-			continue;
-		}
 		if (!have_cur || strcmp(cur.name, vp)) {
 			if (have_cur)
 				kv_free(&cur.kv);
