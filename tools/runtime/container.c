@@ -59,12 +59,9 @@ static int ctr_create(int argc, char **argv)
 	}
 	if (!name || !image)
 		return ctr_usage(stderr);
-	g_lock = lock_state();
-	if (g_lock < 0)
-		return EXIT_ERR;
 	struct kv iv;
 	struct pool p;
-	if (load_kind(image, "image", &iv) || vol_open_pool(image, &iv, &p))
+	if (lock_load_kind(image, "image", &iv, &p))
 		return EXIT_ERR;
 	const char *st = kv_get(&iv, "state");
 	if (st && strcmp(st, "ready")) {

@@ -203,12 +203,9 @@ static int image_rm(int argc, char **argv)
 	if (argc != 2 || argv[1][0] == '-')
 		return image_usage(argc == 2 && is_help(argv[1]) ? stdout : stderr);
 	const char *name = argv[1];
-	g_lock = lock_state();
-	if (g_lock < 0)
-		return EXIT_ERR;
 	struct kv v;
 	struct pool p;
-	if (load_kind(name, "image", &v) || vol_open_pool(name, &v, &p))
+	if (lock_load_kind(name, "image", &v, &p))
 		return EXIT_ERR;
 	char who[NAME_MAX_LEN + 1];
 	static const char *const keys[] = { "image", "parent", NULL };

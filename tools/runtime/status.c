@@ -101,6 +101,14 @@ int load_kind(const char *name, const char *kind, struct kv *v)
 	return 0;
 }
 
+int lock_load_kind(const char *name, const char *kind, struct kv *v, struct pool *p)
+{
+	g_lock = lock_state();
+	if (g_lock < 0)
+		return -1;
+	return load_kind(name, kind, v) || vol_open_pool(name, v, p) ? -1 : 0;
+}
+
 int load_running(const char *name, struct kv *c)
 {
 	if (load_kind(name, "container", c))
