@@ -176,14 +176,15 @@ int vol_load_listed(struct kv *kv, const char *name)
 }
 
 /*
- * For a listing: load listed record name, if its key is set (to want, if
- * want is given); else 1, skip it. A record that cannot be read (reported)
- * is skipped too, and makes *rc EXIT_ERR: the others are still listed.
+ * For a scan of the records: load listed record name, if its key is set (to
+ * want, if want is given); else 1, skip it. A record that cannot be read
+ * (reported) is skipped too, and makes *rc EXIT_ERR if rc is given: a
+ * listing goes on, but fails.
  */
 int vol_load_where(struct kv *kv, const char *name, const char *key, const char *want, int *rc)
 {
 	int lr = vol_load_listed(kv, name);
-	if (lr < 0)
+	if (lr < 0 && rc)
 		*rc = EXIT_ERR;
 	if (lr)
 		return 1;

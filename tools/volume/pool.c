@@ -675,10 +675,9 @@ static int pool_down(struct pool *p)
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		if (vol_load_where(&v, names[i], "pool", p->name, NULL))
 			continue;
-		const char *vp = kv_get(&v, "pool");
-		if (vp && !strcmp(vp, p->name) && vol_deactivate(names[i]))
+		if (vol_deactivate(names[i]))
 			rc = -1;
 		kv_free(&v);
 	}
@@ -748,10 +747,8 @@ static int pool_simple_cmd(int argc, char **argv)
 	char **names = vol_list_names(&n);
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]) == 0) {
-			const char *vp = kv_get(&v, "pool");
-			if (vp && !strcmp(vp, p.name))
-				owned++;
+		if (vol_load_where(&v, names[i], "pool", p.name, NULL) == 0) {
+			owned++;
 			kv_free(&v);
 		}
 	}
@@ -768,10 +765,8 @@ static int pool_simple_cmd(int argc, char **argv)
 	}
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]) == 0) {
-			const char *vp = kv_get(&v, "pool");
-			if (vp && !strcmp(vp, p.name))
-				vol_remove_record(names[i]);
+		if (vol_load_where(&v, names[i], "pool", p.name, NULL) == 0) {
+			vol_remove_record(names[i]);
 			kv_free(&v);
 		}
 	}

@@ -250,18 +250,18 @@ stale_imports:
 	char **names = vol_list_names(&n);
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		if (vol_load_where(&v, names[i], "pool", p->name, NULL))
 			continue;
-		const char *vp = kv_get(&v, "pool"), *st = kv_get(&v, "state");
+		const char *st = kv_get(&v, "state");
 		char dmn[256];
 		struct dm_dev_info di;
 		/* a crash between suspend and resume (create_snap of an active origin) */
-		if (vp && !strcmp(vp, p->name) && vol_dm_name(names[i], dmn, sizeof(dmn)) == 0 &&
-		    dm_info(dmn, &di) == 0 && di.exists && di.suspended) {
+		if (vol_dm_name(names[i], dmn, sizeof(dmn)) == 0 && dm_info(dmn, &di) == 0 &&
+		    di.exists && di.suspended) {
 			info("recovery: resuming %s, left suspended", dmn);
 			dm_resume_dev(dmn);
 		}
-		if (vp && !strcmp(vp, p->name) && st && !strcmp(st, "importing")) {
+		if (st && !strcmp(st, "importing")) {
 			info("recovery: removing image %s whose import was interrupted", names[i]);
 			vol_do_delete(p, names[i], 0);
 		}
@@ -281,11 +281,9 @@ static uint32_t alloc_dev_id(struct pool *p, uint32_t after)
 	int nu = 0;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		if (vol_load_where(&v, names[i], "pool", p->name, NULL))
 			continue;
-		const char *vp = kv_get(&v, "pool");
-		if (vp && !strcmp(vp, p->name))
-			used[nu++] = (uint32_t)kv_get_u64(&v, "id", 0);
+		used[nu++] = (uint32_t)kv_get_u64(&v, "id", 0);
 		kv_free(&v);
 	}
 	free_names(names, n);
@@ -1030,10 +1028,9 @@ int cmd_gc(int argc, char **argv)
 		int owned = 0;
 		for (int i = 0; i < n && !owned; i++) {
 			struct kv v;
-			if (vol_load(&v, names[i]))
+			if (vol_load_where(&v, names[i], "pool", p.name, NULL))
 				continue;
-			const char *vp = kv_get(&v, "pool");
-			owned = vp && !strcmp(vp, p.name) && kv_get_u64(&v, "id", UINT64_MAX) == id;
+			owned = kv_get_u64(&v, "id", UINT64_MAX) == id;
 			kv_free(&v);
 		}
 		if (owned)
