@@ -143,19 +143,13 @@ static void top_entry(struct tree_walk *w, uint64_t node, uint64_t key,
 {
 	struct checker *c = w->c;
 	uint64_t root = meta_le64(value);
-	struct tree_walk dw = {
-		.c = c,
-		.role = ROLE_MAPPING_DEVICE,
-		.value_size = META_MAPPING_VALUE_SIZE,
-		.name = "device mapping tree",
-		.entry = mapping_entry,
-	};
 	struct meta_subtree s;
 	char from[96];
 
 	snprintf(from, sizeof(from), "mapping tree node %llu, device %llu",
 		 (unsigned long long)node, (unsigned long long)key);
-	if (!check_tree(&dw, root, from, &s))
+	if (!check_role_tree(c, ROLE_MAPPING_DEVICE, META_MAPPING_VALUE_SIZE,
+			     mapping_entry, root, from, &s))
 		return;
 	if (c->collect_devices)
 		device_push(c, &c->mappings, key, s.entries, root);
@@ -171,23 +165,10 @@ static void details_entry(struct tree_walk *w, uint64_t node, uint64_t key,
 static void check_thin_trees(struct checker *c, uint64_t mapping_root,
 			     uint64_t details_root, const char *from)
 {
-	struct tree_walk top = {
-		.c = c,
-		.role = ROLE_MAPPING_TOP,
-		.value_size = META_ROOT_VALUE_SIZE,
-		.name = "mapping tree",
-		.entry = top_entry,
-	};
-	struct tree_walk details = {
-		.c = c,
-		.role = ROLE_DETAILS,
-		.value_size = META_DETAILS_VALUE_SIZE,
-		.name = "device details tree",
-		.entry = details_entry,
-	};
-
-	check_tree(&top, mapping_root, from, NULL);
-	check_tree(&details, details_root, from, NULL);
+	check_role_tree(c, ROLE_MAPPING_TOP, META_ROOT_VALUE_SIZE, top_entry,
+			mapping_root, from, NULL);
+	check_role_tree(c, ROLE_DETAILS, META_DETAILS_VALUE_SIZE, details_entry,
+			details_root, from, NULL);
 }
 
 static int cmp_device(const void *a, const void *b)
