@@ -9,20 +9,15 @@
 #ifndef CTPOOL_COMMANDS_H
 #define CTPOOL_COMMANDS_H
 
+/* Every command's entry point. */
+typedef int command_fn(int argc, char **argv);
+
 /* volume/ */
-int cmd_pool(int argc, char **argv);
-int cmd_create(int argc, char **argv);
-int cmd_snapshot(int argc, char **argv);
-int cmd_activate(int argc, char **argv);
-int cmd_deactivate(int argc, char **argv);
-int cmd_delete(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_gc(int argc, char **argv);
-int cmd_recover(int argc, char **argv);
+command_fn cmd_pool, cmd_create, cmd_snapshot, cmd_activate, cmd_deactivate, cmd_delete, cmd_list,
+	cmd_gc, cmd_recover;
 /* runtime/ */
-int cmd_image(int argc, char **argv);
-int cmd_container(int argc, char **argv);
+command_fn cmd_image, cmd_container;
 /* meta/ */
-int cmd_meta(int argc, char **argv);
+command_fn cmd_meta;
 
 #endif

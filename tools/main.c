@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	dm_setup();
 	static const struct {
 		const char *name;
-		int (*fn)(int argc, char **argv);
+		command_fn *fn;
 	} cmds[] = {
 		{ "pool", cmd_pool },	  { "create", cmd_create }, { "snapshot", cmd_snapshot },
 		{ "activate", cmd_activate }, { "deactivate", cmd_deactivate }, { "delete", cmd_delete },

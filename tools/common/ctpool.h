@@ -59,6 +59,26 @@ void crash_point(const char *name);
 void signal_point(const char *name);
 int is_help(const char *a);
 
+/* A subcommand of pool, image or container: its name, another it answers to. */
+struct subcmd {
+	const char *name, *alias;
+	int (*fn)(int argc, char **argv);
+};
+/*
+ * Run the subcommand of table t (ended by a NULL name) that argv[1] names,
+ * with argv[0] = its name; help prints cmd's usage to stdout, no subcommand
+ * or an unknown one ("unknown CMD command") to stderr.
+ */
+int run_subcmd(const char *cmd, const struct subcmd *t, int (*usage)(FILE *f), int argc,
+	       char **argv);
+/*
+ * What a command does with what cli_next gave it and it does not take
+ * (common/cli.h, CLI_STRICT): help ('h') prints its usage to stdout, all else
+ * its usage to stderr, after "WHO: bad argument 'X'" if who is given.
+ */
+struct cli;
+int cli_reject(const struct cli *c, int opt, const char *who, int (*usage)(FILE *f));
+
 /*
  * ---- json-out.c: --json output with json-c; each returns 0 or -1 ----
  * Build with json_object_new_object/array, fill with these, jprint once.
@@ -163,11 +183,13 @@ int pool_read_usage(struct pool *p, struct meta_usage *u);
 int vol_path(const char *name, char *buf, size_t len);
 int vol_load(struct kv *kv, const char *name);
 int vol_load_listed(struct kv *kv, const char *name); /* 0 ok, 1 gone, -1 corrupt */
+int vol_load_where(struct kv *kv, const char *name, const char *key, const char *want, int *rc);
 int vol_save(const struct kv *kv, const char *name);
 int vol_remove_record(const char *name);
 int vol_exists(const char *name);
 char **vol_list_names(int *n); /* sorted, malloc'd */
 int vol_check_all(void);        /* -1 if a record is corrupt (reported) */
+int vol_count_users(const char *name, const char *const *keys, char *who, size_t len);
 void free_names(char **names, int n);
 
 #endif

@@ -175,6 +175,26 @@ int vol_load_listed(struct kv *kv, const char *name)
 	return errno == ENOENT ? 1 : -1;
 }
 
+/*
+ * For a scan of the records: load listed record name, if its key is set (to
+ * want, if want is given); else 1, skip it. A record that cannot be read
+ * (reported) is skipped too, and makes *rc EXIT_ERR if rc is given: a
+ * listing goes on, but fails.
+ */
+int vol_load_where(struct kv *kv, const char *name, const char *key, const char *want, int *rc)
+{
+	int lr = vol_load_listed(kv, name);
+	if (lr < 0 && rc)
+		*rc = EXIT_ERR;
+	if (lr)
+		return 1;
+	const char *val = kv_get(kv, key);
+	if (val && (!want || !strcmp(val, want)))
+		return 0;
+	kv_free(kv);
+	return 1;
+}
+
 int vol_save(const struct kv *kv, const char *name)
 {
 	char p[PATH_MAX];
@@ -223,6 +243,38 @@ int vol_check_all(void)
 	}
 	free_names(names, n);
 	return bad ? -1 : 0;
+}
+
+/*
+ * How many records name `name` under one of keys (NULL-terminated), the
+ * first of them into who (if who); -1 if a record cannot be read (each
+ * reported): it may be one more.
+ */
+int vol_count_users(const char *name, const char *const *keys, char *who, size_t len)
+{
+	int n, count = 0;
+	char **names = vol_list_names(&n);
+	if (who)
+		who[0] = 0;
+	for (int i = 0; i < n; i++) {
+		struct kv v;
+		int lr = vol_load_listed(&v, names[i]);
+		if (lr < 0)
+			count = -1;
+		if (lr)
+			continue;
+		for (int k = 0; keys[k] && count >= 0; k++) {
+			const char *val = kv_get(&v, keys[k]);
+			if (val && !strcmp(val, name)) {
+				if (count++ == 0 && who)
+					snprintf(who, len, "%s", names[i]);
+				break;
+			}
+		}
+		kv_free(&v);
+	}
+	free_names(names, n);
+	return count;
 }
 
 static int cmpstr(const void *a, const void *b)

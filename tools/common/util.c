@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* ctpool: small utilities (messages, sizes, files, exec). */
 #include "ctpool.h"
+#include "cli.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -43,6 +44,32 @@ int is_help(const char *a)
 	return !strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help");
 }
 
+int run_subcmd(const char *cmd, const struct subcmd *t, int (*usage)(FILE *f), int argc,
+	       char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	/* the subcommand gets argv[0] = its name */
+	argc--;
+	argv++;
+	if (is_help(argv[0]))
+		return usage(stdout);
+	for (; t->name; t++)
+		if (!strcmp(argv[0], t->name) || (t->alias && !strcmp(argv[0], t->alias)))
+			return t->fn(argc, argv);
+	err("unknown %s command '%s'", cmd, argv[0]);
+	return usage(stderr);
+}
+
+int cli_reject(const struct cli *c, int opt, const char *who, int (*usage)(FILE *f))
+{
+	if (opt == 'h')
+		return usage(stdout);
+	if (who)
+		err("%s: bad argument '%s'", who, c->arg);
+	return usage(stderr);
+}
+
 /*
  * The decimal number s starts with (a digit first: no sign, no blanks);
  * *end is what follows it. -1 if there is none or it does not fit.
@@ -75,32 +102,15 @@ int parse_size(const char *s, uint64_t *out)
 	uint64_t v;
 	if (parse_leading_u64(s, &v, &end))
 		return -1;
+	/* bytes, 512-byte sectors, then KiB to TiB */
+	static const char units[] = "bskmgt";
+	static const uint64_t muls[] = { 1, 512, 1ull << 10, 1ull << 20, 1ull << 30, 1ull << 40 };
 	uint64_t mul = 1;
-	switch (tolower((unsigned char)*end)) {
-	case 0:
-		break;
-	case 'b':
-		mul = 1;
-		break;
-	case 's':
-		mul = 512;
-		break;
-	case 'k':
-		mul = 1ull << 10;
-		break;
-	case 'm':
-		mul = 1ull << 20;
-		break;
-	case 'g':
-		mul = 1ull << 30;
-		break;
-	case 't':
-		mul = 1ull << 40;
-		break;
-	default:
-		return -1;
-	}
 	if (*end) {
+		const char *u = strchr(units, tolower((unsigned char)*end));
+		if (!u)
+			return -1;
+		mul = muls[u - units];
 		end++;
 		/* accept K, KB, KiB, k */
 		if (!strcasecmp(end, "ib") || !strcasecmp(end, "b"))
@@ -300,6 +310,43 @@ char *read_file(const char *path, size_t *lenp)
 	return buf;
 }
 
+/*
+ * Start argv with its stdout on out (-1: ours), and with quiet its output
+ * and errors on /dev/null: the child's pid, -1 if it cannot fork.
+ */
+static pid_t spawn(const char *const argv[], int out, int quiet)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	if (quiet) {
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC); /* dup2 clears it on 1 and 2 */
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+	}
+	if (out >= 0)
+		dup2(out, 1);
+	execvp(argv[0], (char *const *)argv);
+	fprintf(stderr, "ctpool: error: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* The exit status of child pid, 128+N if signal N killed it; -1 if it cannot be had. */
+static int wait_status(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
 int run_cmd(const char *const argv[], int quiet)
 {
 	if (G.verbose) {
@@ -308,30 +355,8 @@ int run_cmd(const char *const argv[], int quiet)
 			fprintf(stderr, " %s", argv[i]);
 		fputc('\n', stderr);
 	}
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (quiet) {
-			int fd = open("/dev/null", O_WRONLY | O_CLOEXEC); /* dup2 clears it on 1 and 2 */
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-			}
-		}
-		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "ctpool: error: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return 128 + WTERMSIG(st);
+	pid_t pid = spawn(argv, -1, quiet);
+	return pid < 0 ? -1 : wait_status(pid);
 }
 
 int have_prog(const char *name)
@@ -384,17 +409,9 @@ int run_capture(const char *const argv[], char **out)
 	*out = NULL;
 	if (pipe2(pfd, O_CLOEXEC))
 		return -1;
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
+	pid_t pid = spawn(argv, pfd[1], 0);
 	if (pid < 0)
 		return -1;
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "ctpool: error: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
 	close(pfd[1]);
 	size_t cap = 4096, len = 0;
 	char *buf = xrealloc(NULL, cap + 1);
@@ -410,14 +427,11 @@ int run_capture(const char *const argv[], char **out)
 	}
 	buf[len] = 0;
 	close(pfd[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			free(buf);
-			return -1;
-		}
+	int st = wait_status(pid);
+	if (st < 0) {
+		free(buf);
+		return -1;
+	}
 	*out = buf;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return 128 + WTERMSIG(st);
+	return st;
 }

@@ -53,15 +53,8 @@ static void overflow_entry(struct tree_walk *w, uint64_t node, uint64_t key,
 
 static void check_overflow_tree(struct checker *c, uint64_t root, int role)
 {
-	struct tree_walk w = {
-		.c = c,
-		.role = role,
-		.value_size = META_REFCOUNT_VALUE_SIZE,
-		.name = role_name(role),
-		.entry = overflow_entry,
-	};
-
-	check_tree(&w, root, "superblock", NULL);
+	check_role_tree(c, role, META_REFCOUNT_VALUE_SIZE, overflow_entry, root,
+			"superblock", NULL);
 }
 
 static bool read_index(struct checker *c, uint64_t b, uint8_t *block)
@@ -132,13 +125,6 @@ void check_data_sm(struct checker *c)
 	const struct meta_sm_root *r = &c->sb.data_sm;
 	uint64_t nr_bitmaps = div_round_up(r->nr_blocks,
 					   META_ENTRIES_PER_BITMAP);
-	struct tree_walk w = {
-		.c = c,
-		.role = ROLE_DSM_INDEX,
-		.value_size = META_DSM_INDEX_VALUE_SIZE,
-		.name = role_name(ROLE_DSM_INDEX),
-		.entry = index_entry,
-	};
 	uint64_t i;
 
 	/* Every bitmap is a metadata block of its own. */
@@ -150,7 +136,8 @@ void check_data_sm(struct checker *c)
 	for (i = 0; i < nr_bitmaps; i++)
 		if (!u64_push(c, &c->dsm_bitmaps, 0))
 			return;
-	check_tree(&w, r->bitmap_root, "superblock", NULL);
+	check_role_tree(c, ROLE_DSM_INDEX, META_DSM_INDEX_VALUE_SIZE, index_entry,
+			r->bitmap_root, "superblock", NULL);
 	for (i = 0; i < nr_bitmaps; i++)
 		if (!c->dsm_bitmaps.v[i])
 			check_error(c, "block %llu (data space map index): no usable bitmap for data blocks %llu-%llu",

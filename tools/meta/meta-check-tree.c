@@ -157,3 +157,18 @@ bool check_tree(struct tree_walk *w, uint64_t root, const char *from,
 	w->walk.name = w->name;
 	return meta_walk_tree(&w->walk, root, from, result) == 1;
 }
+
+bool check_role_tree(struct checker *c, int role, uint32_t value_size,
+		     entry_fn entry, uint64_t root, const char *from,
+		     struct meta_subtree *result)
+{
+	struct tree_walk w = {
+		.c = c,
+		.role = role,
+		.value_size = value_size,
+		.name = role_name(role),
+		.entry = entry,
+	};
+
+	return check_tree(&w, root, from, result);
+}

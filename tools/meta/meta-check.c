@@ -15,6 +15,8 @@
 #include "common/cli.h"
 #include "meta-check.h"
 
+#define USAGE "usage: ctpool meta check [-q] [--clear-needs-check] DEV|FILE"
+
 static const char *const role_names[] = {
 	[ROLE_NONE] = "unused",
 	[ROLE_SUPERBLOCK] = "superblock",
@@ -141,19 +143,13 @@ static void top_entry(struct tree_walk *w, uint64_t node, uint64_t key,
 {
 	struct checker *c = w->c;
 	uint64_t root = meta_le64(value);
-	struct tree_walk dw = {
-		.c = c,
-		.role = ROLE_MAPPING_DEVICE,
-		.value_size = META_MAPPING_VALUE_SIZE,
-		.name = "device mapping tree",
-		.entry = mapping_entry,
-	};
 	struct meta_subtree s;
 	char from[96];
 
 	snprintf(from, sizeof(from), "mapping tree node %llu, device %llu",
 		 (unsigned long long)node, (unsigned long long)key);
-	if (!check_tree(&dw, root, from, &s))
+	if (!check_role_tree(c, ROLE_MAPPING_DEVICE, META_MAPPING_VALUE_SIZE,
+			     mapping_entry, root, from, &s))
 		return;
 	if (c->collect_devices)
 		device_push(c, &c->mappings, key, s.entries, root);
@@ -169,23 +165,10 @@ static void details_entry(struct tree_walk *w, uint64_t node, uint64_t key,
 static void check_thin_trees(struct checker *c, uint64_t mapping_root,
 			     uint64_t details_root, const char *from)
 {
-	struct tree_walk top = {
-		.c = c,
-		.role = ROLE_MAPPING_TOP,
-		.value_size = META_ROOT_VALUE_SIZE,
-		.name = "mapping tree",
-		.entry = top_entry,
-	};
-	struct tree_walk details = {
-		.c = c,
-		.role = ROLE_DETAILS,
-		.value_size = META_DETAILS_VALUE_SIZE,
-		.name = "device details tree",
-		.entry = details_entry,
-	};
-
-	check_tree(&top, mapping_root, from, NULL);
-	check_tree(&details, details_root, from, NULL);
+	check_role_tree(c, ROLE_MAPPING_TOP, META_ROOT_VALUE_SIZE, top_entry,
+			mapping_root, from, NULL);
+	check_role_tree(c, ROLE_DETAILS, META_DETAILS_VALUE_SIZE, details_entry,
+			details_root, from, NULL);
 }
 
 static int cmp_device(const void *a, const void *b)
@@ -380,68 +363,37 @@ static void check(struct checker *c)
 	compare_data_counts(c);
 }
 
-static int bad_usage(void)
-{
-	fprintf(stderr, "usage: ctpool meta check [-q] [--clear-needs-check] DEV|FILE\n");
-	return 2;
-}
-
-struct check_opts {
-	const char *path;
-	bool quiet;
-	bool clear_needs_check;
-};
-
-enum { OPT_CLEAR_NEEDS_CHECK = 256 };
-
 static const struct option check_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "clear-needs-check", no_argument, NULL, OPT_CLEAR_NEEDS_CHECK },
+	{ "clear-needs-check", no_argument, NULL, META_OPT_CLEAR_NEEDS_CHECK },
 	/* thin_check's name for it */
-	{ "clear-needs-check-flag", no_argument, NULL, OPT_CLEAR_NEEDS_CHECK },
+	{ "clear-needs-check-flag", no_argument, NULL, META_OPT_CLEAR_NEEDS_CHECK },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_opts(int argc, char **argv, struct check_opts *o)
-{
-	struct cli cl;
-	int opt;
-
-	cli_init(&cl, argc, argv, "-q", check_options, 0);
-	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'q')
-			o->quiet = true;
-		else if (opt == OPT_CLEAR_NEEDS_CHECK)
-			o->clear_needs_check = true;
-		else if (opt != CLI_ARG || cli_take(&cl, &o->path, 1))
-			return -1;
-	}
-	return o->path ? 0 : -1;
-}
-
 /* Only metadata found consistent loses the flag. */
-static int clear_flag(const struct check_opts *o)
+static int clear_flag(const struct meta_args *o)
 {
 	bool cleared;
 
-	if (meta_clear_needs_check(o->path, &cleared))
+	if (meta_clear_needs_check(o->input, &cleared))
 		return 1;
 	if (cleared && !o->quiet)
-		printf("%s: needs_check flag cleared\n", o->path);
+		printf("%s: needs_check flag cleared\n", o->input);
 	return 0;
 }
 
 int meta_check_main(int argc, char **argv)
 {
-	struct check_opts o = { 0 };
+	struct meta_args o;
 	struct checker c;
 
-	if (parse_opts(argc, argv, &o))
-		return bad_usage();
+	if (meta_parse_args(argc, argv, "-q", check_options, USAGE, &o))
+		return 2;
 
 	memset(&c, 0, sizeof(c));
-	if (meta_image_open(o.path, false, &c.img)) {
-		perror(o.path);
+	if (meta_image_open(o.input, false, &c.img)) {
+		perror(o.input);
 		return 1;
 	}
 	check(&c);
@@ -452,12 +404,12 @@ int meta_check_main(int argc, char **argv)
 		printf("... and %lu more problems\n",
 		       c.errors - CHECK_MAX_REPORTS);
 	if (c.errors) {
-		printf("%s: %lu problem(s) found\n", o.path, c.errors);
+		printf("%s: %lu problem(s) found\n", o.input, c.errors);
 		if (o.clear_needs_check)
-			printf("%s: needs_check flag left set\n", o.path);
+			printf("%s: needs_check flag left set\n", o.input);
 		return 1;
 	}
 	if (!o.quiet)
-		printf("%s: metadata is consistent\n", o.path);
+		printf("%s: metadata is consistent\n", o.input);
 	return o.clear_needs_check ? clear_flag(&o) : 0;
 }

@@ -117,6 +117,10 @@ bool check_reference(struct checker *c, uint64_t b, int role,
 /* Reference and walk a tree; false if it is unusable. */
 bool check_tree(struct tree_walk *w, uint64_t root, const char *from,
 		struct meta_subtree *result);
+/* The same for a tree of role, named as the role, values of value_size bytes. */
+bool check_role_tree(struct checker *c, int role, uint32_t value_size,
+		     entry_fn entry, uint64_t root, const char *from,
+		     struct meta_subtree *result);
 
 /* meta-check-sm.c */
 void check_metadata_sm(struct checker *c);

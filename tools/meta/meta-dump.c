@@ -13,44 +13,14 @@
 #include "meta.h"
 
 #define WHO "ctpool meta dump"
-
-struct dump_opts {
-	const char *input;
-	const char *output;
-	struct meta_snap_opt snap;
-};
-
-static int bad_usage(void)
-{
-	fprintf(stderr, "usage: ctpool meta dump [--metadata-snap[=BLOCK]] [-o FILE] DEV|FILE\n");
-	return 2;
-}
+#define USAGE "usage: ctpool meta dump [--metadata-snap[=BLOCK]] [-o FILE] DEV|FILE"
 
 static const struct option dump_options[] = {
 	{ "metadata-snap", optional_argument, NULL, 'm' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_opts(int argc, char **argv, struct dump_opts *o)
-{
-	struct cli cl;
-	int opt;
-
-	cli_init(&cl, argc, argv, "-mo:", dump_options, 0);
-	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'm') {
-			if (meta_parse_snap_opt(optarg, &o->snap))
-				return -1;
-		} else if (opt == 'o') {
-			o->output = optarg;
-		} else if (opt != CLI_ARG || cli_take(&cl, &o->input, 1)) {
-			return -1;
-		}
-	}
-	return o->input ? 0 : -1;
-}
-
-static int dump(struct meta_image *img, const struct dump_opts *o, FILE *f)
+static int dump(struct meta_image *img, const struct meta_args *o, FILE *f)
 {
 	struct meta_emit_opts eo = { .who = WHO };
 	struct meta_xml_writer w;
@@ -64,13 +34,13 @@ static int dump(struct meta_image *img, const struct dump_opts *o, FILE *f)
 
 int meta_dump_main(int argc, char **argv)
 {
-	struct dump_opts o = { 0 };
+	struct meta_args o;
 	struct meta_image img;
 	FILE *f = stdout;
 	int r;
 
-	if (parse_opts(argc, argv, &o))
-		return bad_usage();
+	if (meta_parse_args(argc, argv, "-mo:", dump_options, USAGE, &o))
+		return 2;
 	if (meta_image_open(o.input, false, &img)) {
 		perror(o.input);
 		return 1;

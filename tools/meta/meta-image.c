@@ -70,23 +70,36 @@ void meta_image_close(struct meta_image *img)
 	img->bounce = NULL;
 }
 
-int meta_image_read(struct meta_image *img, uint64_t b, void *buf)
+/*
+ * Read all of block b into to, or (to NULL) write it from buffer from; -1
+ * if b is beyond the image or the I/O fails.
+ */
+static int block_io(struct meta_image *img, uint64_t b, char *to,
+		    const char *from)
 {
-	char *to = img->bounce ? img->bounce : buf;
 	size_t done = 0;
 	ssize_t n;
 
 	if (b >= img->nr_blocks)
 		return -1;
 	while (done < META_BLOCK_SIZE) {
-		n = pread(img->fd, to + done, META_BLOCK_SIZE - done,
-			  (off_t)(b * META_BLOCK_SIZE + done));
+		off_t at = (off_t)(b * META_BLOCK_SIZE + done);
+
+		n = to ? pread(img->fd, to + done, META_BLOCK_SIZE - done, at) :
+			 pwrite(img->fd, from + done, META_BLOCK_SIZE - done, at);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
 		done += (size_t)n;
 	}
+	return 0;
+}
+
+int meta_image_read(struct meta_image *img, uint64_t b, void *buf)
+{
+	if (block_io(img, b, img->bounce ? img->bounce : buf, NULL))
+		return -1;
 	if (img->bounce)
 		memcpy(buf, img->bounce, META_BLOCK_SIZE);
 	return 0;
@@ -94,21 +107,8 @@ int meta_image_read(struct meta_image *img, uint64_t b, void *buf)
 
 int meta_image_write(struct meta_image *img, uint64_t b, const void *buf)
 {
-	size_t done = 0;
-	ssize_t n;
-
-	if (b >= img->nr_blocks)
+	if (block_io(img, b, NULL, buf))
 		return -1;
-	while (done < META_BLOCK_SIZE) {
-		n = pwrite(img->fd, (const char *)buf + done,
-			   META_BLOCK_SIZE - done,
-			   (off_t)(b * META_BLOCK_SIZE + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
 	/* The block is only written once it is on the device. */
 	return fsync(img->fd) ? -1 : 0;
 }

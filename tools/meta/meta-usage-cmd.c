@@ -12,43 +12,13 @@
 #include "meta-usage.h"
 
 #define WHO "ctpool meta usage"
-
-struct usage_opts {
-	const char *input;
-	struct meta_snap_opt snap;
-	bool json;
-};
-
-static int bad_usage(void)
-{
-	fprintf(stderr, "usage: ctpool meta usage [--metadata-snap[=BLOCK]] [--json] DEV|FILE\n");
-	return 2;
-}
+#define USAGE "usage: ctpool meta usage [--metadata-snap[=BLOCK]] [--json] DEV|FILE"
 
 static const struct option usage_options[] = {
 	{ "metadata-snap", optional_argument, NULL, 'm' },
 	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static int parse_opts(int argc, char **argv, struct usage_opts *o)
-{
-	struct cli cl;
-	int opt;
-
-	cli_init(&cl, argc, argv, "-m", usage_options, 0);
-	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'm') {
-			if (meta_parse_snap_opt(optarg, &o->snap))
-				return -1;
-		} else if (opt == 'j') {
-			o->json = true;
-		} else if (opt != CLI_ARG || cli_take(&cl, &o->input, 1)) {
-			return -1;
-		}
-	}
-	return o->input ? 0 : -1;
-}
 
 /*
  * A block device may be the metadata of a live pool, written through
@@ -167,7 +137,7 @@ static int print_json(const struct meta_usage *u)
 	return text ? 0 : -1;
 }
 
-static int usage(struct meta_image *img, const struct usage_opts *o)
+static int usage(struct meta_image *img, const struct meta_args *o)
 {
 	struct meta_superblock sb;
 	struct meta_usage u;
@@ -188,12 +158,12 @@ static int usage(struct meta_image *img, const struct usage_opts *o)
 
 int meta_usage_main(int argc, char **argv)
 {
-	struct usage_opts o = { 0 };
+	struct meta_args o;
 	struct meta_image img;
 	int r;
 
-	if (parse_opts(argc, argv, &o))
-		return bad_usage();
+	if (meta_parse_args(argc, argv, "-m", usage_options, USAGE, &o))
+		return 2;
 	if (open_input(o.input, &img)) {
 		perror(o.input);
 		return 1;

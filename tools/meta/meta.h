@@ -68,6 +68,28 @@ struct meta_snap_opt {
 
 /* Parse the option's argument (NULL if none); -1 if it is not a block. */
 int meta_parse_snap_opt(const char *arg, struct meta_snap_opt *snap);
+
+/*
+ * meta-args.c: the arguments of the readers (check, dump, usage), as
+ * thin_check, thin_dump and thin_ls take them: the options in each one's
+ * own table, and one DEV|FILE.
+ */
+struct meta_args {
+	const char *input;		/* DEV|FILE */
+	const char *output;		/* dump: -o FILE */
+	struct meta_snap_opt snap;	/* dump, usage: --metadata-snap[=BLOCK] */
+	bool quiet;			/* check: -q */
+	bool clear_needs_check;		/* check: --clear-needs-check[-flag] */
+	bool json;			/* usage: --json ('j') */
+};
+
+enum { META_OPT_CLEAR_NEEDS_CHECK = 256 };
+
+struct option;
+/* 0; or if they are bad, the usage line on stderr and -1 (exit 2). */
+int meta_parse_args(int argc, char **argv, const char *optstring,
+		    const struct option *options, const char *usage,
+		    struct meta_args *a);
 /* The superblock at 0, or the snapshot's if snap->use says so. */
 int meta_select_superblock(struct meta_image *img,
 			   const struct meta_snap_opt *snap, const char *who,

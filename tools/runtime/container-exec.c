@@ -86,14 +86,10 @@ int ctr_exec(int argc, char **argv)
 	/* what follows "--" is the command, untouched */
 	cli_init(&cl, argc, argv, "-ht", options, CLI_STRICT | CLI_COMMAND);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return ctr_usage(stdout);
 		if (opt == 't')
 			tty = 1;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("container exec: bad argument '%s'", cl.arg);
-			return ctr_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, "container exec", ctr_usage);
 	}
 	if (!name || !cl.rest)
 		return ctr_usage(stderr);

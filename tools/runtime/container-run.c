@@ -231,12 +231,9 @@ int ctr_run(int argc, char **argv)
 	if (usage != -1)
 		return usage;
 	const char *name = ra.name;
-	g_lock = lock_state();
-	if (g_lock < 0)
-		return EXIT_ERR;
 	struct kv c;
 	struct pool p;
-	if (load_kind(name, "container", &c) || vol_open_pool(name, &c, &p))
+	if (lock_load_kind(name, "container", &c, &p))
 		return EXIT_ERR;
 	if (container_running(&c)) {
 		err("container %s is already running (pid %llu): use 'ctpool container exec'", name,

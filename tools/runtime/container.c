@@ -52,23 +52,16 @@ static int ctr_create(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return ctr_usage(stdout);
 		if (opt == OPT_IMAGE)
 			image = optarg;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("container create: bad argument '%s'", cl.arg);
-			return ctr_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, "container create", ctr_usage);
 	}
 	if (!name || !image)
 		return ctr_usage(stderr);
-	g_lock = lock_state();
-	if (g_lock < 0)
-		return EXIT_ERR;
 	struct kv iv;
 	struct pool p;
-	if (load_kind(image, "image", &iv) || vol_open_pool(image, &iv, &p))
+	if (lock_load_kind(image, "image", &iv, &p))
 		return EXIT_ERR;
 	const char *st = kv_get(&iv, "state");
 	if (st && strcmp(st, "ready")) {
@@ -184,13 +177,12 @@ static int ctr_stop(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-ht:", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return ctr_usage(stdout);
 		if (opt == 't') {
 			if (parse_u64(optarg, &timeout))
 				return ctr_usage(stderr);
-		} else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
-			return ctr_usage(stderr);
+		} else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
+			return cli_reject(&cl, opt, NULL, ctr_usage);
+		}
 	}
 	if (!name)
 		return ctr_usage(stderr);
@@ -227,12 +219,10 @@ static int ctr_rm(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-hf", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return ctr_usage(stdout);
 		if (opt == 'f')
 			force = 1;
 		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
-			return ctr_usage(stderr);
+			return cli_reject(&cl, opt, NULL, ctr_usage);
 	}
 	if (!name)
 		return ctr_usage(stderr);
@@ -272,38 +262,19 @@ static int ctr_rm(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int ctr_list(int argc, char **argv)
+{
+	return list_kind_cmd("container", ctr_usage, argc, argv);
+}
+
 int cmd_container(int argc, char **argv)
 {
-	if (argc < 2)
-		return ctr_usage(stderr);
-	/* the subcommand gets argv[0] = its name */
-	argc--;
-	argv++;
-	const char *s = argv[0];
-	if (is_help(s))
-		return ctr_usage(stdout);
-	if (!strcmp(s, "create"))
-		return ctr_create(argc, argv);
-	if (!strcmp(s, "run"))
-		return ctr_run(argc, argv);
-	if (!strcmp(s, "exec"))
-		return ctr_exec(argc, argv);
-	if (!strcmp(s, "stop"))
-		return ctr_stop(argc, argv);
-	if (!strcmp(s, "rm") || !strcmp(s, "remove"))
-		return ctr_rm(argc, argv);
-	if (!strcmp(s, "attach"))
-		return ctr_attach(argc, argv);
-	if (!strcmp(s, "detach"))
-		return ctr_detach(argc, argv);
-	if (!strcmp(s, "list") || !strcmp(s, "ls")) {
-		if (argc > 1 && is_help(argv[1]))
-			return ctr_usage(stdout);
-		g_lock = lock_state();
-		if (g_lock < 0)
-			return EXIT_ERR;
-		return list_kind("container", argc > 1 && !strcmp(argv[1], "--json"));
-	}
-	err("unknown container command '%s'", s);
-	return ctr_usage(stderr);
+	static const struct subcmd subs[] = {
+		{ "create", NULL, ctr_create }, { "run", NULL, ctr_run },
+		{ "exec", NULL, ctr_exec },	{ "stop", NULL, ctr_stop },
+		{ "rm", "remove", ctr_rm },	{ "attach", NULL, ctr_attach },
+		{ "detach", NULL, ctr_detach }, { "list", "ls", ctr_list },
+		{ NULL, NULL, NULL },
+	};
+	return run_subcmd("container", subs, ctr_usage, argc, argv);
 }

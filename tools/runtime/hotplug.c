@@ -200,8 +200,6 @@ static int parse_attach(int argc, char **argv, struct attach_req *a)
 	a->fstype = "ext4";
 	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return ctr_usage(stdout);
 		if (opt == OPT_BLOCK)
 			a->block = 1;
 		else if (opt == OPT_MKFS)
@@ -211,7 +209,7 @@ static int parse_attach(int argc, char **argv, struct attach_req *a)
 		else if (opt == OPT_FSTYPE)
 			a->fstype = optarg;
 		else if (opt != CLI_ARG || cli_take(&cl, pos, 3))
-			return ctr_usage(stderr);
+			return cli_reject(&cl, opt, NULL, ctr_usage);
 	}
 	if (!pos[2]) {
 		err("attach needs NAME VOLUME PATH");

@@ -93,8 +93,6 @@ static int image_import(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return image_usage(stdout);
 		if (opt == OPT_SIZE) {
 			if (parse_size(optarg, &size)) {
 				err("bad size '%s'", optarg);
@@ -104,10 +102,8 @@ static int image_import(int argc, char **argv)
 			parent = optarg;
 		else if (opt == OPT_POOL)
 			pool = optarg;
-		else if (opt != CLI_ARG || cli_take(&cl, args, 2)) {
-			err("image import: bad argument '%s'", cl.arg);
-			return image_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, args, 2))
+			return cli_reject(&cl, opt, "image import", image_usage);
 	}
 	const char *name = args[0], *tarball = args[1];
 	if (!tarball)
@@ -202,44 +198,18 @@ fail:
 	return EXIT_ERR;
 }
 
-/* How many records use image name (-1: a record cannot be read, it may be one) */
-static int users_of(const char *name, char *who, size_t len)
-{
-	int n, count = 0;
-	char **names = vol_list_names(&n);
-	who[0] = 0;
-	for (int i = 0; i < n; i++) {
-		struct kv v;
-		int lr = vol_load_listed(&v, names[i]);
-		if (lr < 0)
-			count = -1;
-		if (lr)
-			continue;
-		const char *img = kv_get(&v, "image"), *par = kv_get(&v, "parent");
-		if (count >= 0 && ((img && !strcmp(img, name)) || (par && !strcmp(par, name)))) {
-			if (count++ == 0)
-				snprintf(who, len, "%s", names[i]);
-		}
-		kv_free(&v);
-	}
-	free_names(names, n);
-	return count;
-}
-
 static int image_rm(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-')
 		return image_usage(argc == 2 && is_help(argv[1]) ? stdout : stderr);
 	const char *name = argv[1];
-	g_lock = lock_state();
-	if (g_lock < 0)
-		return EXIT_ERR;
 	struct kv v;
 	struct pool p;
-	if (load_kind(name, "image", &v) || vol_open_pool(name, &v, &p))
+	if (lock_load_kind(name, "image", &v, &p))
 		return EXIT_ERR;
 	char who[NAME_MAX_LEN + 1];
-	int n = users_of(name, who, sizeof(who));
+	static const char *const keys[] = { "image", "parent", NULL };
+	int n = vol_count_users(name, keys, who, sizeof(who));
 	if (n < 0) {
 		err("image %s: a record cannot be read and may use it: not removed", name);
 		return EXIT_ERR;
@@ -259,27 +229,18 @@ static int image_rm(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int image_list(int argc, char **argv)
+{
+	return list_kind_cmd("image", image_usage, argc, argv);
+}
+
 int cmd_image(int argc, char **argv)
 {
-	if (argc < 2)
-		return image_usage(stderr);
-	/* the subcommand gets argv[0] = its name */
-	argc--;
-	argv++;
-	if (is_help(argv[0]))
-		return image_usage(stdout);
-	if (!strcmp(argv[0], "import"))
-		return image_import(argc, argv);
-	if (!strcmp(argv[0], "rm") || !strcmp(argv[0], "remove"))
-		return image_rm(argc, argv);
-	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls")) {
-		if (argc > 1 && is_help(argv[1]))
-			return image_usage(stdout);
-		g_lock = lock_state();
-		if (g_lock < 0)
-			return EXIT_ERR;
-		return list_kind("image", argc > 1 && !strcmp(argv[1], "--json"));
-	}
-	err("unknown image command '%s'", argv[0]);
-	return image_usage(stderr);
+	static const struct subcmd subs[] = {
+		{ "import", NULL, image_import },
+		{ "rm", "remove", image_rm },
+		{ "list", "ls", image_list },
+		{ NULL, NULL, NULL },
+	};
+	return run_subcmd("image", subs, image_usage, argc, argv);
 }

@@ -150,14 +150,22 @@ static struct archive *open_outer(const char *path, int *fd)
 	return a;
 }
 
-static int next_entry(struct archive *a, struct archive_entry **e, const char *path)
+/*
+ * The next entry with a name, normalised into n (PATH_MAX): one with ".." is
+ * never looked up, so it is passed over.
+ */
+static int next_entry(struct archive *a, struct archive_entry **e, const char *path, char *n)
 {
-	int r = archive_read_next_header(a, e);
-	if (r == ARCHIVE_WARN)
-		r = ARCHIVE_OK;
-	if (r != ARCHIVE_OK && r != ARCHIVE_EOF)
-		err("cannot read %s: %s", path, archive_error_string(a));
-	return r;
+	for (;;) {
+		int r = archive_read_next_header(a, e);
+		if (r == ARCHIVE_WARN)
+			r = ARCHIVE_OK;
+		if (r != ARCHIVE_OK && r != ARCHIVE_EOF)
+			err("cannot read %s: %s", path, archive_error_string(a));
+		const char *name = r == ARCHIVE_OK ? archive_entry_pathname(*e) : NULL;
+		if (r != ARCHIVE_OK || (name && !normalise_name(name, n, PATH_MAX)))
+			return r;
+	}
 }
 
 /*
@@ -172,10 +180,9 @@ int oci_archive_format(const char *path, enum image_format *fmt)
 	struct archive *a = open_outer(path, &fd);
 	if (!a)
 		return -1;
-	while ((r = next_entry(a, &e, path)) == ARCHIVE_OK) {
-		char n[PATH_MAX];
-		const char *name = archive_entry_pathname(e);
-		if (!name || archive_entry_filetype(e) != AE_IFREG || normalise_name(name, n, sizeof(n)))
+	char n[PATH_MAX];
+	while ((r = next_entry(a, &e, path, n)) == ARCHIVE_OK) {
+		if (archive_entry_filetype(e) != AE_IFREG)
 			continue;
 		layout |= !strcmp(n, "oci-layout");
 		index |= !strcmp(n, "index.json");
@@ -323,12 +330,8 @@ int oci_archive_spool(struct oci_archive *ar, const char *path, const char *tmpd
 	struct archive *a = open_outer(path, &fd);
 	if (!a)
 		return -1;
-	while ((r = next_entry(a, &e, path)) == ARCHIVE_OK) {
-		char n[PATH_MAX];
-		const char *name = archive_entry_pathname(e);
-		/* a name with ".." is never looked up: leave it out */
-		if (!name || normalise_name(name, n, sizeof(n)))
-			continue;
+	char n[PATH_MAX];
+	while ((r = next_entry(a, &e, path, n)) == ARCHIVE_OK) {
 		if (archive_entry_hardlink(e)) {
 			char t[PATH_MAX];
 			/* tar's hard link: the same content under another name (a ".." target: left out) */

@@ -254,32 +254,6 @@ int oci_import(const char *name, const char *archive, uint64_t size, const char 
 	return r ? EXIT_ERR : EXIT_OK;
 }
 
-/* Records naming layer as their parent, image or origin; -1 if one cannot be read. */
-static int layer_users(const char *layer)
-{
-	int n, count = 0;
-	char **names = vol_list_names(&n);
-	for (int i = 0; i < n && count >= 0; i++) {
-		struct kv v;
-		int lr = vol_load_listed(&v, names[i]);
-		if (lr < 0)
-			count = -1;
-		if (lr)
-			continue;
-		static const char *const keys[] = { "parent", "image", "origin" };
-		for (int k = 0; k < 3; k++) {
-			const char *val = kv_get(&v, keys[k]);
-			if (val && !strcmp(val, layer)) {
-				count++;
-				break;
-			}
-		}
-		kv_free(&v);
-	}
-	free_names(names, n);
-	return count;
-}
-
 int oci_layers_release(struct pool *p, const char *layer)
 {
 	char cur[NAME_MAX_LEN + 1], next[NAME_MAX_LEN + 1];
@@ -294,7 +268,9 @@ int oci_layers_release(struct pool *p, const char *layer)
 		kv_free(&v);
 		if (!is_layer)
 			return 0; /* an image's parent image stays until removed itself */
-		int users = layer_users(cur);
+		/* records naming it as their parent, image or origin */
+		static const char *const keys[] = { "parent", "image", "origin", NULL };
+		int users = vol_count_users(cur, keys, NULL, 0);
 		if (users < 0) {
 			warnx_("layer %s kept: a record cannot be read and may use it", cur);
 			return -1;

@@ -64,8 +64,12 @@ void run_dir(const char *name, char *buf, size_t len);
 int dev_of(const char *name, uint32_t *maj, uint32_t *min);
 int wait_unused(const char *name, int ms);
 int load_kind(const char *name, const char *kind, struct kv *v);
+/* Under the state lock (g_lock): record name, of that kind, and its pool, active; -1 (reported) */
+int lock_load_kind(const char *name, const char *kind, struct kv *v, struct pool *p);
 int load_running(const char *name, struct kv *c);
 int list_kind(const char *kind, int json);
+/* image|container list [--json], under the state lock; help: usage(stdout) */
+int list_kind_cmd(const char *kind, int (*usage)(FILE *f), int argc, char **argv);
 
 /* ---- image.c */
 /*

@@ -101,6 +101,14 @@ int load_kind(const char *name, const char *kind, struct kv *v)
 	return 0;
 }
 
+int lock_load_kind(const char *name, const char *kind, struct kv *v, struct pool *p)
+{
+	g_lock = lock_state();
+	if (g_lock < 0)
+		return -1;
+	return load_kind(name, kind, v) || vol_open_pool(name, v, p) ? -1 : 0;
+}
+
 int load_running(const char *name, struct kv *c)
 {
 	if (load_kind(name, "container", c))
@@ -136,17 +144,8 @@ int list_kind(const char *kind, int json)
 	int rc = EXIT_OK;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		int lr = vol_load_listed(&v, names[i]);
-		if (lr) {
-			if (lr < 0)
-				rc = EXIT_ERR; /* reported; the others are still listed */
+		if (vol_load_where(&v, names[i], "kind", kind, &rc))
 			continue;
-		}
-		const char *k = kv_get(&v, "kind");
-		if (!k || strcmp(k, kind)) {
-			kv_free(&v);
-			continue;
-		}
 		char sz[32];
 		const char *pool = kv_get(&v, "pool") ? kv_get(&v, "pool") : "";
 		if (!strcmp(kind, "image")) {
@@ -186,4 +185,14 @@ int list_kind(const char *kind, int json)
 		rc = EXIT_ERR;
 	free_names(names, n);
 	return rc;
+}
+
+int list_kind_cmd(const char *kind, int (*usage)(FILE *f), int argc, char **argv)
+{
+	if (argc > 1 && is_help(argv[1]))
+		return usage(stdout);
+	g_lock = lock_state();
+	if (g_lock < 0)
+		return EXIT_ERR;
+	return list_kind(kind, argc > 1 && !strcmp(argv[1], "--json"));
 }

@@ -118,12 +118,10 @@ static int activate_volumes(struct pool *p)
 	char **names = vol_list_names(&n);
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		if (vol_load_where(&v, names[i], "pool", p->name, NULL))
 			continue;
-		const char *vp = kv_get(&v, "pool"), *kind = kv_get(&v, "kind");
-		const char *state = kv_get(&v, "state");
-		int mine = vp && !strcmp(vp, p->name) && (!kind || !strcmp(kind, "volume")) &&
-			   (!state || !strcmp(state, "ready"));
+		const char *kind = kv_get(&v, "kind"), *state = kv_get(&v, "state");
+		int mine = (!kind || !strcmp(kind, "volume")) && (!state || !strcmp(state, "ready"));
 		kv_free(&v);
 		if (!mine)
 			continue;

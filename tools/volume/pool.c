@@ -257,8 +257,6 @@ static int pool_create(int argc, char **argv)
 	while ((opt = cli_next(&cl)) != -1) {
 		bad = 0;
 		switch (opt) {
-		case 'h':
-			return pool_usage(stdout);
 		case OPT_METADATA:
 			meta = optarg;
 			break;
@@ -298,10 +296,8 @@ static int pool_create(int argc, char **argv)
 		default:
 			bad = 1;
 		}
-		if (bad) {
-			err("pool create: bad argument '%s'", cl.arg);
-			return pool_usage(stderr);
-		}
+		if (bad)
+			return cli_reject(&cl, opt, "pool create", pool_usage);
 	}
 	if (!name || !meta || !data) {
 		err("pool create needs NAME, --metadata and --data");
@@ -498,14 +494,10 @@ static int pool_status_cmd(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", status_options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return pool_usage(stdout);
 		if (opt == OPT_JSON)
 			json = 1;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("pool status: bad argument '%s'", cl.arg);
-			return pool_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, "pool status", pool_usage);
 	}
 	int lock = lock_state();
 	if (lock < 0)
@@ -606,16 +598,13 @@ static int pool_resize_cmd(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", resize_options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return pool_usage(stdout);
 		if (opt == OPT_SIZE) {
 			if (parse_size(optarg, &size)) {
 				err("bad size '%s'", optarg);
 				return EXIT_USAGE;
 			}
 		} else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("pool resize: bad argument '%s'", cl.arg);
-			return pool_usage(stderr);
+			return cli_reject(&cl, opt, "pool resize", pool_usage);
 		}
 	}
 	if (!size) {
@@ -686,10 +675,9 @@ static int pool_down(struct pool *p)
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		if (vol_load_where(&v, names[i], "pool", p->name, NULL))
 			continue;
-		const char *vp = kv_get(&v, "pool");
-		if (vp && !strcmp(vp, p->name) && vol_deactivate(names[i]))
+		if (vol_deactivate(names[i]))
 			rc = -1;
 		kv_free(&v);
 	}
@@ -722,19 +710,17 @@ static const struct option simple_options[] = {
 static int pool_simple_cmd(int argc, char **argv)
 {
 	const char *what = argv[0], *name = NULL;
+	char who[32];
 	int force = 0;
 	struct cli cl;
 	int opt;
+	snprintf(who, sizeof(who), "pool %s", what);
 	cli_init(&cl, argc, argv, "-h", simple_options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return pool_usage(stdout);
 		if (opt == OPT_FORCE)
 			force = 1;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("pool %s: bad argument '%s'", what, cl.arg);
-			return pool_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, who, pool_usage);
 	}
 	int lock = lock_state();
 	if (lock < 0)
@@ -761,10 +747,8 @@ static int pool_simple_cmd(int argc, char **argv)
 	char **names = vol_list_names(&n);
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]) == 0) {
-			const char *vp = kv_get(&v, "pool");
-			if (vp && !strcmp(vp, p.name))
-				owned++;
+		if (vol_load_where(&v, names[i], "pool", p.name, NULL) == 0) {
+			owned++;
 			kv_free(&v);
 		}
 	}
@@ -781,10 +765,8 @@ static int pool_simple_cmd(int argc, char **argv)
 	}
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]) == 0) {
-			const char *vp = kv_get(&v, "pool");
-			if (vp && !strcmp(vp, p.name))
-				vol_remove_record(names[i]);
+		if (vol_load_where(&v, names[i], "pool", p.name, NULL) == 0) {
+			vol_remove_record(names[i]);
 			kv_free(&v);
 		}
 	}
@@ -798,28 +780,20 @@ static int pool_simple_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int pool_activate_cmd(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--all"))
+		return pool_activate_all();
+	return pool_simple_cmd(argc, argv);
+}
+
 int cmd_pool(int argc, char **argv)
 {
-	if (argc < 2)
-		return pool_usage(stderr);
-	/* the subcommand gets argv[0] = its name */
-	argc--;
-	argv++;
-	const char *sub = argv[0];
-	if (is_help(sub))
-		return pool_usage(stdout);
-	if (!strcmp(sub, "create"))
-		return pool_create(argc, argv);
-	if (!strcmp(sub, "status"))
-		return pool_status_cmd(argc, argv);
-	if (!strcmp(sub, "list"))
-		return pool_list_cmd(argc, argv);
-	if (!strcmp(sub, "resize"))
-		return pool_resize_cmd(argc, argv);
-	if (!strcmp(sub, "activate") && argc == 2 && !strcmp(argv[1], "--all"))
-		return pool_activate_all();
-	if (!strcmp(sub, "activate") || !strcmp(sub, "deactivate") || !strcmp(sub, "remove"))
-		return pool_simple_cmd(argc, argv);
-	err("unknown pool command '%s'", sub);
-	return pool_usage(stderr);
+	static const struct subcmd subs[] = {
+		{ "create", NULL, pool_create },	{ "status", NULL, pool_status_cmd },
+		{ "list", NULL, pool_list_cmd },	{ "resize", NULL, pool_resize_cmd },
+		{ "activate", NULL, pool_activate_cmd }, { "deactivate", NULL, pool_simple_cmd },
+		{ "remove", NULL, pool_simple_cmd },	{ NULL, NULL, NULL },
+	};
+	return run_subcmd("pool", subs, pool_usage, argc, argv);
 }

@@ -250,18 +250,18 @@ stale_imports:
 	char **names = vol_list_names(&n);
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		if (vol_load_where(&v, names[i], "pool", p->name, NULL))
 			continue;
-		const char *vp = kv_get(&v, "pool"), *st = kv_get(&v, "state");
+		const char *st = kv_get(&v, "state");
 		char dmn[256];
 		struct dm_dev_info di;
 		/* a crash between suspend and resume (create_snap of an active origin) */
-		if (vp && !strcmp(vp, p->name) && vol_dm_name(names[i], dmn, sizeof(dmn)) == 0 &&
-		    dm_info(dmn, &di) == 0 && di.exists && di.suspended) {
+		if (vol_dm_name(names[i], dmn, sizeof(dmn)) == 0 && dm_info(dmn, &di) == 0 &&
+		    di.exists && di.suspended) {
 			info("recovery: resuming %s, left suspended", dmn);
 			dm_resume_dev(dmn);
 		}
-		if (vp && !strcmp(vp, p->name) && st && !strcmp(st, "importing")) {
+		if (st && !strcmp(st, "importing")) {
 			info("recovery: removing image %s whose import was interrupted", names[i]);
 			vol_do_delete(p, names[i], 0);
 		}
@@ -281,11 +281,9 @@ static uint32_t alloc_dev_id(struct pool *p, uint32_t after)
 	int nu = 0;
 	for (int i = 0; i < n; i++) {
 		struct kv v;
-		if (vol_load(&v, names[i]))
+		if (vol_load_where(&v, names[i], "pool", p->name, NULL))
 			continue;
-		const char *vp = kv_get(&v, "pool");
-		if (vp && !strcmp(vp, p->name))
-			used[nu++] = (uint32_t)kv_get_u64(&v, "id", 0);
+		used[nu++] = (uint32_t)kv_get_u64(&v, "id", 0);
 		kv_free(&v);
 	}
 	free_names(names, n);
@@ -588,8 +586,6 @@ int cmd_create(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", create_options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return vol_usage(stdout);
 		if (opt == OPT_SIZE) {
 			if (parse_size(optarg, &size)) {
 				err("bad size '%s' (e.g. 512M, 10G)", optarg);
@@ -597,10 +593,8 @@ int cmd_create(int argc, char **argv)
 			}
 		} else if (opt == OPT_POOL)
 			pool = optarg;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("create: bad argument '%s'", cl.arg);
-			return vol_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, "create", vol_usage);
 	}
 	if (!name || !size) {
 		err("create needs NAME and --size");
@@ -632,14 +626,11 @@ int cmd_snapshot(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", snapshot_options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return vol_usage(stdout);
 		if (opt == OPT_SIZE) {
 			if (parse_size(optarg, &size))
 				return EXIT_USAGE;
 		} else if (opt != CLI_ARG || cli_take(&cl, a, 2)) {
-			err("snapshot: bad argument '%s'", cl.arg);
-			return vol_usage(stderr);
+			return cli_reject(&cl, opt, "snapshot", vol_usage);
 		}
 	}
 	if (!a[1]) {
@@ -702,16 +693,12 @@ int cmd_delete(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return vol_usage(stdout);
 		if (opt == OPT_NO_DISCARD)
 			discard = 0;
 		else if (opt == OPT_DISCARD)
 			discard = 1;
-		else if (opt != CLI_ARG || cli_take(&cl, &name, 1)) {
-			err("delete: bad argument '%s'", cl.arg);
-			return vol_usage(stderr);
-		}
+		else if (opt != CLI_ARG || cli_take(&cl, &name, 1))
+			return cli_reject(&cl, opt, "delete", vol_usage);
 	}
 	if (!name)
 		return vol_usage(stderr);
@@ -907,18 +894,14 @@ int cmd_list(int argc, char **argv)
 	int opt;
 	cli_init(&cl, argc, argv, "-h", options, CLI_STRICT);
 	while ((opt = cli_next(&cl)) != -1) {
-		if (opt == 'h')
-			return list_usage(stdout);
 		if (opt == OPT_JSON)
 			json = 1;
 		else if (opt == OPT_USAGE)
 			usage = 1;
 		else if (opt == OPT_POOL)
 			pool = optarg;
-		else {
-			err("list: bad argument '%s'", cl.arg);
-			return list_usage(stderr);
-		}
+		else
+			return cli_reject(&cl, opt, "list", list_usage);
 	}
 	if (lock_state() < 0)
 		return EXIT_ERR;
@@ -934,17 +917,9 @@ int cmd_list(int argc, char **argv)
 	int rc = EXIT_OK;
 	for (int i = 0; i < n && !bad; i++) {
 		struct kv v;
-		int lr = vol_load_listed(&v, names[i]);
-		if (lr) {
-			if (lr < 0)
-				rc = EXIT_ERR; /* reported; the others are still listed */
+		if (vol_load_where(&v, names[i], "pool", pool, &rc))
 			continue;
-		}
 		const char *vp = kv_get(&v, "pool");
-		if (!vp || (pool && strcmp(pool, vp))) {
-			kv_free(&v);
-			continue;
-		}
 		if (!have_cur || strcmp(cur.name, vp)) {
 			if (have_cur)
 				kv_free(&cur.kv);
@@ -1053,10 +1028,9 @@ int cmd_gc(int argc, char **argv)
 		int owned = 0;
 		for (int i = 0; i < n && !owned; i++) {
 			struct kv v;
-			if (vol_load(&v, names[i]))
+			if (vol_load_where(&v, names[i], "pool", p.name, NULL))
 				continue;
-			const char *vp = kv_get(&v, "pool");
-			owned = vp && !strcmp(vp, p.name) && kv_get_u64(&v, "id", UINT64_MAX) == id;
+			owned = kv_get_u64(&v, "id", UINT64_MAX) == id;
 			kv_free(&v);
 		}
 		if (owned)
