@@ -56,9 +56,11 @@ check "/dev/fd exists (the scripts' <(...) need it)" test -e /dev/fd/0
 # wanting /dev/loop-control) runs the initramfs's modprobe, which has only
 # the boot modules: load what the scripts use that way from here (with the
 # host's modules). Never dm_thin_pool: the target under test is chosen below.
+# dm-raid's tables need md's personalities (raid1 etc.), which md asks for by
+# the same autoloading ("md: personality for level 1 is not loaded").
 must _load_crc   # before dm-cache's dm-persistent-data (see lib.bash)
-for m in loop dm-zero dm-delay dm-snapshot dm-mirror dm-raid dm-cache dm-cache-smq \
-	dm-writecache dm-integrity; do
+for m in loop dm-zero dm-delay dm-snapshot dm-mirror dm-raid raid0 raid1 raid10 raid456 \
+	dm-cache dm-cache-smq dm-writecache dm-integrity; do
 	modprobe "$m" 2>/dev/null || note "modprobe $m failed"
 done
 
