@@ -151,7 +151,13 @@ for t in $list; do
 		;;
 	skipped)
 		why=$(grep -m1 -o 'TEST SKIPPED:.*' "$log" 2>/dev/null | sed 's/TEST SKIPPED: *//' || true)
-		[ -n "$why" ] || why=$(grep -E '^## - .*:[0-9]+' "$log" 2>/dev/null | tail -n 1 | sed 's/^## - *//' || true)
+		# A bare 'skip' prints a stack trace instead ("[ 0:05] ## - shell/x.sh:114"):
+		# name the script's line that skipped (e.g. "which mkfs.xfs || skip").
+		if [ -z "$why" ]; then
+			at=$(grep -E '^(\[[ 0-9:]+\] )?## - .*:[0-9]+$' "$log" 2>/dev/null | tail -n 1 |
+				sed -E 's/^(\[[ 0-9:]+\] )?## - *//' || true)
+			[ -z "$at" ] || why="line ${at##*:}: $(sed -n "${at##*:}{s/^[[:space:]]*//;p}" "$DATADIR/shell/$t" 2>/dev/null)"
+		fi
 		skip "$t (${secs}s)" "by the script: ${why:-no reason given}"
 		;;
 	*)
