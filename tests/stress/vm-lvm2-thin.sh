@@ -56,9 +56,11 @@ check "/dev/fd exists (the scripts' <(...) need it)" test -e /dev/fd/0
 # wanting /dev/loop-control) runs the initramfs's modprobe, which has only
 # the boot modules: load what the scripts use that way from here (with the
 # host's modules). Never dm_thin_pool: the target under test is chosen below.
+# dm-raid's tables need md's personalities (raid1 etc.), which md asks for by
+# the same autoloading ("md: personality for level 1 is not loaded").
 must _load_crc   # before dm-cache's dm-persistent-data (see lib.bash)
-for m in loop dm-zero dm-delay dm-snapshot dm-mirror dm-raid dm-cache dm-cache-smq \
-	dm-writecache dm-integrity; do
+for m in loop dm-zero dm-delay dm-snapshot dm-mirror dm-raid raid0 raid1 raid10 raid456 \
+	dm-cache dm-cache-smq dm-writecache dm-integrity; do
 	modprobe "$m" 2>/dev/null || note "modprobe $m failed"
 done
 
@@ -149,7 +151,13 @@ for t in $list; do
 		;;
 	skipped)
 		why=$(grep -m1 -o 'TEST SKIPPED:.*' "$log" 2>/dev/null | sed 's/TEST SKIPPED: *//' || true)
-		[ -n "$why" ] || why=$(grep -E '^## - .*:[0-9]+' "$log" 2>/dev/null | tail -n 1 | sed 's/^## - *//' || true)
+		# A bare 'skip' prints a stack trace instead ("[ 0:05] ## - shell/x.sh:114"):
+		# name the script's line that skipped (e.g. "which mkfs.xfs || skip").
+		if [ -z "$why" ]; then
+			at=$(grep -E '^(\[[ 0-9:]+\] )?## - .*:[0-9]+$' "$log" 2>/dev/null | tail -n 1 |
+				sed -E 's/^(\[[ 0-9:]+\] )?## - *//' || true)
+			[ -z "$at" ] || why="line ${at##*:}: $(sed -n "${at##*:}{s/^[[:space:]]*//;p}" "$DATADIR/shell/$t" 2>/dev/null)"
+		fi
 		skip "$t (${secs}s)" "by the script: ${why:-no reason given}"
 		;;
 	*)
