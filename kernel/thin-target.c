@@ -4,9 +4,10 @@
  *
  *   <start> <len> ctthin <pool dev> <dev id> [<external origin dev>]
  *
- * The map function finishes what it can without waiting: a read, or a
- * write to a block that is mapped and not shared, whose mapping is in the
- * metadata cache. Everything else goes to the pool's worker.
+ * The map function finishes what it can without waiting for I/O: a read,
+ * or a write to a block that is mapped and not shared, whose mapping is in
+ * the metadata cache (it waits only for the metadata lock's short holds).
+ * Everything else goes to the pool's worker.
  */
 #include <linux/module.h>
 #include <linux/blkdev.h>

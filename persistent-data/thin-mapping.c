@@ -287,10 +287,14 @@ int thin_find_block(struct thin_device *td, thin_block_t block, bool can_block,
 	struct thin_metadata *tmd = td->tmd;
 	int r;
 
-	if (can_block)
-		down_read(&tmd->root_lock);
-	else if (!down_read_trylock(&tmd->root_lock))
-		return -EWOULDBLOCK;
+	/*
+	 * The lock is waited for even by a lookup that may not wait for I/O:
+	 * writers hold it for bounded steps (an insert, a commit, a delete
+	 * batch, one discard region), while a lookup that gave up here would
+	 * queue in the worker behind whole discard batches and provisioning
+	 * writes. dm-thin's map waits for its lock too.
+	 */
+	down_read(&tmd->root_lock);
 	r = find_block_locked(td, block, can_block, result);
 	up_read(&tmd->root_lock);
 	return r;

@@ -114,7 +114,8 @@ struct thin_lookup_result {
 
 /*
  * Look up one mapping: -ENODATA if unmapped. With can_block false, returns
- * -EWOULDBLOCK rather than wait for metadata I/O or for the lock.
+ * -EWOULDBLOCK rather than wait for metadata I/O (it still waits for the
+ * metadata lock, which writers hold only for short steps).
  */
 int thin_find_block(struct thin_device *td, thin_block_t block, bool can_block,
 		    struct thin_lookup_result *result);
