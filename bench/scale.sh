@@ -27,7 +27,7 @@
 #   SCALE_TARGETS="kernel ours"
 #   SCALE_OUT=bench/results/scale   output prefix (.md, .log)
 #   SCALE_KO=PATH           the ctpool module to measure (default ./dm-ctpool.ko)
-#   SCALE_PROFILE=1         profile the delete and discard (perf, cpu-clock):
+#   SCALE_PROFILE=1         profile each timed operation (perf, cpu-clock):
 #                           the top symbols go to OUT.md, the times are not
 #                           comparable with an unprofiled run
 set -u

@@ -66,7 +66,7 @@ perf_start() {
 	local i
 	[ "$PROFILE" = 1 ] || return 0
 	rm -f "$WORK/perf.data"
-	perf record -q -a -g -e cpu-clock -F 499 -o "$WORK/perf.data" > "$WORK/perf.err" 2>&1 &
+	perf record -q -a -e cpu-clock -F 499 -o "$WORK/perf.data" > "$WORK/perf.err" 2>&1 &
 	PERF_PID=$!
 	# Its header is written once it is set up.
 	for ((i = 0; i < 600; i++)); do
@@ -79,8 +79,8 @@ perf_stop() {
 	[ "$PROFILE" = 1 ] || return 0
 	kill -INT "$PERF_PID"
 	wait "$PERF_PID"
-	perf report -i "$WORK/perf.data" --stdio --no-children --sort sym --percent-limit 0.7 \
-		-g none 2> /dev/null | grep -v '^#' | grep -v '^$' | head -n 40 |
+	perf report -i "$WORK/perf.data" --stdio --sort sym --percent-limit 0.7 2> /dev/null |
+		grep -v '^#' | grep -v '^$' | head -n 40 |
 		sed "s/^/@@PROFILE $SZ $TGT $REP $1 /"
 	rm -f "$WORK/perf.data"
 }
@@ -284,7 +284,7 @@ out "meta disks ${VM_DISK_OPTS:-unknown}"
 out "meta guest $(nproc) vCPU, TCG"
 out "meta ko md5 $(md5sum < "$KO" | cut -c1-12)"
 if [ "$PROFILE" = 1 ]; then
-	out "meta profiled with perf record -a -g -e cpu-clock: times not comparable"
+	out "meta profiled with perf record -a -e cpu-clock: times not comparable"
 	echo 0 > /proc/sys/kernel/kptr_restrict
 	echo -1 > /proc/sys/kernel/perf_event_paranoid
 fi
