@@ -410,9 +410,11 @@ int run_capture(const char *const argv[], char **out)
 	if (pipe2(pfd, O_CLOEXEC))
 		return -1;
 	pid_t pid = spawn(argv, pfd[1], 0);
-	if (pid < 0)
-		return -1;
 	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return -1;
+	}
 	size_t cap = 4096, len = 0;
 	char *buf = xrealloc(NULL, cap + 1);
 	for (;;) {
